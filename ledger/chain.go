@@ -22,6 +22,7 @@ type Metadata struct {
 	CausationID    string `json:"causation_id,omitempty"`
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
 	Fingerprint    string `json:"fingerprint,omitempty"` // of the request that carried the key
+	SchemaVersion  int    `json:"schema_version"`        // of the event's data, for domain.Unmarshal
 	PrevHash       string `json:"prev_hash"`
 	Hash           string `json:"hash"`
 }

@@ -1,0 +1,344 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/candor-ledger/candor/eventstore"
+)
+
+// Wire shapes of the events in Stream.
+type (
+	principalCreated struct {
+		ID   string    `json:"id"`
+		Name string    `json:"name"`
+		Role Role      `json:"role"`
+		At   time.Time `json:"at"`
+	}
+	tokenIssued struct {
+		ID          string    `json:"id"`
+		PrincipalID string    `json:"principal_id"`
+		Label       string    `json:"label"`
+		Hash        string    `json:"hash"` // hex SHA-256 of the secret; the secret is never stored
+		At          time.Time `json:"at"`
+	}
+	tokenRevoked struct {
+		ID string    `json:"id"`
+		At time.Time `json:"at"`
+	}
+)
+
+// Registry holds every principal and token, in memory, kept current from
+// the store. It is safe for concurrent use.
+type Registry struct {
+	store eventstore.Store
+	now   func() time.Time
+
+	mu         sync.RWMutex
+	applied    eventstore.Position // last event of Stream applied
+	principals map[string]*Principal
+	tokens     map[string]*Token
+	byHash     map[tokenHash]*Token
+	hashes     map[string]tokenHash // token id -> hash
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Open loads the registry from store and follows it, so that principals
+// and tokens created by other instances sharing the store are seen too.
+// Close stops following.
+func Open(ctx context.Context, store eventstore.Store) (*Registry, error) {
+	r := &Registry{
+		store: store, now: time.Now,
+		principals: map[string]*Principal{}, tokens: map[string]*Token{}, byHash: map[tokenHash]*Token{}, hashes: map[string]tokenHash{},
+		done: make(chan struct{}),
+	}
+	for from := uint64(0); ; {
+		evs, err := store.ReadStream(ctx, Stream, eventstore.ReadStreamOptions{From: from, Limit: 1024})
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("auth: load principals: %w", err)
+		}
+		for _, e := range evs {
+			if err := r.apply(e); err != nil {
+				return nil, err
+			}
+		}
+		if len(evs) < 1024 {
+			break
+		}
+		from = evs[len(evs)-1].Revision + 1
+	}
+	fctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go r.follow(fctx)
+	return r, nil
+}
+
+// follow applies events of Stream appended by others, retrying after store
+// failures until Close.
+func (r *Registry) follow(ctx context.Context) {
+	defer close(r.done)
+	for ctx.Err() == nil {
+		r.mu.RLock()
+		after := r.applied
+		r.mu.RUnlock()
+		err := r.store.SubscribeAll(ctx, eventstore.SubscribeOptions{
+			After:  after,
+			Filter: eventstore.Filter{StreamPrefixes: []string{Stream}},
+		}, func(_ context.Context, e eventstore.RecordedEvent) error {
+			if e.Stream != Stream {
+				return nil
+			}
+			return r.apply(e)
+		})
+		if err != nil && ctx.Err() == nil {
+			slog.Warn("auth: following principals failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// Close stops following the store.
+func (r *Registry) Close() error {
+	r.cancel()
+	<-r.done
+	return nil
+}
+
+// apply folds one event of Stream into the registry, once.
+func (r *Registry) apply(e eventstore.RecordedEvent) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.Position <= r.applied {
+		return nil
+	}
+	r.applied = e.Position
+	switch e.Type {
+	case TypePrincipalCreated:
+		var p principalCreated
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return fmt.Errorf("auth: decode %s: %w", e.Type, err)
+		}
+		r.principals[p.ID] = &Principal{ID: p.ID, Name: p.Name, Role: p.Role, CreatedAt: p.At}
+	case TypeTokenIssued:
+		var t tokenIssued
+		if err := json.Unmarshal(e.Data, &t); err != nil {
+			return fmt.Errorf("auth: decode %s: %w", e.Type, err)
+		}
+		h, err := parseHash(t.Hash)
+		if err != nil {
+			return err
+		}
+		tok := &Token{ID: t.ID, PrincipalID: t.PrincipalID, Label: t.Label, CreatedAt: t.At}
+		r.tokens[t.ID] = tok
+		r.byHash[h] = tok
+		r.hashes[t.ID] = h
+	case TypeTokenRevoked:
+		var t tokenRevoked
+		if err := json.Unmarshal(e.Data, &t); err != nil {
+			return fmt.Errorf("auth: decode %s: %w", e.Type, err)
+		}
+		if tok, ok := r.tokens[t.ID]; ok {
+			tok.Revoked = true
+		}
+	}
+	return nil
+}
+
+// append stores one event of Stream and applies it at once, so that the
+// caller reads its own write.
+func (r *Registry) append(ctx context.Context, expected eventstore.ExpectedRevision, typ string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("auth: encode %s: %w", typ, err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("auth: event id: %w", err)
+	}
+	ed := eventstore.EventData{ID: id, Type: typ, Data: data, Metadata: []byte(`{}`)}
+	res, err := r.store.Append(ctx, Stream, expected, ed)
+	if err != nil {
+		return fmt.Errorf("auth: store %s: %w", typ, err)
+	}
+	return r.apply(eventstore.RecordedEvent{
+		Stream: Stream, Revision: res.NextRevision, Position: res.Position,
+		ID: id, Type: typ, Data: data, RecordedAt: r.now().UTC(),
+	})
+}
+
+// Authenticate returns the principal whose token secret was presented.
+func (r *Registry) Authenticate(secret string) (Principal, error) {
+	if !ValidSecret(secret) {
+		return Principal{}, ErrUnauthenticated
+	}
+	h := hashSecret(secret)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	tok, ok := r.byHash[h]
+	if !ok || tok.Revoked {
+		return Principal{}, ErrUnauthenticated
+	}
+	// The lookup is keyed by the hash, which reveals nothing usable about
+	// the secret; the constant-time comparison keeps it so should the
+	// index ever change.
+	if !equalHash(r.hashes[tok.ID], h) {
+		return Principal{}, ErrUnauthenticated
+	}
+	p, ok := r.principals[tok.PrincipalID]
+	if !ok {
+		return Principal{}, ErrUnauthenticated
+	}
+	return *p, nil
+}
+
+// CreatePrincipal records a new principal.
+func (r *Registry) CreatePrincipal(ctx context.Context, name string, role Role) (Principal, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 200 {
+		return Principal{}, ErrInvalidName
+	}
+	if !role.Valid() {
+		return Principal{}, ErrInvalidRole
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Principal{}, fmt.Errorf("auth: principal id: %w", err)
+	}
+	ev := principalCreated{ID: id.String(), Name: name, Role: role, At: r.now().UTC()}
+	if err := r.append(ctx, eventstore.Any(), TypePrincipalCreated, ev); err != nil {
+		return Principal{}, err
+	}
+	return r.Principal(ev.ID)
+}
+
+// Principal returns one principal.
+func (r *Registry) Principal(id string) (Principal, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	p, ok := r.principals[id]
+	if !ok {
+		return Principal{}, ErrPrincipalNotFound
+	}
+	return *p, nil
+}
+
+// Principals returns every principal, oldest first.
+func (r *Registry) Principals() []Principal {
+	r.mu.RLock()
+	out := make([]Principal, 0, len(r.principals))
+	for _, p := range r.principals {
+		out = append(out, *p)
+	}
+	r.mu.RUnlock()
+	// UUIDv7 ids sort by creation time.
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// IssueToken creates a token for a principal and returns its secret, which
+// is not stored and cannot be shown again.
+func (r *Registry) IssueToken(ctx context.Context, principalID, label string) (IssuedToken, error) {
+	return r.issue(ctx, eventstore.Any(), principalID, label, NewSecret())
+}
+
+func (r *Registry) issue(ctx context.Context, expected eventstore.ExpectedRevision, principalID, label, secret string) (IssuedToken, error) {
+	if _, err := r.Principal(principalID); err != nil {
+		return IssuedToken{}, err
+	}
+	if !ValidSecret(secret) {
+		return IssuedToken{}, ErrInvalidToken
+	}
+	if utf8.RuneCountInString(label) > 200 {
+		return IssuedToken{}, ErrInvalidName
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return IssuedToken{}, fmt.Errorf("auth: token id: %w", err)
+	}
+	ev := tokenIssued{ID: id.String(), PrincipalID: principalID, Label: label, Hash: hashSecret(secret).String(), At: r.now().UTC()}
+	if err := r.append(ctx, expected, TypeTokenIssued, ev); err != nil {
+		return IssuedToken{}, err
+	}
+	return IssuedToken{Token: Token{ID: ev.ID, PrincipalID: principalID, Label: label, CreatedAt: ev.At}, Secret: secret}, nil
+}
+
+// RevokeToken makes a token unusable from now on.
+func (r *Registry) RevokeToken(ctx context.Context, tokenID string) error {
+	r.mu.RLock()
+	_, ok := r.tokens[tokenID]
+	r.mu.RUnlock()
+	if !ok {
+		return ErrTokenNotFound
+	}
+	return r.append(ctx, eventstore.Any(), TypeTokenRevoked, tokenRevoked{ID: tokenID, At: r.now().UTC()})
+}
+
+// Tokens returns the tokens of a principal, oldest first, without secrets.
+func (r *Registry) Tokens(principalID string) []Token {
+	r.mu.RLock()
+	var out []Token
+	for _, t := range r.tokens {
+		if t.PrincipalID == principalID {
+			out = append(out, *t)
+		}
+	}
+	r.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Bootstrap makes sure a fresh store has an administrator. On a registry
+// with no principal it creates one named "admin" with a token (configured,
+// when not empty, else new) and returns the secret with created true. On a
+// registry that has principals it does nothing. When configured is set and
+// the registry already exists, the configured token is not added: an admin
+// token in the environment must not silently grant access to an existing
+// store.
+func (r *Registry) Bootstrap(ctx context.Context, configured string) (secret string, created bool, err error) {
+	if configured != "" && !ValidSecret(configured) {
+		return "", false, fmt.Errorf("%w: a configured admin token must look like one made by candor (cnd_ and 43 base64url characters)", ErrInvalidToken)
+	}
+	r.mu.RLock()
+	empty := len(r.principals) == 0
+	r.mu.RUnlock()
+	if !empty {
+		return "", false, nil
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", false, fmt.Errorf("auth: principal id: %w", err)
+	}
+	// NoStream: two instances starting on one empty store create one admin.
+	ev := principalCreated{ID: id.String(), Name: "admin", Role: RoleAdmin, At: r.now().UTC()}
+	if err := r.append(ctx, eventstore.NoStream(), TypePrincipalCreated, ev); err != nil {
+		if errors.Is(err, eventstore.ErrConflict) {
+			return "", false, nil
+		}
+		return "", false, err
+	}
+	if configured == "" {
+		configured = NewSecret()
+	}
+	if _, err := r.issue(ctx, eventstore.Any(), ev.ID, "bootstrap", configured); err != nil {
+		return "", false, err
+	}
+	return configured, true, nil
+}

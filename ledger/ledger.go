@@ -1,0 +1,491 @@
+// Package ledger is Candor's command side: it turns a request into domain
+// events and appends them to the engagement's stream, exactly once.
+//
+// For each engagement it keeps the folded state in memory, together with the
+// stream revision that state reflects, the hash of the last event (the head
+// of the stream's hash chain) and the idempotency keys seen. A command is
+// decided against that state and appended with an exact expected revision,
+// so the store itself checks that the state was current: no read per
+// command. When another writer (another API instance) got there first, the
+// append conflicts, the ledger reads the events it missed, folds them, and
+// decides again, a bounded number of times.
+//
+// Writes to one engagement are serialised inside the process, so concurrent
+// HTTP clients of one instance queue instead of conflicting.
+package ledger
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/candor-ledger/candor/domain"
+	"github.com/candor-ledger/candor/eventstore"
+)
+
+// StreamPrefix starts the name of every engagement stream.
+const StreamPrefix = "engagement-"
+
+// StreamName returns the stream of an engagement.
+func StreamName(engagementID string) string { return StreamPrefix + engagementID }
+
+// Errors of the ledger. Domain rule violations are returned as the
+// domain's own *domain.Error; store failures keep wrapping the store's
+// errors (eventstore.ErrUnavailable among them).
+var (
+	ErrNotFound             = errors.New("ledger: engagement not found")
+	ErrPreconditionFailed   = errors.New("ledger: engagement changed since the revision given in If-Match")
+	ErrConflict             = errors.New("ledger: engagement kept changing; gave up after retries")
+	ErrIdempotencyKeyReused = errors.New("ledger: idempotency key already used for a different request")
+	ErrInvalidRequest       = errors.New("ledger: invalid request")
+)
+
+// Options tune a Ledger. The zero value is usable.
+type Options struct {
+	MaxRetries int              // re-decisions after a store conflict; default 5
+	CacheSize  int              // engagements kept in memory; default 10,000
+	Now        func() time.Time // clock for Decide; default time.Now
+	// OnAppend, when set, observes the duration of every successful append.
+	OnAppend func(time.Duration)
+}
+
+// Ledger executes commands against engagements. It is safe for concurrent use.
+type Ledger struct {
+	store eventstore.Store
+	opts  Options
+
+	mu    sync.Mutex
+	cache map[string]*list.Element // engagement id -> element holding *entry
+	lru   *list.List               // front = most recently used
+}
+
+// entry is the cached state of one engagement. Its mutex serialises every
+// use of the fields below it.
+type entry struct {
+	id string
+	mu sync.Mutex
+
+	loaded   bool // the fields below reflect the stream up to rev
+	exists   bool // the stream has at least one event
+	rev      uint64
+	lastHash string
+	state    *domain.Engagement
+	keys     map[string]keyRecord
+}
+
+// keyRecord remembers which events a request with an idempotency key appended.
+type keyRecord struct {
+	fingerprint string
+	first, last uint64 // revisions
+}
+
+// New returns a Ledger over store.
+func New(store eventstore.Store, opts Options) *Ledger {
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 5
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 10_000
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Ledger{store: store, opts: opts, cache: map[string]*list.Element{}, lru: list.New()}
+}
+
+// Request asks the ledger to execute one command.
+type Request struct {
+	EngagementID string
+	// Create says the command opens the engagement: its stream must not
+	// exist yet, and Command receives a nil state.
+	Create bool
+	// IfMatch, when set, is the revision the client last saw; if the
+	// engagement has moved on, nothing is appended and Execute returns
+	// ErrPreconditionFailed.
+	IfMatch *uint64
+	// IdempotencyKey, when set, makes a retry of the same request return the
+	// first result (Replayed) instead of appending again. Fingerprint
+	// identifies what was asked, so that a key reused for a different
+	// request is refused.
+	IdempotencyKey string
+	Fingerprint    string
+	CorrelationID  string
+	PrincipalID    string
+	// Command builds the command from the current state. It may refuse by
+	// returning an error, which Execute returns as is.
+	Command func(s *domain.Engagement) (domain.Command, error)
+}
+
+// Recorded is a stored engagement event, decoded.
+type Recorded struct {
+	Event         domain.Event
+	Type          string
+	SchemaVersion int
+	ID            uuid.UUID
+	Stream        string
+	Revision      uint64
+	Position      eventstore.Position
+	RecordedAt    time.Time
+	Meta          Metadata
+}
+
+// Result is what Execute appended (or, when Replayed, had appended for the
+// first request with the same idempotency key).
+type Result struct {
+	EngagementID string
+	Events       []Recorded
+	Revision     uint64              // of the stream after the append
+	Position     eventstore.Position // of the last event appended
+	Replayed     bool
+}
+
+// Execute decides the request's command against the engagement's current
+// state and appends the resulting events.
+func (l *Ledger) Execute(ctx context.Context, req Request) (Result, error) {
+	if req.EngagementID == "" || req.Command == nil {
+		return Result{}, fmt.Errorf("%w: engagement id and command are required", ErrInvalidRequest)
+	}
+	e := l.entry(req.EngagementID)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+
+	// A cached entry is trusted as is: the exact expected revision of the
+	// append checks it, and a conflict catches up below.
+	if !e.loaded {
+		if err := l.catchUp(ctx, e); err != nil {
+			return Result{}, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		if req.IdempotencyKey != "" {
+			if k, ok := e.keys[req.IdempotencyKey]; ok {
+				if k.fingerprint != req.Fingerprint {
+					return Result{}, ErrIdempotencyKeyReused
+				}
+				return l.replay(ctx, e, k)
+			}
+		}
+		if !req.Create && !e.exists {
+			return Result{}, ErrNotFound
+		}
+		if req.IfMatch != nil && (!e.exists || *req.IfMatch != e.rev) {
+			return Result{}, ErrPreconditionFailed
+		}
+		var state *domain.Engagement
+		if e.exists {
+			state = e.state
+		}
+		res, err := l.decideAndAppend(ctx, e, state, req)
+		if !errors.Is(err, eventstore.ErrConflict) {
+			return res, err
+		}
+		// Someone else appended first: fold what we missed, then decide
+		// again (or report the precondition failure, or give up).
+		if err := l.catchUp(ctx, e); err != nil {
+			return Result{}, err
+		}
+		if attempt >= l.opts.MaxRetries {
+			return Result{}, ErrConflict
+		}
+	}
+}
+
+func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.Engagement, req Request) (Result, error) {
+	cmd, err := req.Command(state)
+	if err != nil {
+		return Result{}, err
+	}
+	events, err := domain.Decide(state, cmd, l.opts.Now())
+	if err != nil {
+		return Result{}, err
+	}
+	if len(events) == 0 {
+		return Result{}, fmt.Errorf("%w: command produced no event", ErrInvalidRequest)
+	}
+	data := make([]eventstore.EventData, len(events))
+	metas := make([]Metadata, len(events))
+	prev := e.lastHash
+	for i, ev := range events {
+		typ, version, body, err := domain.Marshal(ev)
+		if err != nil {
+			return Result{}, fmt.Errorf("encode %T: %w", ev, err)
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return Result{}, fmt.Errorf("event id: %w", err)
+		}
+		m := Metadata{
+			Actor:          ev.Head().ActorID,
+			PrincipalID:    req.PrincipalID,
+			CorrelationID:  req.CorrelationID,
+			IdempotencyKey: req.IdempotencyKey,
+			Fingerprint:    req.Fingerprint,
+			SchemaVersion:  version,
+		}
+		if i > 0 {
+			m.CausationID = data[0].ID.String()
+		}
+		data[i] = eventstore.EventData{ID: id, Type: typ, Data: body}
+		meta, hash, err := seal(m, prev, data[i])
+		if err != nil {
+			return Result{}, err
+		}
+		data[i].Metadata = meta
+		m.PrevHash, m.Hash = prev, hash
+		metas[i] = m
+		prev = hash
+	}
+	expected := eventstore.NoStream()
+	if e.exists {
+		expected = eventstore.Exact(e.rev)
+	}
+	start := time.Now()
+	ar, err := l.store.Append(ctx, StreamName(e.id), expected, data...)
+	if err != nil {
+		if !errors.Is(err, eventstore.ErrConflict) {
+			// The append may or may not have been stored (a cancelled
+			// context, a failed fsync): read the stream again next time.
+			l.forget(e)
+			err = fmt.Errorf("append to engagement %s: %w", e.id, err)
+		}
+		return Result{}, err
+	}
+	if l.opts.OnAppend != nil {
+		l.opts.OnAppend(time.Since(start))
+	}
+
+	// The store stored them: bring the cached state forward. Positions of
+	// all but the last event are not returned by Append; they are
+	// consecutive within one atomic append in every backend we have, but
+	// that is not a guarantee of the interface, so only the last is set.
+	firstRev := ar.NextRevision - uint64(len(events)) + 1
+	res := Result{EngagementID: e.id, Revision: ar.NextRevision, Position: ar.Position}
+	now := time.Now().UTC()
+	for i, ev := range events {
+		rec := Recorded{
+			Event: ev, Type: data[i].Type, SchemaVersion: metas[i].SchemaVersion, ID: data[i].ID,
+			Stream: StreamName(e.id), Revision: firstRev + uint64(i), RecordedAt: now, Meta: metas[i],
+		}
+		if i == len(events)-1 {
+			rec.Position = ar.Position
+		}
+		res.Events = append(res.Events, rec)
+		if err := l.apply(e, rec); err != nil {
+			// Our own decision does not fold: the cache cannot be trusted.
+			l.forget(e)
+			return res, fmt.Errorf("fold own event %s: %w", rec.Type, err)
+		}
+	}
+	return res, nil
+}
+
+// apply folds one recorded event into the entry.
+func (l *Ledger) apply(e *entry, r Recorded) error {
+	var state *domain.Engagement
+	if e.exists {
+		state = e.state
+	}
+	next, err := domain.Evolve(state, r.Event)
+	if err != nil {
+		return err
+	}
+	e.state, e.exists, e.rev, e.lastHash = next, true, r.Revision, r.Meta.Hash
+	if k := r.Meta.IdempotencyKey; k != "" {
+		rec, ok := e.keys[k]
+		if !ok {
+			rec = keyRecord{fingerprint: r.Meta.Fingerprint, first: r.Revision}
+		}
+		rec.last = r.Revision
+		e.keys[k] = rec
+	}
+	return nil
+}
+
+// catchUp folds the events appended to the stream since the cached revision.
+func (l *Ledger) catchUp(ctx context.Context, e *entry) error {
+	from := uint64(0)
+	if e.exists {
+		from = e.rev + 1
+	}
+	for {
+		evs, err := l.store.ReadStream(ctx, StreamName(e.id), eventstore.ReadStreamOptions{From: from, Limit: 1024})
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			e.loaded = true
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read engagement %s: %w", e.id, err)
+		}
+		for i := range evs {
+			r, err := Decode(evs[i])
+			if err != nil {
+				l.forget(e)
+				return err
+			}
+			if err := l.apply(e, r); err != nil {
+				l.forget(e)
+				return fmt.Errorf("fold %s at revision %d: %w", r.Type, r.Revision, err)
+			}
+		}
+		if len(evs) < 1024 {
+			e.loaded = true
+			return nil
+		}
+		from = evs[len(evs)-1].Revision + 1
+	}
+}
+
+// replay returns the result of the first request made with an idempotency key.
+func (l *Ledger) replay(ctx context.Context, e *entry, k keyRecord) (Result, error) {
+	evs, err := l.store.ReadStream(ctx, StreamName(e.id), eventstore.ReadStreamOptions{From: k.first, Limit: int(k.last-k.first) + 1})
+	if err != nil {
+		return Result{}, fmt.Errorf("replay engagement %s: %w", e.id, err)
+	}
+	res := Result{EngagementID: e.id, Replayed: true}
+	for _, se := range evs {
+		r, err := Decode(se)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Events = append(res.Events, r)
+		res.Revision, res.Position = r.Revision, r.Position
+	}
+	return res, nil
+}
+
+// Load returns a private copy of the engagement's current state and the
+// revision it reflects.
+func (l *Ledger) Load(ctx context.Context, engagementID string) (*domain.Engagement, uint64, error) {
+	e := l.entry(engagementID)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := l.catchUp(ctx, e); err != nil {
+		return nil, 0, err
+	}
+	if !e.exists {
+		return nil, 0, ErrNotFound
+	}
+	return e.state.Clone(), e.rev, nil
+}
+
+// History returns every event of the engagement, decoded, in stream order.
+func (l *Ledger) History(ctx context.Context, engagementID string) ([]Recorded, error) {
+	var out []Recorded
+	for from := uint64(0); ; {
+		evs, err := l.store.ReadStream(ctx, StreamName(engagementID), eventstore.ReadStreamOptions{From: from, Limit: 4096})
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return nil, ErrNotFound
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read engagement %s: %w", engagementID, err)
+		}
+		for _, se := range evs {
+			r, err := Decode(se)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		if len(evs) < 4096 {
+			return out, nil
+		}
+		from = evs[len(evs)-1].Revision + 1
+	}
+}
+
+// AsOf names a past moment: a time, or a global position. Exactly one is set.
+type AsOf struct {
+	Time     *time.Time
+	Position *eventstore.Position
+}
+
+// includes reports whether an event recorded at r is part of the moment.
+func (a AsOf) includes(r Recorded) bool {
+	if a.Position != nil {
+		return r.Position <= *a.Position
+	}
+	if a.Time != nil {
+		return !r.RecordedAt.After(*a.Time)
+	}
+	return true
+}
+
+// StateAsOf folds the engagement's stream up to a past moment and returns
+// the state as it stood then, with the revision of the last event folded.
+// ErrNotFound when the engagement did not exist yet at that moment.
+func (l *Ledger) StateAsOf(ctx context.Context, engagementID string, at AsOf) (*domain.Engagement, uint64, error) {
+	hist, err := l.History(ctx, engagementID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var (
+		s   *domain.Engagement
+		rev uint64
+		any bool
+	)
+	for _, r := range hist {
+		if !at.includes(r) {
+			break
+		}
+		if s, err = domain.Evolve(s, r.Event); err != nil {
+			return nil, 0, fmt.Errorf("fold %s at revision %d: %w", r.Type, r.Revision, err)
+		}
+		rev, any = r.Revision, true
+	}
+	if !any {
+		return nil, 0, ErrNotFound
+	}
+	return s, rev, nil
+}
+
+// Decode turns a stored engagement event into a Recorded one.
+func Decode(se eventstore.RecordedEvent) (Recorded, error) {
+	r := Recorded{
+		Type: se.Type, ID: se.ID, Stream: se.Stream, Revision: se.Revision,
+		Position: se.Position, RecordedAt: se.RecordedAt,
+	}
+	if len(se.Metadata) > 0 {
+		if err := json.Unmarshal(se.Metadata, &r.Meta); err != nil {
+			return r, fmt.Errorf("decode metadata of %s@%d: %w", se.Stream, se.Revision, err)
+		}
+	}
+	r.SchemaVersion = r.Meta.SchemaVersion
+	ev, err := domain.Unmarshal(se.Type, r.SchemaVersion, se.Data)
+	if err != nil {
+		return r, fmt.Errorf("decode %s@%d: %w", se.Stream, se.Revision, err)
+	}
+	r.Event = ev
+	return r, nil
+}
+
+// entry returns the cache entry of an engagement, creating it (empty, to be
+// caught up) if needed, and marks it most recently used.
+func (l *Ledger) entry(id string) *entry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if el, ok := l.cache[id]; ok {
+		l.lru.MoveToFront(el)
+		return el.Value.(*entry)
+	}
+	e := &entry{id: id, keys: map[string]keyRecord{}}
+	l.cache[id] = l.lru.PushFront(e)
+	for l.lru.Len() > l.opts.CacheSize {
+		old := l.lru.Back()
+		l.lru.Remove(old)
+		delete(l.cache, old.Value.(*entry).id)
+	}
+	return e
+}
+
+// forget resets an entry so that its next use reads the stream from the
+// start. The caller holds e.mu.
+func (l *Ledger) forget(e *entry) {
+	e.loaded, e.exists, e.rev, e.lastHash, e.state = false, false, 0, "", nil
+	e.keys = map[string]keyRecord{}
+}
