@@ -1,0 +1,186 @@
+// Package demo loads a sample engagement drawn from the stories Candor comes
+// from: an e-commerce platform built by a consultancy for a retailer, with an
+// external hosting provider. The server set-up fails, the delay is disclosed
+// after the go-live date, a hosting decision is taken without the client, a
+// late stakeholder is never briefed, and the client raises a need on
+// delivery day. It gives a newcomer something real to query at once.
+//
+// The story spans four months: the demo decides each command with a clock
+// set to the story's date, so the facts carry those dates (the store still
+// records when they were written).
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/candor-ledger/candor/auth"
+	"github.com/candor-ledger/candor/domain"
+	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/ledger"
+)
+
+// Access is one demo principal and its token.
+type Access struct {
+	Name, Role, PrincipalID, Token string
+}
+
+// Demo is what Load created.
+type Demo struct {
+	EngagementID string
+	Client       Access // a client-side stakeholder
+	Supplier     Access // a supplier-side stakeholder
+	Auditor      Access
+}
+
+// story carries the ids and the clock while the story is told.
+type story struct {
+	ctx   context.Context
+	l     *ledger.Ledger
+	clock time.Time
+	eng   string
+	ids   map[string]string
+}
+
+func (s *story) id(name string) string {
+	if id, ok := s.ids[name]; ok {
+		return id
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	s.ids[name] = id
+	return id
+}
+
+// at moves the story's clock to day d (counted from the start).
+func (s *story) at(start time.Time, day float64) {
+	s.clock = start.Add(time.Duration(day * float64(24*time.Hour)))
+}
+
+func (s *story) do(what string, cmd domain.Command) error {
+	_, create := cmd.(domain.OpenEngagement)
+	_, err := s.l.Execute(s.ctx, ledger.Request{
+		EngagementID:  s.eng,
+		Create:        create,
+		CorrelationID: "demo",
+		Command:       func(*domain.Engagement) (domain.Command, error) { return cmd, nil },
+	})
+	if err != nil {
+		return fmt.Errorf("demo: %s: %w", what, err)
+	}
+	return nil
+}
+
+// Load tells the story into store, creating its principals in reg, and
+// ends it at now.
+func Load(ctx context.Context, store eventstore.Store, reg *auth.Registry, now time.Time) (Demo, error) {
+	d := Demo{
+		Client:   Access{Name: "Claire Martin (Maison Dupont)", Role: string(auth.RoleMember)},
+		Supplier: Access{Name: "Sam Moreau (Conseil & Co)", Role: string(auth.RoleMember)},
+		Auditor:  Access{Name: "Audit office", Role: string(auth.RoleAuditor)},
+	}
+	for _, a := range []*Access{&d.Client, &d.Supplier, &d.Auditor} {
+		p, err := reg.CreatePrincipal(ctx, a.Name, auth.Role(a.Role))
+		if err != nil {
+			return Demo{}, fmt.Errorf("demo: principal %s: %w", a.Name, err)
+		}
+		t, err := reg.IssueToken(ctx, p.ID, "demo")
+		if err != nil {
+			return Demo{}, fmt.Errorf("demo: token for %s: %w", a.Name, err)
+		}
+		a.PrincipalID, a.Token = p.ID, t.Secret
+	}
+
+	start := now.UTC().Add(-120 * 24 * time.Hour).Truncate(time.Hour)
+	s := &story{ctx: ctx, ids: map[string]string{}}
+	s.l = ledger.New(store, ledger.Options{Now: func() time.Time { return s.clock }})
+	s.eng = s.id("engagement")
+	d.EngagementID = s.eng
+	if err := tell(s, start, d); err != nil {
+		return Demo{}, err
+	}
+	return d, nil
+}
+
+// tell appends the story, step by step. Each step is one command, as a
+// person would record it through the API.
+func tell(s *story, start time.Time, d Demo) error {
+	sam, claire := s.id("sam"), s.id("claire")
+	nicolas, julie, pierre := s.id("nicolas"), s.id("julie"), s.id("pierre")
+	day := func(n float64) time.Time { return start.Add(time.Duration(n * float64(24*time.Hour))) }
+
+	type step struct {
+		day  float64
+		what string
+		cmd  domain.Command
+	}
+	steps := []step{
+		// Emergence: an opportunity opened to invited experts; the client joins.
+		{0, "open", domain.OpenEngagement{
+			EngagementID: s.eng, Title: "Maison Dupont online shop",
+			Description: "A new e-commerce platform for a family-run retailer, hosted by an external provider.",
+			ClientName:  "Maison Dupont", SupplierName: "Conseil & Co",
+			Opener: domain.NewStakeholder{StakeholderID: sam, Party: domain.PartySupplier, Name: "Sam Moreau", Email: "sam@conseil.example", Role: "Engagement lead", PrincipalID: d.Supplier.PrincipalID},
+		}},
+		{1, "invite payments expert", domain.InviteExpert{ActorID: sam, ExpertID: s.id("lea"), Name: "Léa Fontaine", Expertise: "online payments"}},
+		{1, "invite UX expert", domain.InviteExpert{ActorID: sam, ExpertID: s.id("marc"), Name: "Marc Petit", Expertise: "checkout UX"}},
+		{3, "payments expert commits", domain.CommitExpert{ActorID: sam, ExpertID: s.id("lea")}},
+		{4, "UX expert commits", domain.CommitExpert{ActorID: sam, ExpertID: s.id("marc")}},
+		{5, "client stakeholder", domain.AddStakeholder{ActorID: sam, NewStakeholder: domain.NewStakeholder{StakeholderID: claire, Party: domain.PartyClient, Name: "Claire Martin", Email: "claire@maisondupont.example", Role: "Head of e-commerce", PrincipalID: d.Client.PrincipalID}}},
+		{6, "client joins the discussion", domain.JoinDiscussion{ActorID: claire, Note: "Joined the experts' discussion on the shop's scope."}},
+		{12, "agreement", domain.SignAgreement{ActorID: claire, AgreementID: s.id("agreement"), Reference: "MD-2026-014", Signatories: []string{claire, sam}}},
+		{12, "to scoping", domain.AdvancePhase{ActorID: sam, To: domain.PhaseScoping}},
+
+		// Scoping: three parties, a workshop, indicators co-defined with the client.
+		{14, "provider joins", domain.JoinParty{ActorID: sam, Party: domain.PartyProvider, Name: "HostPro"}},
+		{14, "provider stakeholder", domain.AddStakeholder{ActorID: sam, NewStakeholder: domain.NewStakeholder{StakeholderID: pierre, Party: domain.PartyProvider, Name: "Pierre Lambert", Role: "Hosting engineer"}}},
+		{14, "provider briefed", domain.BriefStakeholder{ActorID: sam, StakeholderID: pierre, Summary: "The opportunity, the team and the client's expectations."}},
+		{15, "supplier perimeter", domain.DefinePerimeter{ActorID: sam, Party: domain.PartySupplier, Description: "Shop design and development", Includes: []string{"storefront", "checkout", "catalogue import"}}},
+		{15, "provider perimeter", domain.DefinePerimeter{ActorID: sam, Party: domain.PartyProvider, Description: "Hosting and operations", Includes: []string{"servers", "backups"}, Excludes: []string{"application code"}}},
+		{18, "workshop", domain.HoldWorkshop{ActorID: sam, WorkshopID: s.id("workshop"), HeldAt: day(18), Participants: []string{claire, sam}, Notes: "What would success look like? Claire named conversion and a fast checkout."}},
+		{18, "conversion indicator", domain.DefineIndicator{ActorID: claire, IndicatorID: s.id("conversion"), WorkshopID: s.id("workshop"), Name: "Conversion rate", Unit: "%", Target: 2.5, Direction: domain.AtLeast}},
+		{18, "checkout indicator", domain.DefineIndicator{ActorID: claire, IndicatorID: s.id("checkout-time"), WorkshopID: s.id("workshop"), Name: "Median checkout time", Unit: "s", Target: 90, Direction: domain.AtMost}},
+		{20, "to delivery", domain.AdvancePhase{ActorID: sam, To: domain.PhaseDelivery}},
+
+		// Delivery: requirements, questions, assumptions, the milestone.
+		{22, "checkout requirement", domain.RaiseRequirement{ActorID: claire, RequirementID: s.id("req-checkout"), Title: "Checkout in three steps", Description: "Cart, delivery, payment."}},
+		{23, "question on guest checkout", domain.AskQuestion{ActorID: sam, QuestionID: s.id("q-guest"), RequirementID: s.id("req-checkout"), Text: "Must customers be able to buy without an account?"}},
+		{25, "clarification", domain.ClarifyRequirement{ActorID: claire, RequirementID: s.id("req-checkout"), QuestionID: s.id("q-guest"), Clarification: "Yes: guest checkout, with an optional account at the end."}},
+		{26, "catalogue requirement", domain.RaiseRequirement{ActorID: claire, RequirementID: s.id("req-catalogue"), Title: "Import the product catalogue", Description: "About 4,000 products from the shop's ERP."}},
+		{27, "assumption on encoding", domain.MakeAssumption{ActorID: sam, AssumptionID: s.id("a-utf8"), RequirementID: s.id("req-catalogue"), Statement: "The ERP export is UTF-8 CSV."}},
+		{29, "assumption validated", domain.ValidateAssumption{ActorID: claire, AssumptionID: s.id("a-utf8"), Comment: "Confirmed with the ERP vendor."}},
+		{30, "assumption never checked", domain.MakeAssumption{ActorID: sam, AssumptionID: s.id("a-promos"), RequirementID: s.id("req-checkout"), Statement: "Promotion codes are out of scope for the first release."}},
+		{31, "go-live milestone", domain.PlanMilestone{ActorID: sam, MilestoneID: s.id("go-live"), Title: "Go-live", DueDate: day(90)}},
+		{40, "late stakeholder, briefed", domain.AddStakeholder{ActorID: claire, NewStakeholder: domain.NewStakeholder{StakeholderID: julie, Party: domain.PartyClient, Name: "Julie Bernard", Role: "Marketing"}}},
+		{41, "briefing", domain.BriefStakeholder{ActorID: sam, StakeholderID: julie, Summary: "Scope, indicators, and the open assumption on promotions."}},
+		{45, "late stakeholder, never briefed", domain.AddStakeholder{ActorID: claire, NewStakeholder: domain.NewStakeholder{StakeholderID: nicolas, Party: domain.PartyClient, Name: "Nicolas Roux", Role: "Finance director"}}},
+		{50, "feature nobody asked for", domain.ProposeFeature{ActorID: sam, FeatureID: s.id("wishlist"), Title: "Wishlist", Description: "Customers save products for later."}},
+		{55, "hosting decision without the client", domain.MakeDecision{ActorID: sam, DecisionID: s.id("d-hosting"), Title: "Hosting platform", Kind: domain.DecisionTechnical, Options: []string{"managed Kubernetes", "two virtual machines"}, Chosen: "managed Kubernetes", Rationale: "The provider's standard offer.", Participants: []string{sam, pierre}}},
+		{58, "payment decision with the client", domain.MakeDecision{ActorID: claire, DecisionID: s.id("d-payment"), Title: "Payment provider", Kind: domain.DecisionStrategic, Options: []string{"bank's gateway", "payment platform"}, Chosen: "payment platform", Rationale: "Lower fees at the shop's volume.", Participants: []string{claire, sam}}},
+		{84, "server set-up fails", domain.ReportDifficulty{ActorID: pierre, DifficultyID: s.id("diff-servers"), MilestoneID: s.id("go-live"), Description: "The production cluster cannot be provisioned in the chosen region."}},
+
+		// The delay is disclosed two days after the go-live date.
+		{92, "delay disclosed late", domain.DiscloseDelay{ActorID: sam, DelayID: s.id("delay-1"), MilestoneID: s.id("go-live"), NewDueDate: day(110), Reason: "Hosting set-up failed; the provider needs three more weeks."}},
+		{92, "cost impact", domain.DiscloseCostImpact{ActorID: sam, CostImpactID: s.id("cost-1"), DifficultyID: s.id("diff-servers"), Amount: 450000, Currency: "EUR", Reason: "Three extra weeks of the hosting engineer."}},
+		{92, "skills gap", domain.DiscloseSkillsGap{ActorID: sam, SkillsGapID: s.id("gap-1"), DifficultyID: s.id("diff-servers"), Skill: "Kubernetes operations", Mitigation: "The provider brings in a specialist."}},
+		{92, "client informed", domain.InformClient{ActorID: sam, InformationID: s.id("info-delay"), Subject: "Go-live moves by three weeks", Summary: "The hosting set-up failed; new date, cost and mitigation.", Channel: domain.ChannelEmail, Recipients: []string{claire, nicolas}, About: []string{s.id("delay-1"), s.id("cost-1")}}},
+		{93, "acknowledged by Claire only", domain.AcknowledgeInformation{ActorID: claire, InformationID: s.id("info-delay")}},
+		{100, "conversion measured", domain.MeasureIndicator{ActorID: sam, MeasurementID: s.id("m-1"), IndicatorID: s.id("conversion"), Value: 1.9}},
+
+		// Acceptance: delivery day, a need the supplier had not thought of.
+		{110, "delivery", domain.MakeDelivery{ActorID: sam, DeliveryID: s.id("delivery-1"), Title: "Storefront v1", MilestoneID: s.id("go-live"), RequirementIDs: []string{s.id("req-checkout"), s.id("req-catalogue")}, FeatureIDs: []string{s.id("wishlist")}}},
+		{110, "to acceptance", domain.AdvancePhase{ActorID: sam, To: domain.PhaseAcceptance}},
+		{110, "need raised at delivery", domain.RaiseNeedAtDelivery{ActorID: claire, NeedID: s.id("need-vat"), DeliveryID: s.id("delivery-1"), Title: "Invoices must show VAT per line", Description: "Not a lack of specification: a lack of thinking on our side, said the lead."}},
+		{112, "delivery accepted", domain.AcceptDelivery{ActorID: claire, DeliveryID: s.id("delivery-1"), Comment: "Accepted, with the VAT need to follow."}},
+		{115, "lesson", domain.RecordLesson{ActorID: sam, LessonID: s.id("lesson-1"), Text: "Disclose a delay the day the provider warns, not after the date."}},
+	}
+	for _, st := range steps {
+		s.at(start, st.day)
+		if err := s.do(st.what, st.cmd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
