@@ -67,6 +67,17 @@ func (e *Error) Is(target error) bool {
 	return t.Kind == e.Kind
 }
 
+// Codec sentinels, wrapped by the errors of Unmarshal (and Marshal).
+var (
+	ErrUnknownEventType = errors.New("domain: unknown event type")
+	ErrMalformedEvent   = errors.New("domain: malformed event")
+)
+
+// ErrCannotApply is wrapped by Evolve's errors: the event does not fit the
+// state (it names another engagement, an unknown id, or reuses an id). A
+// stream that produces it is corrupt or was not written by Decide.
+var ErrCannotApply = errors.New("domain: cannot apply event")
+
 // Kind sentinels, for errors.Is. Use errors.As to read the code and message.
 var (
 	ErrInvalid   = &Error{Kind: KindInvalid, Message: "invalid command"}
@@ -98,31 +109,32 @@ func CodeOf(err error) string {
 // rename or reuse one.
 const (
 	// Invalid (422).
-	CodeUnknownCommand      = "unknown_command"
-	CodeActorRequired       = "actor_required"
-	CodeFieldRequired       = "field_required"
-	CodeInvalidID           = "invalid_id"
-	CodeInvalidParty        = "invalid_party"
-	CodeInvalidPhase        = "invalid_phase"
-	CodeInvalidChannel      = "invalid_channel"
-	CodeInvalidDirection    = "invalid_direction"
-	CodeInvalidDecisionKind = "invalid_decision_kind"
-	CodeInvalidEmail        = "invalid_email"
-	CodeInvalidDate         = "invalid_date"
-	CodeDateInFuture        = "date_in_future"
-	CodeInvalidAmount       = "invalid_amount"
-	CodeInvalidCurrency     = "invalid_currency"
-	CodeInvalidNumber       = "invalid_number"
-	CodeInvalidOptions      = "invalid_options"
-	CodeNewDateNotLater     = "new_date_not_later"
-	CodeDuplicateReference  = "duplicate_reference"
-	CodeNotClientSide       = "not_client_side"
-	CodeSignatoriesIncomplete = "signatories_incomplete"
-	CodeNoClientParticipant = "no_client_participant"
-	CodeQuestionNotAnswered = "question_not_answered"
+	CodeUnknownCommand           = "unknown_command"
+	CodeActorRequired            = "actor_required"
+	CodeFieldRequired            = "field_required"
+	CodeInvalidID                = "invalid_id"
+	CodeInvalidParty             = "invalid_party"
+	CodeInvalidPhase             = "invalid_phase"
+	CodeInvalidChannel           = "invalid_channel"
+	CodeInvalidDirection         = "invalid_direction"
+	CodeInvalidDecisionKind      = "invalid_decision_kind"
+	CodeInvalidEmail             = "invalid_email"
+	CodeInvalidDate              = "invalid_date"
+	CodeDateInFuture             = "date_in_future"
+	CodeInvalidAmount            = "invalid_amount"
+	CodeInvalidCurrency          = "invalid_currency"
+	CodeInvalidNumber            = "invalid_number"
+	CodeInvalidOptions           = "invalid_options"
+	CodeNewDateNotLater          = "new_date_not_later"
+	CodeDuplicateReference       = "duplicate_reference"
+	CodeNotClientSide            = "not_client_side"
+	CodeSignatoriesIncomplete    = "signatories_incomplete"
+	CodeNoClientParticipant      = "no_client_participant"
+	CodeQuestionNotAnswered      = "question_not_answered"
 	CodeQuestionOtherRequirement = "question_other_requirement"
 	CodeWrongKindOfReference     = "wrong_kind_of_reference"
 	CodeCannotBriefSelf          = "cannot_brief_self"
+	CodeNoClientRecipient        = "no_client_recipient"
 
 	// Not found (404).
 	CodeEngagementNotFound  = "engagement_not_found"
@@ -167,6 +179,7 @@ const (
 	CodeDeliveryNotAwaiting    = "delivery_not_awaiting_acceptance"
 	CodeNotARecipient          = "not_a_recipient"
 	CodeAlreadyAcknowledged    = "information_already_acknowledged"
+	CodeNoDeliveryMade         = "no_delivery_made"
 
 	// Forbidden (403).
 	CodeActorNotStakeholder = "actor_not_stakeholder"

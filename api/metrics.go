@@ -1,0 +1,93 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/candor-ledger/candor/eventstore"
+)
+
+// metrics are the server's Prometheus instruments.
+type metrics struct {
+	requests *prometheus.HistogramVec // route, method, status
+	commands *prometheus.HistogramVec // operation, outcome
+	handler  http.Handler
+}
+
+func newMetrics(reg prometheus.Registerer, gat prometheus.Gatherer, store eventstore.Store, rm ReadModels) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "candor_http_request_duration_seconds",
+			Help:    "Latency of HTTP requests, by route template, method and status.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"route", "method", "status"}),
+		commands: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "candor_command_duration_seconds",
+			Help:    "Latency of command executions (decide and append, retries included), by operation and outcome.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"operation", "outcome"}),
+	}
+	cs := []prometheus.Collector{m.requests, m.commands}
+	if cr, ok := rm.(CheckpointReporter); ok {
+		cs = append(cs, &lagCollector{store: store, rm: cr})
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	m.handler = promhttp.HandlerFor(gat, promhttp.HandlerOpts{})
+	return m, nil
+}
+
+func (m *metrics) observeRequest(route, method string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// AppendLatency registers candor_store_append_duration_seconds on reg and
+// returns the observer to pass as ledger.Options.OnAppend.
+func AppendLatency(reg prometheus.Registerer) (func(time.Duration), error) {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "candor_store_append_duration_seconds",
+		Help:    "Latency of successful appends to the event store.",
+		Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16),
+	})
+	if err := reg.Register(h); err != nil {
+		return nil, err
+	}
+	return func(d time.Duration) { h.Observe(d.Seconds()) }, nil
+}
+
+// lagCollector reports, at scrape time, how many positions each projection
+// is behind the store's head: the hook through which read models expose
+// their lag without knowing about Prometheus.
+type lagCollector struct {
+	store eventstore.Store
+	rm    CheckpointReporter
+}
+
+var lagDesc = prometheus.NewDesc("candor_projection_lag_events",
+	"Global positions between the store's head and a projection's checkpoint.", []string{"projection"}, nil)
+
+func (l *lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc }
+
+func (l *lagCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	head, err := l.store.Head(ctx)
+	if err != nil {
+		return // the scrape goes on without this gauge; readiness reports the store
+	}
+	for name, cp := range l.rm.Checkpoints() {
+		lag := 0.0
+		if head > cp {
+			lag = float64(head - cp)
+		}
+		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, lag, name)
+	}
+}

@@ -1,0 +1,267 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/candor-ledger/candor/auth"
+	"github.com/candor-ledger/candor/domain"
+	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/ledger"
+)
+
+// canSee reports whether p may read an engagement: admins and auditors read
+// everything, members only the engagements where they are a current
+// stakeholder.
+func canSee(p auth.Principal, st *domain.Engagement) bool {
+	if p.Role == auth.RoleAdmin || p.Role == auth.RoleAuditor {
+		return true
+	}
+	_, ok := st.StakeholderByPrincipal(p.ID)
+	return ok
+}
+
+// waitForPosition honours read-your-writes: when the request names a
+// position (X-Candor-Position or ?min_position=) and read models are
+// plugged in, it waits, bounded, until they have applied it. Reads served
+// from the ledger need no wait: the ledger reads the stream on every load.
+func (s *Server) waitForPosition(c echo.Context) error {
+	v := c.QueryParam("min_position")
+	if v == "" {
+		v = c.Request().Header.Get(headerPosition)
+	}
+	if v == "" || s.rm == nil {
+		return nil
+	}
+	pos, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return badParam("query.min_position", "must be a global position returned by a write")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.WaitTimeout)
+	defer cancel()
+	if err := s.rm.WaitFor(ctx, eventstore.Position(pos)); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			p := newProblem(http.StatusServiceUnavailable, CodeNotCaughtUp, "the read models have not reached this position yet")
+			p.retryAfter = 1
+			return p
+		}
+		return err
+	}
+	return nil
+}
+
+// loadVisible loads the engagement of the path for reading, or answers 404
+// when it does not exist or the caller may not see it. It sets ETag.
+func (s *Server) loadVisible(c echo.Context) (*domain.Engagement, uint64, error) {
+	if err := s.waitForPosition(c); err != nil {
+		return nil, 0, err
+	}
+	st, rev, err := s.ledger.Load(c.Request().Context(), c.Param("engagement_id"))
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil, 0, errEngagementNotFound()
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if !canSee(principal(c), st) {
+		return nil, 0, errEngagementNotFound()
+	}
+	c.Response().Header().Set(headerETag, etag(rev))
+	return st, rev, nil
+}
+
+// EngagementOut is an engagement without its collections (each has its own
+// sub-resource).
+type EngagementOut struct {
+	ID                 string               `json:"id"`
+	Title              string               `json:"title"`
+	Description        string               `json:"description,omitempty"`
+	Phase              domain.Phase         `json:"phase"`
+	OpenedAt           time.Time            `json:"opened_at"`
+	ClosedAt           *time.Time           `json:"closed_at,omitempty"`
+	Summary            string               `json:"summary,omitempty"`
+	UpdatedAt          time.Time            `json:"updated_at"`
+	Revision           uint64               `json:"revision"`
+	PhaseHistory       []domain.PhaseChange `json:"phase_history"`
+	ClientInDiscussion bool                 `json:"client_in_discussion"`
+	Agreement          *domain.Agreement    `json:"agreement,omitempty"`
+	Parties            []*domain.PartyInfo  `json:"parties"`
+	// StakeholderID is the caller's own stakeholder id in the engagement.
+	StakeholderID string `json:"stakeholder_id,omitempty"`
+}
+
+func engagementOut(st *domain.Engagement, rev uint64, p auth.Principal) EngagementOut {
+	out := EngagementOut{
+		ID: st.ID, Title: st.Title, Description: st.Description, Phase: st.Phase, OpenedAt: st.OpenedAt,
+		Summary: st.Summary, UpdatedAt: st.UpdatedAt, Revision: rev,
+		PhaseHistory: nonNil(st.PhaseHistory), ClientInDiscussion: st.ClientInDiscussion, Agreement: st.Agreement,
+		Parties: nonNil(st.Parties),
+	}
+	if !st.ClosedAt.IsZero() {
+		t := st.ClosedAt
+		out.ClosedAt = &t
+	}
+	if sh, ok := st.StakeholderByPrincipal(p.ID); ok {
+		out.StakeholderID = sh.ID
+	}
+	return out
+}
+
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
+}
+
+func (s *Server) getEngagement(c echo.Context) error {
+	st, rev, err := s.loadVisible(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, engagementOut(st, rev, principal(c)))
+}
+
+// listEngagements pages through the engagements the caller may see, in the
+// order they were opened. The cursor is an offset into that order.
+func (s *Server) listEngagements(c echo.Context) error {
+	pg, err := parsePage(c)
+	if err != nil {
+		return err
+	}
+	if err := s.waitForPosition(c); err != nil {
+		return err
+	}
+	ids, err := s.index.ids(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p := principal(c)
+	out := Page[EngagementOut]{Items: []EngagementOut{}}
+	i := pg.After
+	for ; i < uint64(len(ids)) && len(out.Items) < pg.Limit; i++ {
+		st, rev, err := s.ledger.Load(c.Request().Context(), ids[i])
+		if errors.Is(err, ledger.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if canSee(p, st) {
+			out.Items = append(out.Items, engagementOut(st, rev, p))
+		}
+	}
+	if i < uint64(len(ids)) {
+		out.NextCursor = encodeCursor(i)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// engagementIndex lists engagement ids in the order they were opened. It
+// catches up with the store's global log on demand (no background
+// goroutine), so a list right after a creation includes it.
+//
+// This is the stop-gap until a read model offers the list: the first call
+// reads the whole log once.
+type engagementIndex struct {
+	store eventstore.Store
+	mu    sync.Mutex
+	after eventstore.Position
+	list  []string
+}
+
+func newEngagementIndex(store eventstore.Store) *engagementIndex {
+	return &engagementIndex{store: store}
+}
+
+func (x *engagementIndex) ids(ctx context.Context) ([]string, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for {
+		evs, err := x.store.ReadAll(ctx, x.after, 1024)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			return x.list[:len(x.list):len(x.list)], nil
+		}
+		for _, e := range evs {
+			x.after = e.Position
+			if e.Type == domain.TypeEngagementOpened && strings.HasPrefix(e.Stream, ledger.StreamPrefix) && e.Revision == 0 {
+				x.list = append(x.list, strings.TrimPrefix(e.Stream, ledger.StreamPrefix))
+			}
+		}
+	}
+}
+
+// listOf returns the handler of a sub-collection: sel picks its items from
+// the engagement (or refuses, e.g. when a parent in the path is unknown).
+func listOf[T any](s *Server, sel func(st *domain.Engagement, c echo.Context) ([]T, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		pg, err := parsePage(c)
+		if err != nil {
+			return err
+		}
+		st, _, err := s.loadVisible(c)
+		if err != nil {
+			return err
+		}
+		items, err := sel(st, c)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, paginate(items, pg))
+	}
+}
+
+// itemOf returns the handler of one item of a sub-collection.
+func itemOf[T any](s *Server, sel func(st *domain.Engagement, c echo.Context) (T, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		st, _, err := s.loadVisible(c)
+		if err != nil {
+			return err
+		}
+		item, err := sel(st, c)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, item)
+	}
+}
+
+// found turns an accessor's (item, ok) into (item, 404 with the domain's
+// not-found code).
+func found[T any](v T, ok bool, code, what string) (T, error) {
+	if !ok {
+		return v, newProblem(http.StatusNotFound, code, "no such "+what+" in this engagement")
+	}
+	return v, nil
+}
+
+// byID finds an item by id in a slice, for collections without an accessor.
+func byID[T any](xs []*T, id string, idOf func(*T) string) (*T, bool) {
+	i := slices.IndexFunc(xs, func(x *T) bool { return idOf(x) == id })
+	if i < 0 {
+		return nil, false
+	}
+	return xs[i], true
+}
+
+// where keeps the items of xs for which keep is true.
+func where[T any](xs []*T, keep func(*T) bool) []*T {
+	out := []*T{}
+	for _, x := range xs {
+		if keep(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}

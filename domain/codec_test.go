@@ -1,0 +1,195 @@
+package domain
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+)
+
+// lifeStory runs one engagement through every command, so its events cover
+// every event type.
+func lifeStory(t testing.TB) *script {
+	return emergence(t).do(
+		DefinePerimeter{ActorID: sup, Party: PartyProvider, Description: "Hosting", Includes: []string{"servers"}},
+		InviteExpert{ActorID: sup, ExpertID: "x-1", Name: "Eve", Email: "eve@example.org", Expertise: "billing"},
+		InviteExpert{ActorID: sup, ExpertID: "x-2", Name: "Ed"},
+		CommitExpert{ActorID: sup, ExpertID: "x-1"},
+		WithdrawExpert{ActorID: sup, ExpertID: "x-2", Reason: "busy"},
+		JoinDiscussion{ActorID: cli},
+		AdvancePhase{ActorID: sup, To: PhaseScoping},
+		add(cli, cli2, PartyClient, "Chloe"),
+		BriefStakeholder{ActorID: cli, StakeholderID: cli2, Summary: "where we are"},
+		HoldWorkshop{ActorID: sup, WorkshopID: "w-1", Participants: []string{sup, cli, cli2}},
+		DefineIndicator{ActorID: cli, IndicatorID: "k-1", WorkshopID: "w-1", Name: "Late invoices", Target: 2, Direction: AtMost},
+		MeasureIndicator{ActorID: sup, MeasurementID: "k-1-m1", IndicatorID: "k-1", Value: 5},
+		SignAgreement{ActorID: cli, AgreementID: "agr", Signatories: []string{cli, sup}},
+		AdvancePhase{ActorID: sup, To: PhaseDelivery},
+		RaiseRequirement{ActorID: cli, RequirementID: "req-1", Title: "PDF invoices"},
+		AskQuestion{ActorID: sup, QuestionID: "q-1", RequirementID: "req-1", Text: "Which PDF?"},
+		ClarifyRequirement{ActorID: sup, RequirementID: "req-1", QuestionID: "q-1", Clarification: "PDF/A-3", Answer: "A-3", AnsweredBy: cli},
+		MakeAssumption{ActorID: sup, AssumptionID: "as-1", Statement: "EUR only"},
+		MakeAssumption{ActorID: sup, AssumptionID: "as-2", Statement: "No VAT"},
+		ValidateAssumption{ActorID: cli, AssumptionID: "as-1"},
+		RejectAssumption{ActorID: cli2, AssumptionID: "as-2", Reason: "VAT!"},
+		RequestChange{ActorID: cli, ChangeID: "ch-1", Description: "Logo"},
+		RequestChange{ActorID: sup, ChangeID: "ch-2", Description: "Drop IE"},
+		ApproveChange{ActorID: cli, ChangeID: "ch-1"},
+		RejectChange{ActorID: cli, ChangeID: "ch-2", Reason: "no"},
+		ProposeFeature{ActorID: sup, FeatureID: "f-1", Title: "Dark mode"},
+		ProposeFeature{ActorID: sup, FeatureID: "f-2", Title: "Emoji"},
+		AcceptFeature{ActorID: cli, FeatureID: "f-1"},
+		DeclineFeature{ActorID: cli, FeatureID: "f-2"},
+		PlanMilestone{ActorID: sup, MilestoneID: "ms-1", Title: "Beta", DueDate: due},
+		ReportDifficulty{ActorID: prv, DifficultyID: "dif-1", MilestoneID: "ms-1", Description: "Server set-up fails"},
+		DiscloseDelay{ActorID: sup, DelayID: "dl-1", MilestoneID: "ms-1", NewDueDate: due.Add(72 * time.Hour), Reason: "server"},
+		DiscloseCostImpact{ActorID: sup, CostImpactID: "cost-1", DifficultyID: "dif-1", Amount: 120000, Currency: "EUR", Reason: "two days"},
+		DiscloseSkillsGap{ActorID: sup, SkillsGapID: "gap-1", DifficultyID: "dif-1", Skill: "nginx"},
+		InformClient{ActorID: sup, InformationID: "inf-1", Subject: "Beta slips 3 days", Channel: ChannelCall, Recipients: []string{cli, cli2}, About: []string{"dl-1"}},
+		AcknowledgeInformation{ActorID: cli, InformationID: "inf-1"},
+		MakeDecision{ActorID: sup, DecisionID: "dec-1", Title: "Host", Kind: DecisionTechnical, Options: []string{"cloud", "on-prem"}, Chosen: "cloud", Participants: []string{sup, cli}},
+		MakeDelivery{ActorID: sup, DeliveryID: "dlv-1", Title: "Beta", MilestoneID: "ms-1", RequirementIDs: []string{"req-1"}, FeatureIDs: []string{"f-1"}},
+		MakeDelivery{ActorID: sup, DeliveryID: "dlv-2", Title: "Beta 2"},
+		AdvancePhase{ActorID: sup, To: PhaseAcceptance},
+		RaiseNeedAtDelivery{ActorID: cli, NeedID: "need-1", DeliveryID: "dlv-1", Title: "Bulk export"},
+		AcceptDelivery{ActorID: cli, DeliveryID: "dlv-1"},
+		RejectDelivery{ActorID: cli, DeliveryID: "dlv-2", Reason: "crashes"},
+		RemoveStakeholder{ActorID: sup, StakeholderID: prv},
+		RecordLesson{ActorID: sup, LessonID: "les-1", Text: "Test the server before delivery day"},
+		CloseEngagement{ActorID: cli, Summary: "done"},
+	)
+}
+
+func TestLifeStoryCoversEveryEventType(t *testing.T) {
+	s := lifeStory(t)
+	seen := map[string]bool{}
+	for _, e := range s.events {
+		seen[e.EventType()] = true
+	}
+	for _, typ := range EventTypes() {
+		if !seen[typ] {
+			t.Errorf("life story never emits %s", typ)
+		}
+	}
+	if len(EventTypes()) != 41 {
+		t.Errorf("%d event types, want 41", len(EventTypes()))
+	}
+}
+
+func TestMarshalRoundTrip(t *testing.T) {
+	for _, e := range lifeStory(t).events {
+		typ, v, data, err := Marshal(e)
+		if err != nil {
+			t.Fatalf("%s: %v", e.EventType(), err)
+		}
+		if typ != e.EventType() || v != CurrentVersion(typ) || v < 1 {
+			t.Fatalf("%s: got type %s version %d", e.EventType(), typ, v)
+		}
+		back, err := Unmarshal(typ, v, data)
+		if err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		if !reflect.DeepEqual(back, e) {
+			t.Fatalf("%s: round trip\n got %#v\nwant %#v", typ, back, e)
+		}
+	}
+}
+
+func TestUnmarshalErrors(t *testing.T) {
+	for _, tc := range []struct {
+		typ     string
+		version int
+		data    string
+		want    error
+	}{
+		{"nope.happened", 1, `{}`, ErrUnknownEventType},
+		{TypeRequirementRaised, 1, `{"title": 3}`, ErrMalformedEvent},
+		{TypeRequirementRaised, 1, `null`, ErrMalformedEvent},
+		{TypeRequirementRaised, 1, `[]`, ErrMalformedEvent},
+		{TypeRequirementRaised, 2, `{}`, ErrMalformedEvent},
+		{TypeRequirementRaised, 0, `{}`, ErrMalformedEvent},
+		{TypeRequirementRaised, 1, `{"at":"0000-01-01T00:00:00+01:00"}`, ErrMalformedEvent},
+		{TypeDelayDisclosed, 1, `{"due_date":"2024-13-01","new_date":"2024-12-01"}`, ErrMalformedEvent},
+		{TypeDelayDisclosed, 1, `{"due_date":"2024-11-01"}`, ErrMalformedEvent},
+	} {
+		if _, err := Unmarshal(tc.typ, tc.version, []byte(tc.data)); !errors.Is(err, tc.want) {
+			t.Errorf("Unmarshal(%s, %d, %s) = %v, want %v", tc.typ, tc.version, tc.data, err, tc.want)
+		}
+	}
+	if _, _, _, err := Marshal(nil); !errors.Is(err, ErrMalformedEvent) {
+		t.Errorf("Marshal(nil) = %v", err)
+	}
+	if _, _, _, err := Marshal((*LessonRecorded)(nil)); !errors.Is(err, ErrMalformedEvent) {
+		t.Errorf("Marshal(typed nil) = %v", err)
+	}
+}
+
+func TestUnmarshalNormalizesTimesToUTC(t *testing.T) {
+	e, err := Unmarshal(TypeLessonRecorded, 1, []byte(`{"engagement_id":"e","actor_id":"a","at":"2025-01-01T10:00:00+02:00","lesson_id":"l","text":"t"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at := e.Head().At; at.Location() != time.UTC || at.Hour() != 8 {
+		t.Fatalf("at = %v", at)
+	}
+}
+
+// TestUpcastDelayDisclosedV1 decodes a payload stored under schema v1
+// (calendar dates, "due_date"/"new_date") into the v2 struct.
+func TestUpcastDelayDisclosedV1(t *testing.T) {
+	data, err := os.ReadFile("testdata/delay_disclosed_v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Unmarshal(TypeDelayDisclosed, 1, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &DelayDisclosed{
+		Header:          Header{EngagementID: "eng-legacy", ActorID: "s-sam", At: time.Date(2024, 11, 18, 16, 42, 0, 0, time.UTC)},
+		DelayID:         "dl-7",
+		MilestoneID:     "ms-beta",
+		PreviousDueDate: time.Date(2024, 11, 20, 0, 0, 0, 0, time.UTC),
+		NewDueDate:      time.Date(2024, 12, 4, 0, 0, 0, 0, time.UTC),
+		Reason:          "The hosting provider could not open the firewall in time",
+	}
+	if !reflect.DeepEqual(e, want) {
+		t.Fatalf("got %#v\nwant %#v", e, want)
+	}
+	if got := e.(*DelayDisclosed).LeadTime(); got != 31*time.Hour+18*time.Minute {
+		t.Fatalf("lead time %v", got)
+	}
+	// Re-marshalled, it is a v2 event.
+	typ, v, out, err := Marshal(e)
+	if err != nil || typ != TypeDelayDisclosed || v != 2 {
+		t.Fatalf("Marshal: %s v%d %v", typ, v, err)
+	}
+	again, err := Unmarshal(typ, v, out)
+	if err != nil || !reflect.DeepEqual(again, want) {
+		t.Fatalf("v2 round trip: %v %#v", err, again)
+	}
+}
+
+func TestPersonalFields(t *testing.T) {
+	for _, typ := range EventTypes() {
+		got := PersonalFields(typ)
+		var want []string
+		switch typ {
+		case TypeStakeholderJoined, TypeExpertInvited:
+			want = []string{"name", "email"}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("PersonalFields(%s) = %v, want %v", typ, got, want)
+		}
+	}
+	if PersonalFields("nope") != nil {
+		t.Error("unknown type has personal fields")
+	}
+	// The result is the caller's.
+	PersonalFields(TypeStakeholderJoined)[0] = "x"
+	if PersonalFields(TypeStakeholderJoined)[0] != "name" {
+		t.Error("PersonalFields shares its slice")
+	}
+}

@@ -1,0 +1,556 @@
+// Package projections maintains Candor's read models: projections of the
+// engagement events into SQLite tables, each with its checkpoint.
+//
+// # How a projection runs
+//
+// Every projection has a name and a version. Its read model lives in a
+// table of one generation; the table and the checkpoint (the global position
+// of the last event applied) are written in the same SQLite transaction, so a
+// crash can neither apply an event twice nor skip one: an event at or below
+// the checkpoint is skipped. Events are applied in batches, many per
+// transaction.
+//
+// The live projections follow the store with one subscription (Run). When a
+// projection's version changes, or on demand (Rebuild), a new generation is
+// built from position zero next to the serving one, which keeps answering
+// queries; once the new generation has caught up it replaces the old one in
+// one transaction.
+//
+// The engine only uses eventstore.Store, so it runs unchanged on any backend.
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/ncruces/go-sqlite3/driver" // database/sql driver "sqlite3"
+	_ "github.com/ncruces/go-sqlite3/embed"  // the SQLite build it runs
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/ledger"
+)
+
+// Errors of the engine. Test with errors.Is.
+var (
+	// ErrUnknownProjection: no projection has that name.
+	ErrUnknownProjection = errors.New("projections: unknown projection")
+	// ErrNotReady: the projection is being built for the first time and
+	// has no read model to serve yet.
+	ErrNotReady = errors.New("projections: read model not ready")
+	// ErrNotFound: no such engagement (or item) in the read model.
+	ErrNotFound = errors.New("projections: not found")
+	// ErrInvalidCursor: a page cursor that this package did not issue.
+	ErrInvalidCursor = errors.New("projections: invalid cursor")
+	// ErrClosed: the engine is closed.
+	ErrClosed = errors.New("projections: engine closed")
+)
+
+// Options tune an Engine. The zero value is usable.
+type Options struct {
+	// Registerer, when set, receives the lag gauges and counters.
+	Registerer prometheus.Registerer
+	// BatchSize is the most events applied in one transaction (default 8192).
+	BatchSize int
+	// CacheSize bounds the documents each projection keeps in memory
+	// between batches (default 100,000).
+	CacheSize int
+	// Now gives the time for lag figures (default time.Now).
+	Now func() time.Time
+	// Logger reports background rebuilds (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Engine runs the projections and answers queries on their read models.
+type Engine struct {
+	db    *sql.DB
+	store eventstore.Store
+	opts  Options
+
+	// writeMu serialises writers: SQLite has one, and the switch-over of a
+	// rebuilt generation must not interleave with a live batch.
+	writeMu sync.Mutex
+
+	mu      sync.RWMutex
+	live    map[string]*instance // serving generation of each projection
+	pending []*instance          // generations to build in the background
+	builds  map[string]*instance // generations being built, for status
+	running map[string]*sync.Mutex
+
+	applied  atomic.Uint64 // position every live projection has applied
+	notifyMu sync.Mutex
+	notify   chan struct{} // closed and replaced when applied moves
+
+	eventsApplied prometheus.Counter
+	closed        atomic.Bool
+
+	// failpoint, set by tests, makes applying fail at an event.
+	failpoint func(projection string, pos eventstore.Position) error
+}
+
+// instance is one generation of one projection.
+type instance struct {
+	def   *definition
+	gen   int
+	table string
+	cp    atomic.Uint64 // committed checkpoint
+	cache *docCache
+}
+
+func (in *instance) checkpoint() eventstore.Position { return eventstore.Position(in.cp.Load()) }
+
+// definition is what a projection is: a name, a version to bump when its
+// logic or shape changes, and how it applies one event.
+type definition struct {
+	name    string
+	version int
+	tagged  bool // its table needs the tag index (list filters)
+	apply   func(t *txn, r *ledger.Recorded) error
+}
+
+// Open opens (or creates) the read-model database at path and prepares the
+// projections: each resumes from its checkpoint; one whose version changed
+// gets a new generation, built in the background once Run starts.
+func Open(ctx context.Context, path string, store eventstore.Store, opts Options) (*Engine, error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 8192
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 100_000
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	u := url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: strings.Join([]string{
+		"_pragma=page_size(16384)", // before WAL creates the file: fewer, larger writes
+		"_pragma=busy_timeout(10000)",
+		"_pragma=journal_mode(wal)",
+		// NORMAL in WAL mode may lose the last transactions on power loss,
+		// never half of one: model and checkpoint go back together.
+		"_pragma=synchronous(normal)",
+		"_pragma=cache_size(-65536)",
+	}, "&")}
+	db, err := sql.Open("sqlite3", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("projections: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	e := &Engine{
+		db: db, store: store, opts: opts,
+		live:    map[string]*instance{},
+		builds:  map[string]*instance{},
+		running: map[string]*sync.Mutex{},
+		notify:  make(chan struct{}),
+		eventsApplied: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "candor_projection_events_applied_total",
+			Help: "Events applied to the serving read models.",
+		}),
+	}
+	for _, d := range definitions {
+		e.running[d.name] = new(sync.Mutex)
+	}
+	if err := e.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(e.eventsApplied); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("projections: register metrics: %w", err)
+		}
+		if err := opts.Registerer.Register(&lagCollector{e: e}); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("projections: register metrics: %w", err)
+		}
+	}
+	return e, nil
+}
+
+const checkpointsDDL = `CREATE TABLE IF NOT EXISTS checkpoints (
+	name       TEXT NOT NULL,
+	generation INTEGER NOT NULL,
+	version    INTEGER NOT NULL,
+	position   INTEGER NOT NULL,
+	active     INTEGER NOT NULL,
+	PRIMARY KEY (name, generation)
+)`
+
+type checkpointRow struct {
+	name     string
+	gen      int
+	version  int
+	position uint64
+	active   bool
+}
+
+// prepare reads the checkpoints and decides, per projection, which
+// generation serves and which must be built.
+func (e *Engine) prepare(ctx context.Context) error {
+	if _, err := e.db.ExecContext(ctx, checkpointsDDL); err != nil {
+		return fmt.Errorf("projections: create checkpoints: %w", err)
+	}
+	rows, err := e.db.QueryContext(ctx, `SELECT name, generation, version, position, active FROM checkpoints`)
+	if err != nil {
+		return fmt.Errorf("projections: read checkpoints: %w", err)
+	}
+	byName := map[string][]checkpointRow{}
+	for rows.Next() {
+		var r checkpointRow
+		if err := rows.Scan(&r.name, &r.gen, &r.version, &r.position, &r.active); err != nil {
+			rows.Close()
+			return fmt.Errorf("projections: read checkpoints: %w", err)
+		}
+		byName[r.name] = append(byName[r.name], r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("projections: read checkpoints: %w", err)
+	}
+	fresh := len(byName) == 0 // a new database: every projection is live from zero
+
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("projections: prepare: %w", err)
+	}
+	defer tx.Rollback()
+	for i := range definitions {
+		d := &definitions[i]
+		var active, build *checkpointRow
+		maxGen := 0
+		for j, r := range byName[d.name] {
+			maxGen = max(maxGen, r.gen)
+			switch {
+			case r.active:
+				active = &byName[d.name][j]
+			case r.version == d.version && build == nil:
+				build = &byName[d.name][j]
+			default: // an abandoned build of another version
+				if err := dropGeneration(ctx, tx, d.name, r.gen); err != nil {
+					return err
+				}
+			}
+		}
+		if active != nil {
+			in := e.newInstance(d, active.gen, active.position)
+			e.live[d.name] = in
+			if active.version == d.version {
+				if build != nil { // a rebuild on demand was interrupted: start over later
+					if err := dropGeneration(ctx, tx, d.name, build.gen); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+		}
+		if active == nil && fresh {
+			in, err := e.createGeneration(ctx, tx, d, maxGen+1, true)
+			if err != nil {
+				return err
+			}
+			e.live[d.name] = in
+			continue
+		}
+		// Version changed, or a projection added to a database that has
+		// already progressed: build in the background from zero (or resume
+		// the build of this version).
+		var in *instance
+		if build != nil {
+			in = e.newInstance(d, build.gen, build.position)
+		} else if in, err = e.createGeneration(ctx, tx, d, maxGen+1, false); err != nil {
+			return err
+		}
+		e.pending = append(e.pending, in)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("projections: prepare: %w", err)
+	}
+	first := true
+	for _, in := range e.live {
+		if cp := in.cp.Load(); first || cp < e.applied.Load() {
+			e.applied.Store(cp)
+			first = false
+		}
+	}
+	return nil
+}
+
+func tableName(name string, gen int) string { return fmt.Sprintf("p_%s_g%d", name, gen) }
+
+func (e *Engine) newInstance(d *definition, gen int, pos uint64) *instance {
+	in := &instance{def: d, gen: gen, table: tableName(d.name, gen)}
+	in.cp.Store(pos)
+	in.cache = newDocCache(in.table, e.opts.CacheSize)
+	return in
+}
+
+func (e *Engine) createGeneration(ctx context.Context, tx *sql.Tx, d *definition, gen int, active bool) (*instance, error) {
+	t := tableName(d.name, gen)
+	if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+		return nil, fmt.Errorf("projections: create %s: %w", t, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(docTableDDL, t)); err != nil {
+		return nil, fmt.Errorf("projections: create %s: %w", t, err)
+	}
+	if d.tagged {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(docTagIndexDDL, t)); err != nil {
+			return nil, fmt.Errorf("projections: create %s: %w", t, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO checkpoints (name, generation, version, position, active) VALUES (?, ?, ?, 0, ?)`,
+		d.name, gen, d.version, active); err != nil {
+		return nil, fmt.Errorf("projections: create %s: %w", t, err)
+	}
+	return e.newInstance(d, gen, 0), nil
+}
+
+func dropGeneration(ctx context.Context, tx *sql.Tx, name string, gen int) error {
+	if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+tableName(name, gen)); err != nil {
+		return fmt.Errorf("projections: drop %s: %w", tableName(name, gen), err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE name = ? AND generation = ?`, name, gen); err != nil {
+		return fmt.Errorf("projections: drop %s: %w", tableName(name, gen), err)
+	}
+	return nil
+}
+
+// Close releases the database. Run must have returned.
+func (e *Engine) Close() error {
+	if e.closed.Swap(true) {
+		return nil
+	}
+	e.notifyMu.Lock()
+	close(e.notify) // wake WaitFor callers; they see closed
+	e.notifyMu.Unlock()
+	return e.db.Close()
+}
+
+// item is one event on its way to the projections; rec is nil for events
+// of other streams (principals...), which only move the checkpoint.
+type item struct {
+	pos eventstore.Position
+	at  time.Time
+	rec *ledger.Recorded
+}
+
+func decodeItem(se eventstore.RecordedEvent) (item, error) {
+	it := item{pos: se.Position, at: se.RecordedAt}
+	if !strings.HasPrefix(se.Stream, ledger.StreamPrefix) {
+		return it, nil
+	}
+	r, err := ledger.Decode(se)
+	if err != nil {
+		return it, fmt.Errorf("projections: %w", err)
+	}
+	it.rec = &r
+	return it, nil
+}
+
+// Run follows the store from the live projections' checkpoint and applies
+// every new event, until ctx is done (it then returns nil) or applying
+// fails. It also builds, in the background, the generations Open found
+// missing or out of date.
+func (e *Engine) Run(ctx context.Context) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	e.mu.Lock()
+	pending := e.pending
+	e.pending = nil
+	e.mu.Unlock()
+	for _, in := range pending {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.build(ctx, in, nil); err != nil && ctx.Err() == nil {
+				e.opts.Logger.Error("projection rebuild failed", "projection", in.def.name, "err", err)
+			}
+		}()
+	}
+
+	ch := make(chan item, 4*e.opts.BatchSize)
+	subErr := make(chan error, 1)
+	from := eventstore.Position(e.applied.Load())
+	go func() {
+		defer close(ch)
+		subErr <- e.store.SubscribeAll(ctx, eventstore.SubscribeOptions{After: from}, func(ctx context.Context, se eventstore.RecordedEvent) error {
+			it, err := decodeItem(se)
+			if err != nil {
+				return err
+			}
+			select {
+			case ch <- it:
+				return nil
+			case <-ctx.Done():
+				return nil
+			}
+		})
+	}()
+
+	batch := make([]item, 0, e.opts.BatchSize)
+	for it := range ch {
+		// Take whatever else is already waiting: big batches when catching
+		// up, one event at a time (lowest latency) when live.
+		batch = append(batch[:0], it)
+	drain:
+		for len(batch) < e.opts.BatchSize {
+			select {
+			case it, ok := <-ch:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, it)
+			default:
+				break drain
+			}
+		}
+		if err := e.applyLive(ctx, batch); err != nil {
+			cancel()
+			for range ch { // let the subscription return
+			}
+			<-subErr
+			if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		}
+	}
+	err := <-subErr
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("projections: subscription: %w", err)
+	}
+	return nil
+}
+
+// applyLive applies a batch to every serving projection.
+func (e *Engine) applyLive(ctx context.Context, batch []item) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	e.mu.RLock()
+	insts := make([]*instance, 0, len(e.live))
+	for _, in := range e.live {
+		insts = append(insts, in)
+	}
+	e.mu.RUnlock()
+	if err := e.applyTo(ctx, insts, batch); err != nil {
+		return err
+	}
+	e.eventsApplied.Add(float64(len(batch)))
+	e.advance(batch[len(batch)-1].pos)
+	return nil
+}
+
+// applyTo applies a batch to some generations in one transaction: their
+// documents and their checkpoints commit together or not at all. The caller
+// holds writeMu.
+func (e *Engine) applyTo(ctx context.Context, insts []*instance, batch []item) (err error) {
+	last := batch[len(batch)-1].pos
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("projections: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+			for _, in := range insts {
+				in.cache.reset()
+			}
+		}
+	}()
+	touched := insts[:0:0]
+	for _, in := range insts {
+		cp := in.checkpoint()
+		if last <= cp {
+			continue // already applied (a generation that just caught up)
+		}
+		t := &txn{ctx: ctx, tx: tx, cache: in.cache}
+		for i := range batch {
+			it := &batch[i]
+			if it.pos <= cp {
+				continue
+			}
+			if e.failpoint != nil {
+				if err := e.failpoint(in.def.name, it.pos); err != nil {
+					t.close()
+					return err
+				}
+			}
+			if it.rec == nil {
+				continue
+			}
+			if err := in.def.apply(t, it.rec); err != nil {
+				t.close()
+				return fmt.Errorf("projections: %s: apply %s at %d: %w", in.def.name, it.rec.Type, it.pos, err)
+			}
+		}
+		err := t.flush()
+		t.close()
+		if err != nil {
+			return fmt.Errorf("projections: %s: %w", in.def.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE checkpoints SET position = ? WHERE name = ? AND generation = ?`,
+			uint64(last), in.def.name, in.gen); err != nil {
+			return fmt.Errorf("projections: %s: checkpoint: %w", in.def.name, err)
+		}
+		touched = append(touched, in)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("projections: commit: %w", err)
+	}
+	for _, in := range touched {
+		in.cp.Store(uint64(last))
+		in.cache.committed()
+	}
+	return nil
+}
+
+func (e *Engine) advance(pos eventstore.Position) {
+	e.notifyMu.Lock()
+	defer e.notifyMu.Unlock()
+	if uint64(pos) <= e.applied.Load() || e.closed.Load() {
+		return
+	}
+	e.applied.Store(uint64(pos))
+	close(e.notify)
+	e.notify = make(chan struct{})
+}
+
+// WaitFor blocks until every serving read model has applied the event at
+// pos (read-your-writes after an append), or ctx is done.
+func (e *Engine) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	for {
+		e.notifyMu.Lock()
+		ch := e.notify
+		e.notifyMu.Unlock()
+		if eventstore.Position(e.applied.Load()) >= pos {
+			return nil
+		}
+		if e.closed.Load() {
+			return ErrClosed
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("projections: wait for position %d: %w", pos, ctx.Err())
+		}
+	}
+}
+
+// Position returns the position every serving read model has applied.
+func (e *Engine) Position() eventstore.Position { return eventstore.Position(e.applied.Load()) }
