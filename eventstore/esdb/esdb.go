@@ -32,15 +32,23 @@
 // # Guarantees, and EventStoreDB's idempotency window
 //
 // Atomicity, optimistic concurrency, ordering of $all and durability are
-// EventStoreDB's (durability: an acknowledged append is fsynced by the
-// leader and, in a cluster, replicated to a quorum). Idempotency is
-// EventStoreDB's too, by event id: when the expected revision is NoStream,
-// StreamExists or an exact revision, the server recognises a retry by
-// comparing the ids with the events already stored after that revision, with
-// no time limit. With Any, it looks the ids up in an in-memory cache of
-// recently written events only: a retry long after the first append, or
-// after a server restart, may store the events a second time. Callers that
-// need idempotent retries should append with an explicit expectation.
+// EventStoreDB's own: an append is acknowledged once written to disk on the
+// node, or on a majority of a cluster. Idempotency is EventStoreDB's too, by
+// event id, and its window depends on the expectation (see the client's
+// ExpectedRevision documentation and
+// https://developers.eventstore.com/clients/grpc/appending-events.html):
+// with NoStream, StreamExists or an exact revision the server guarantees it,
+// comparing the ids with the events stored after the expected revision;
+// with Any it only does its best, looking the ids up among recently written
+// events ("in quick succession"), so a retry long after the first append,
+// or after a server restart, may store the events a second time. Callers
+// that retry appends should state an expectation.
+//
+// # Namespaces
+//
+// WithNamespace prefixes every stream name and hides other streams from
+// ReadAll, Head and SubscribeAll, so that several stores (the contract
+// suite's subtests against one real server, or tenants) share one server.
 //
 // # Failures
 //
@@ -51,9 +59,15 @@
 // gossipTimeout=3) so that a dead server is reported within about a second
 // rather than the client's default of several. The client gives up for good
 // after a failed discovery; the adapter then replaces it, so the store
-// recovers by itself once the server is back. SubscribeAll resumes by itself
-// after a dropped connection, from the last event it delivered or the last
-// checkpoint the server sent, whichever is later, and returns
+// recovers by itself once the server is back. A call that fails on a broken
+// connection is tried once more on a fresh one: reads are repeatable, and the
+// server recognises a repeated append by its event ids (see the idempotency
+// window above).
+//
+// SubscribeAll resumes by itself after a dropped connection, from the last
+// event it delivered or the last checkpoint the server sent, whichever is
+// later (a checkpoint is taken to carry the position of the last event the
+// server's filter scanned, as the stand-in's does), and returns
 // ErrUnavailable only when the server stays unreachable for the resubscribe
 // window (WithResubscribeWindow).
 package esdb

@@ -398,14 +398,31 @@ func TestServerStoppedIsUnavailableAndRestartRecovers(t *testing.T) {
 }
 
 func TestSubscriptionResumesAfterRestart(t *testing.T) {
+	tests := []struct {
+		name   string
+		filter eventstore.Filter
+	}{
+		{"everything", eventstore.Filter{}},
+		// With noise between wanted events, resuming relies on the
+		// server's checkpoints (one per event scanned here).
+		{"stream prefix", eventstore.Filter{StreamPrefixes: []string{"r"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testResume(t, tt.filter)
+		})
+	}
+}
+
+func testResume(t *testing.T, filter eventstore.Filter) {
 	ctx := context.Background()
-	s, srv := openStandin(t)
+	s, srv := openStandin(t, esdb.WithCheckpoints(1, 1))
 	got := make(chan eventstore.RecordedEvent, 16)
 	errc := make(chan error, 1)
 	subCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
-		errc <- s.SubscribeAll(subCtx, eventstore.SubscribeOptions{}, func(_ context.Context, e eventstore.RecordedEvent) error {
+		errc <- s.SubscribeAll(subCtx, eventstore.SubscribeOptions{Filter: filter}, func(_ context.Context, e eventstore.RecordedEvent) error {
 			got <- e
 			return nil
 		})
@@ -418,6 +435,11 @@ func TestSubscriptionResumesAfterRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			want = append(want, e.ID)
+			if !filter.Match(&eventstore.RecordedEvent{Stream: "noise", Type: "n.x"}) {
+				if _, err := s.Append(ctx, "noise", eventstore.Any(), event("n.x")); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
 	var seen []uuid.UUID

@@ -1,0 +1,5 @@
+//go:build race
+
+package esdb_test
+
+const raceEnabled = true
