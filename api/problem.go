@@ -51,7 +51,6 @@ const ProblemTypePrefix = "urn:candor:problem:"
 // from package domain and pass through unchanged).
 const (
 	CodeMalformedJSON        = "malformed_json"
-	CodeBodyRequired         = "body_required"
 	CodeInvalidParameter     = "invalid_parameter"
 	CodeUnsupportedMediaType = "unsupported_media_type"
 	CodeValidationFailed     = "validation_failed"
@@ -59,6 +58,7 @@ const (
 	CodeForbidden            = "forbidden"
 	CodeReadOnlyRole         = "read_only_role"
 	CodeNotFound             = "not_found"
+	CodeRouteNotFound        = "route_not_found"
 	CodeMethodNotAllowed     = "method_not_allowed"
 	CodeConflict             = "conflict"
 	CodePreconditionFailed   = "precondition_failed"
@@ -160,7 +160,7 @@ func domainProblem(de *domain.Error) *Problem {
 func echoProblem(he *echo.HTTPError) *Problem {
 	switch he.Code {
 	case http.StatusNotFound:
-		return newProblem(http.StatusNotFound, CodeNotFound, "no such resource")
+		return newProblem(http.StatusNotFound, CodeRouteNotFound, "no such resource")
 	case http.StatusMethodNotAllowed:
 		return newProblem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "this method is not allowed on this resource")
 	case http.StatusRequestEntityTooLarge:

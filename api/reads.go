@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +75,7 @@ func (s *Server) loadVisible(c echo.Context) (*domain.Engagement, uint64, error)
 	if !canSee(principal(c), st) {
 		return nil, 0, errEngagementNotFound()
 	}
+	emptyNotNull(reflect.ValueOf(st))
 	c.Response().Header().Set(headerETag, etag(rev))
 	return st, rev, nil
 }
@@ -156,6 +158,7 @@ func (s *Server) listEngagements(c echo.Context) error {
 			return err
 		}
 		if canSee(p, st) {
+			emptyNotNull(reflect.ValueOf(st))
 			out.Items = append(out.Items, engagementOut(st, rev, p))
 		}
 	}
@@ -264,4 +267,34 @@ func where[T any](xs []*T, keep func(*T) bool) []*T {
 		}
 	}
 	return out
+}
+
+// emptyNotNull replaces, in place, every nil slice reachable from v (a
+// pointer) whose JSON field has no omitempty by an empty one, so that
+// collections are [] on the wire, as the contract says, never null. The
+// state it is given is the caller's private copy.
+func emptyNotNull(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			emptyNotNull(v.Elem())
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			emptyNotNull(v.Index(i))
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			sf, f := t.Field(i), v.Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			if f.Kind() == reflect.Slice && f.IsNil() && !strings.Contains(sf.Tag.Get("json"), "omitempty") && f.CanSet() {
+				f.Set(reflect.MakeSlice(f.Type(), 0, 0))
+				continue
+			}
+			emptyNotNull(f)
+		}
+	}
 }

@@ -87,7 +87,7 @@ func (s *Server) handlers() map[string]echo.HandlerFunc {
 			v, ok := e.Party(domain.Party(p(c, "party")))
 			return found(v, ok, domain.CodePartyNotFound, "party")
 		}),
-		"listPerimeters": listOf(s, func(e *st, _ ctx) ([]PerimeterOut, error) { return perimeters(e), nil }),
+		"listPerimeters":   listOf(s, func(e *st, _ ctx) ([]PerimeterOut, error) { return perimeters(e), nil }),
 		"listStakeholders": listOf(s, func(e *st, _ ctx) ([]*domain.Stakeholder, error) { return nonNil(e.Stakeholders), nil }),
 		"getStakeholder": itemOf(s, func(e *st, c ctx) (*domain.Stakeholder, error) {
 			v, ok := e.Stakeholder(p(c, "stakeholder_id"))

@@ -201,17 +201,20 @@ func applyTimeline(t *txn, r *ledger.Recorded) error {
 		return err
 	}
 	id := chunkID(r.Revision)
-	c, err := loadOrNew[[]TimelineEntry](t, kindChunk, h.EngagementID, id)
+	c, err := loadOrNew[rawList](t, kindChunk, h.EngagementID, id)
 	if err != nil {
 		return err
 	}
 	actor := people[h.ActorID]
-	*c = append(*c, TimelineEntry{
+	err = c.add(TimelineEntry{
 		Position: r.Position, Revision: r.Revision, EventID: r.ID.String(), Type: r.Type,
 		ActorID: h.ActorID, ActorName: actor.Name, ActorParty: actor.Party,
 		At: h.At, RecordedAt: r.RecordedAt.UTC(), Summary: summarize(r.Event, people),
 		CorrelationID: r.Meta.CorrelationID,
 	})
+	if err != nil {
+		return err
+	}
 	t.put(kindChunk, h.EngagementID, id, int64(r.Revision/timelineChunk), "", c)
 	return nil
 }
@@ -522,19 +525,16 @@ func applyKnowledge(t *txn, r *ledger.Recorded) error {
 	eng := h.EngagementID
 	add := func(who string, it KnowledgeItem) error {
 		id := knowledgeID(who, r.Revision)
-		c, err := loadOrNew[[]KnowledgeItem](t, kindKnowledge, eng, id)
+		c, err := loadOrNew[rawList](t, kindKnowledge, eng, id)
 		if err != nil {
 			return err
 		}
 		it.Position, it.At, it.Type, it.By = r.Position, h.At, r.Type, h.ActorID
-		*c = append(*c, it)
-		t.put(kindKnowledge, eng, id, seqOf(r), "", c)
-		return nil
-	}
-	if h.ActorID != "" {
-		if err := add(h.ActorID, KnowledgeItem{Kind: KnowActed, Subject: summarize(r.Event, nil)}); err != nil {
+		if err := c.add(it); err != nil {
 			return err
 		}
+		t.put(kindKnowledge, eng, id, seqOf(r), "", c)
+		return nil
 	}
 	each := func(ids []string, it KnowledgeItem) error {
 		for _, id := range ids {

@@ -157,8 +157,10 @@ func (t *txn) flush() error {
 	defer st.Close()
 	for _, k := range c.dirty {
 		e := c.entries[k]
-		data, err := json.Marshal(e.val)
-		if err != nil {
+		var data []byte
+		if l, ok := e.val.(*rawList); ok {
+			data = l.bytes()
+		} else if data, err = json.Marshal(e.val); err != nil {
 			return fmt.Errorf("encode %s/%s: %w", k.kind, k.id, err)
 		}
 		if _, err := st.ExecContext(t.ctx, k.eng, k.kind, k.id, e.seq, e.tag, data); err != nil {
@@ -245,4 +247,40 @@ func readDoc[T any](ctx context.Context, q querier, table, eng, kind, id string)
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rawList is a JSON array kept encoded. Appending encodes only the new
+// element, and writing the document copies bytes: timeline and knowledge
+// chunks grow by one entry per event and are written once per batch, so
+// re-encoding them whole each time would dominate the cost of a rebuild.
+type rawList struct{ buf []byte }
+
+func (l *rawList) UnmarshalJSON(b []byte) error {
+	l.buf = append(l.buf[:0], b...)
+	return nil
+}
+
+func (l *rawList) MarshalJSON() ([]byte, error) { return l.bytes(), nil }
+
+func (l *rawList) bytes() []byte {
+	if len(l.buf) == 0 {
+		return []byte("[]")
+	}
+	return l.buf
+}
+
+// add appends v, encoded, to the array.
+func (l *rawList) add(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if n := len(l.buf); n < 2 || string(l.buf) == "[]" {
+		l.buf = append(l.buf[:0], '[')
+	} else {
+		l.buf = append(l.buf[:n-1], ',') // replace the closing bracket
+	}
+	l.buf = append(l.buf, b...)
+	l.buf = append(l.buf, ']')
+	return nil
 }

@@ -32,7 +32,6 @@ import (
 	"time"
 
 	_ "github.com/ncruces/go-sqlite3/driver" // database/sql driver "sqlite3"
-	_ "github.com/ncruces/go-sqlite3/embed"  // the SQLite build it runs
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/candor-ledger/candor/eventstore"
@@ -103,6 +102,11 @@ type instance struct {
 	table string
 	cp    atomic.Uint64 // committed checkpoint
 	cache *docCache
+
+	// readers is held (shared) by queries on the table; dropping a
+	// replaced generation waits for them and sets dropped.
+	readers sync.RWMutex
+	dropped bool
 }
 
 func (in *instance) checkpoint() eventstore.Position { return eventstore.Position(in.cp.Load()) }
@@ -133,7 +137,7 @@ func Open(ctx context.Context, path string, store eventstore.Store, opts Options
 		opts.Logger = slog.Default()
 	}
 	u := url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: strings.Join([]string{
-		"_pragma=page_size(16384)", // before WAL creates the file: fewer, larger writes
+		"_pragma=page_size(65536)", // before WAL creates the file: fewer, larger writes
 		"_pragma=busy_timeout(10000)",
 		"_pragma=journal_mode(wal)",
 		// NORMAL in WAL mode may lose the last transactions on power loss,
@@ -273,6 +277,9 @@ func (e *Engine) prepare(ctx context.Context) error {
 		}
 		e.pending = append(e.pending, in)
 	}
+	if err := dropOrphans(ctx, tx); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("projections: prepare: %w", err)
 	}
@@ -313,6 +320,32 @@ func (e *Engine) createGeneration(ctx context.Context, tx *sql.Tx, d *definition
 		return nil, fmt.Errorf("projections: create %s: %w", t, err)
 	}
 	return e.newInstance(d, gen, 0), nil
+}
+
+// dropOrphans drops read-model tables that no checkpoint row names: a
+// replaced generation whose drop a crash interrupted.
+func dropOrphans(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'p\_%' ESCAPE '\'
+		AND name NOT IN (SELECT 'p_' || name || '_g' || generation FROM checkpoints)`)
+	if err != nil {
+		return fmt.Errorf("projections: find orphans: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return fmt.Errorf("projections: find orphans: %w", err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	for _, n := range names {
+		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+n); err != nil {
+			return fmt.Errorf("projections: drop %s: %w", n, err)
+		}
+	}
+	return rows.Err()
 }
 
 func dropGeneration(ctx context.Context, tx *sql.Tx, name string, gen int) error {
@@ -403,21 +436,43 @@ func (e *Engine) Run(ctx context.Context) error {
 		})
 	}()
 
+	// While catching up (behind the head seen last), wait for full batches:
+	// a batch per event would cost a transaction per event. At the head,
+	// apply whatever is there at once, for the lowest latency.
+	head, err := e.store.Head(ctx)
+	if err != nil {
+		cancel()
+		for range ch {
+		}
+		<-subErr
+		return fmt.Errorf("projections: head: %w", err)
+	}
 	batch := make([]item, 0, e.opts.BatchSize)
 	for it := range ch {
-		// Take whatever else is already waiting: big batches when catching
-		// up, one event at a time (lowest latency) when live.
 		batch = append(batch[:0], it)
-	drain:
+	fill:
 		for len(batch) < e.opts.BatchSize {
+			if batch[len(batch)-1].pos < head {
+				it, ok := <-ch
+				if !ok {
+					break fill
+				}
+				batch = append(batch, it)
+				continue
+			}
 			select {
 			case it, ok := <-ch:
 				if !ok {
-					break drain
+					break fill
 				}
 				batch = append(batch, it)
 			default:
-				break drain
+				break fill
+			}
+		}
+		if last := batch[len(batch)-1].pos; last >= head {
+			if h, err := e.store.Head(ctx); err == nil {
+				head = h
 			}
 		}
 		if err := e.applyLive(ctx, batch); err != nil {
@@ -431,7 +486,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	err := <-subErr
+	err = <-subErr
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("projections: subscription: %w", err)
 	}

@@ -259,15 +259,15 @@ type Communications struct {
 
 // Information is one message that reached named stakeholders.
 type Information struct {
-	ID             string          `json:"id"`
-	Subject        string          `json:"subject"`
-	Summary        string          `json:"summary,omitempty"`
-	Channel        domain.Channel  `json:"channel"`
-	About          []string        `json:"about,omitempty"`
-	InformedBy     string          `json:"informed_by"`
-	InformedAt     time.Time       `json:"informed_at"`
-	Recipients     []Recipient     `json:"recipients"`
-	AcknowledgedBy []string        `json:"acknowledged_by"`
+	ID             string         `json:"id"`
+	Subject        string         `json:"subject"`
+	Summary        string         `json:"summary,omitempty"`
+	Channel        domain.Channel `json:"channel"`
+	About          []string       `json:"about,omitempty"`
+	InformedBy     string         `json:"informed_by"`
+	InformedAt     time.Time      `json:"informed_at"`
+	Recipients     []Recipient    `json:"recipients"`
+	AcknowledgedBy []string       `json:"acknowledged_by"`
 	// NotAcknowledged lists the client-side recipients (the ones who
 	// acknowledge) who have not.
 	NotAcknowledged []string `json:"not_acknowledged"`
@@ -328,8 +328,8 @@ type Stakeholder struct {
 	NeverBriefed bool `json:"never_briefed"`
 }
 
-// Knowledge is what one stakeholder was informed of, acknowledged, took
-// part in or did, up to a moment.
+// Knowledge is what one stakeholder was informed of, acknowledged or took
+// part in, up to a moment.
 type Knowledge struct {
 	EngagementID  string          `json:"engagement_id"`
 	StakeholderID string          `json:"stakeholder_id"`
@@ -341,7 +341,7 @@ type KnowledgeItem struct {
 	Position eventstore.Position `json:"position"`
 	At       time.Time           `json:"at"`
 	// Kind: informed, acknowledged, decision, workshop, briefed,
-	// briefing_given, signed, or acted (the stakeholder did it).
+	// briefing_given or signed.
 	Kind    string         `json:"kind"`
 	Type    string         `json:"type"` // event type
 	RefID   string         `json:"ref_id,omitempty"`
@@ -360,5 +360,4 @@ const (
 	KnowBriefed       = "briefed"
 	KnowBriefingGiven = "briefing_given"
 	KnowSigned        = "signed"
-	KnowActed         = "acted"
 )

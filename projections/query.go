@@ -47,26 +47,34 @@ func decodeCursor(list, c string) (string, error) {
 	return strings.TrimPrefix(string(b), list+":"), nil
 }
 
-// table returns the serving table of a projection.
-func (e *Engine) table(name string) (string, error) {
-	if e.closed.Load() {
-		return "", ErrClosed
+// acquire returns the serving table of a projection, which stays there
+// until release is called, even if a rebuild replaces it meanwhile.
+func (e *Engine) acquire(name string) (table string, release func(), err error) {
+	for {
+		if e.closed.Load() {
+			return "", nil, ErrClosed
+		}
+		e.mu.RLock()
+		in, ok := e.live[name]
+		e.mu.RUnlock()
+		if !ok {
+			return "", nil, fmt.Errorf("%w: %s", ErrNotReady, name)
+		}
+		in.readers.RLock()
+		if !in.dropped {
+			return in.table, in.readers.RUnlock, nil
+		}
+		in.readers.RUnlock() // replaced just now: take the new one
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	in, ok := e.live[name]
-	if !ok {
-		return "", fmt.Errorf("%w: %s", ErrNotReady, name)
-	}
-	return in.table, nil
 }
 
 // Engagements lists engagement summaries by id, optionally in one phase.
 func (e *Engine) Engagements(ctx context.Context, f EngagementFilter, p Page) (EngagementList, error) {
-	t, err := e.table(NameEngagements)
+	t, release, err := e.acquire(NameEngagements)
 	if err != nil {
 		return EngagementList{}, err
 	}
+	defer release()
 	after, err := decodeCursor("eng", p.Cursor)
 	if err != nil {
 		return EngagementList{}, err
@@ -100,10 +108,11 @@ func (e *Engine) Engagements(ctx context.Context, f EngagementFilter, p Page) (E
 
 // Engagement returns one engagement's summary, or ErrNotFound.
 func (e *Engine) Engagement(ctx context.Context, id string) (EngagementSummary, error) {
-	t, err := e.table(NameEngagements)
+	t, release, err := e.acquire(NameEngagements)
 	if err != nil {
 		return EngagementSummary{}, err
 	}
+	defer release()
 	s, ok, err := readDoc[EngagementSummary](ctx, e.db, t, id, kindEngagement, "")
 	if err != nil {
 		return s, fmt.Errorf("projections: %w", err)
@@ -125,8 +134,7 @@ func (e *Engine) exists(ctx context.Context, id string) error {
 // Timeline returns one page of an engagement's facts in order. The cursor
 // names the last revision returned.
 func (e *Engine) Timeline(ctx context.Context, id string, p Page) (Timeline, error) {
-	t, err := e.table(NameTimeline)
-	if err != nil {
+	if err := e.exists(ctx, id); err != nil {
 		return Timeline{}, err
 	}
 	from := uint64(0)
@@ -139,9 +147,11 @@ func (e *Engine) Timeline(ctx context.Context, id string, p Page) (Timeline, err
 		}
 		from = rev + 1
 	}
-	if err := e.exists(ctx, id); err != nil {
+	t, release, err := e.acquire(NameTimeline)
+	if err != nil {
 		return Timeline{}, err
 	}
+	defer release()
 	n := p.limit()
 	out := Timeline{EngagementID: id, Items: []TimelineEntry{}}
 	// Read whole chunks from the one holding `from` until the page is full.
@@ -171,13 +181,14 @@ func (e *Engine) Timeline(ctx context.Context, id string, p Page) (Timeline, err
 
 // Requirements returns the requirements board; ages are computed at now.
 func (e *Engine) Requirements(ctx context.Context, id string, now time.Time) (RequirementsBoard, error) {
-	t, err := e.table(NameRequirements)
-	if err != nil {
-		return RequirementsBoard{}, err
-	}
 	if err := e.exists(ctx, id); err != nil {
 		return RequirementsBoard{}, err
 	}
+	t, release, err := e.acquire(NameRequirements)
+	if err != nil {
+		return RequirementsBoard{}, err
+	}
+	defer release()
 	b := RequirementsBoard{EngagementID: id}
 	if b.Requirements, err = readDocs[Requirement](ctx, e.db, t, id, kindRequirement); err != nil {
 		return b, fmt.Errorf("projections: %w", err)
@@ -231,13 +242,14 @@ func (e *Engine) Requirements(ctx context.Context, id string, now time.Time) (Re
 
 // Assumptions returns the assumptions with their state and age at now.
 func (e *Engine) Assumptions(ctx context.Context, id string, now time.Time) ([]Assumption, error) {
-	t, err := e.table(NameRequirements)
-	if err != nil {
-		return nil, err
-	}
 	if err := e.exists(ctx, id); err != nil {
 		return nil, err
 	}
+	t, release, err := e.acquire(NameRequirements)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	return e.assumptions(ctx, t, id, now)
 }
 
@@ -261,13 +273,14 @@ func (e *Engine) assumptions(ctx context.Context, t, id string, now time.Time) (
 
 // Delays returns the delay register.
 func (e *Engine) Delays(ctx context.Context, id string) (DelayRegister, error) {
-	t, err := e.table(NameDelays)
-	if err != nil {
-		return DelayRegister{}, err
-	}
 	if err := e.exists(ctx, id); err != nil {
 		return DelayRegister{}, err
 	}
+	t, release, err := e.acquire(NameDelays)
+	if err != nil {
+		return DelayRegister{}, err
+	}
+	defer release()
 	reg := DelayRegister{EngagementID: id}
 	if reg.Milestones, err = readDocs[Milestone](ctx, e.db, t, id, kindMilestone); err != nil {
 		return reg, fmt.Errorf("projections: %w", err)
@@ -321,13 +334,14 @@ func (e *Engine) Communications(ctx context.Context, id string) (Communications,
 }
 
 func engagementDocs[T any](ctx context.Context, e *Engine, name, id, kind string) ([]T, error) {
-	t, err := e.table(name)
-	if err != nil {
-		return nil, err
-	}
 	if err := e.exists(ctx, id); err != nil {
 		return nil, err
 	}
+	t, release, err := e.acquire(name)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	out, err := readDocs[T](ctx, e.db, t, id, kind)
 	if err != nil {
 		return nil, fmt.Errorf("projections: %w", err)
@@ -342,18 +356,19 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// Knowledge returns what a stakeholder was informed of, acknowledged, took
-// part in or did in an engagement, up to the moment at (both bounds are
+// Knowledge returns what a stakeholder was informed of, acknowledged or took
+// part in, in an engagement, up to the moment at (both bounds are
 // inclusive; a zero AsOf means now). The engagement as a whole at a past
 // moment is the ledger's StateAsOf.
 func (e *Engine) Knowledge(ctx context.Context, engagementID, stakeholderID string, at ledger.AsOf) (Knowledge, error) {
-	t, err := e.table(NameKnowledge)
-	if err != nil {
-		return Knowledge{}, err
-	}
 	if err := e.exists(ctx, engagementID); err != nil {
 		return Knowledge{}, err
 	}
+	t, release, err := e.acquire(NameKnowledge)
+	if err != nil {
+		return Knowledge{}, err
+	}
+	defer release()
 	// "/" sorts just before "0": the range holds exactly this stakeholder's chunks.
 	chunks, err := readDocRange[[]KnowledgeItem](ctx, e.db, t, engagementID, kindKnowledge, stakeholderID+"/", stakeholderID+"0")
 	if err != nil {
@@ -383,10 +398,11 @@ func (e *Engine) Knowledge(ctx context.Context, engagementID, stakeholderID stri
 // Transparency returns the transparency report of one engagement, or of all
 // engagements when id is empty, with time-relative figures computed at now.
 func (e *Engine) Transparency(ctx context.Context, id string, now time.Time) (TransparencyReport, error) {
-	t, err := e.table(NameTransparency)
+	t, release, err := e.acquire(NameTransparency)
 	if err != nil {
 		return TransparencyReport{}, err
 	}
+	defer release()
 	docs := map[string]*statsDoc{}
 	if id != "" {
 		s, ok, err := readDoc[statsDoc](ctx, e.db, t, id, kindStats, "")

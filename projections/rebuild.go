@@ -145,7 +145,14 @@ func (e *Engine) runBuild(ctx context.Context, in *instance, progress func(done,
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("projections: rebuild %s: %w", in.def.name, err)
 	}
-	return e.switchOver(ctx, in, progress)
+	old, err := e.switchOver(ctx, in, progress)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		e.dropReplaced(old)
+	}
+	return nil
 }
 
 func (e *Engine) readPage(ctx context.Context, after eventstore.Position) ([]item, error) {
@@ -164,40 +171,43 @@ func (e *Engine) readPage(ctx context.Context, after eventstore.Position) ([]ite
 
 // switchOver applies the last events under the write lock, so that no live
 // batch can slip between, and makes the new generation the serving one.
-func (e *Engine) switchOver(ctx context.Context, in *instance, progress func(done, total uint64)) error {
+func (e *Engine) switchOver(ctx context.Context, in *instance, progress func(done, total uint64)) (old *instance, err error) {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
 	for {
 		items, err := e.readPage(ctx, in.checkpoint())
 		if err != nil {
-			return fmt.Errorf("projections: rebuild %s: %w", in.def.name, err)
+			return nil, fmt.Errorf("projections: rebuild %s: %w", in.def.name, err)
 		}
 		if len(items) == 0 {
 			break
 		}
 		if err := e.applyTo(ctx, []*instance{in}, items); err != nil {
-			return fmt.Errorf("projections: rebuild %s: %w", in.def.name, err)
+			return nil, fmt.Errorf("projections: rebuild %s: %w", in.def.name, err)
 		}
 	}
 	e.mu.RLock()
-	old := e.live[in.def.name]
+	old = e.live[in.def.name]
 	e.mu.RUnlock()
 
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("projections: switch %s: %w", in.def.name, err)
+		return nil, fmt.Errorf("projections: switch %s: %w", in.def.name, err)
 	}
 	defer tx.Rollback()
+	// The old generation's row goes in the same transaction; its table is
+	// dropped once the queries still reading it are done (a table without
+	// row left by a crash is dropped by the next Open).
 	if old != nil {
-		if err := dropGeneration(ctx, tx, old.def.name, old.gen); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE name = ? AND generation = ?`, old.def.name, old.gen); err != nil {
+			return nil, fmt.Errorf("projections: switch %s: %w", in.def.name, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE checkpoints SET active = 1 WHERE name = ? AND generation = ?`, in.def.name, in.gen); err != nil {
-		return fmt.Errorf("projections: switch %s: %w", in.def.name, err)
+		return nil, fmt.Errorf("projections: switch %s: %w", in.def.name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("projections: switch %s: %w", in.def.name, err)
+		return nil, fmt.Errorf("projections: switch %s: %w", in.def.name, err)
 	}
 	e.mu.Lock()
 	e.live[in.def.name] = in
@@ -206,7 +216,22 @@ func (e *Engine) switchOver(ctx context.Context, in *instance, progress func(don
 		cp := uint64(in.checkpoint())
 		progress(cp, cp)
 	}
-	return nil
+	return old, nil
+}
+
+// dropReplaced drops a replaced generation's table once no query reads it.
+func (e *Engine) dropReplaced(old *instance) {
+	old.readers.Lock()
+	old.dropped = true
+	old.readers.Unlock()
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	if e.closed.Load() {
+		return
+	}
+	if _, err := e.db.Exec("DROP TABLE IF EXISTS " + old.table); err != nil {
+		e.opts.Logger.Warn("drop replaced read model", "table", old.table, "err", err)
+	}
 }
 
 // ProjectionStatus describes one projection generation.

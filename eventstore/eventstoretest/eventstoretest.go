@@ -182,19 +182,25 @@ func (c *collector) events() []eventstore.RecordedEvent {
 	return append([]eventstore.RecordedEvent(nil), c.evs...)
 }
 
+func (c *collector) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.evs)
+}
+
 // waitFor waits until at least n events arrived and returns them all.
 func (c *collector) waitFor(t testing.TB, n int) []eventstore.RecordedEvent {
 	t.Helper()
 	deadline := time.NewTimer(hang)
 	defer deadline.Stop()
 	for {
-		if evs := c.events(); len(evs) >= n {
-			return evs
+		if c.count() >= n {
+			return c.events()
 		}
 		select {
 		case <-c.signal:
 		case <-deadline.C:
-			t.Fatalf("subscription delivered %d events, want %d (gave up after %v)", len(c.events()), n, hang)
+			t.Fatalf("subscription delivered %d events, want %d (gave up after %v)", c.count(), n, hang)
 		}
 	}
 }

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,6 +56,9 @@ func openWriter(ctx context.Context, path string, cfg config) (_ *writer, err er
 	if err := conn.BusyTimeout(5 * time.Second); err != nil {
 		return nil, classify("set busy timeout", err)
 	}
+	if x := os.Getenv("DBG_PRE"); x != "" {
+		conn.Exec(x)
+	}
 	mode, err := pragmaText(conn, `PRAGMA journal_mode = WAL`)
 	if err != nil {
 		return nil, classify("set WAL mode", err)
@@ -60,6 +67,9 @@ func openWriter(ctx context.Context, path string, cfg config) (_ *writer, err er
 		return nil, fmt.Errorf("journal mode is %q, not wal (is the path a file?)", mode)
 	}
 	pragmas := append([]string{`PRAGMA synchronous = FULL`}, cfg.pragmas...)
+	if x := os.Getenv("DBG_PRAGMAS"); x != "" {
+		pragmas = append(pragmas, strings.Split(x, ";")...)
+	}
 	for _, p := range pragmas {
 		if err := conn.Exec(p); err != nil {
 			return nil, classify(p, err)
@@ -111,7 +121,16 @@ func pragmaText(conn *sqlite3.Conn, sql string) (string, error) {
 	return st.ColumnText(0), nil
 }
 
+var dbgN, dbgReqs int
+var dbgDur time.Duration
+
 func (w *writer) close() error {
+	if dbgN > 100 && os.Getenv("DBG") != "" {
+		io, _ := os.ReadFile("/proc/self/io")
+		fmt.Println(strings.ReplaceAll(string(io), "\n", " "))
+		fmt.Println("batches", dbgN, "avg reqs", float64(dbgReqs)/float64(dbgN), "avg dur", dbgDur/time.Duration(dbgN))
+	}
+	dbgN, dbgReqs, dbgDur = 0, 0, 0
 	return closeConn(w.conn)
 }
 
@@ -153,10 +172,17 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 }
 
+// linger bounds how long the writer waits for the callers of its previous
+// batch to come back, a fraction of what one commit (an fsync) costs.
+const linger = 200 * time.Microsecond
+
 // run takes requests until stop, storing together all those that wait.
 func (w *writer) run() {
 	defer close(w.exited)
 	var batch []*appendReq
+	timer := time.NewTimer(linger)
+	timer.Stop()
+	last := 0 // requests in the previous batch
 	for {
 		select {
 		case r := <-w.reqs:
@@ -166,6 +192,25 @@ func (w *writer) run() {
 			return
 		}
 		n := len(batch[0].events)
+		if w.group {
+			// Let the callers just answered submit their next request:
+			// on few cores they would otherwise miss this batch and wait
+			// a whole commit. Wait for as many as the last batch held,
+			// a short while at most, then take whatever is queued.
+			runtime.Gosched()
+			timer.Reset(linger)
+		wait:
+			for len(batch) < last && n < w.maxBatch {
+				select {
+				case r := <-w.reqs:
+					batch = append(batch, r)
+					n += len(r.events)
+				case <-timer.C:
+					break wait
+				}
+			}
+			timer.Stop()
+		}
 	collect:
 		for w.group && n < w.maxBatch {
 			select {
@@ -176,7 +221,12 @@ func (w *writer) run() {
 				break collect
 			}
 		}
+		last = len(batch)
+		t0 := time.Now()
 		w.store(batch)
+		dbgN++
+		dbgReqs += len(batch)
+		dbgDur += time.Since(t0)
 		clear(batch) // let the requests be collected
 	}
 }
@@ -194,17 +244,31 @@ func (w *writer) drain() {
 	}
 }
 
-// store runs one transaction for batch and answers every request.
+// store answers every request of batch, storing the valid ones in one
+// transaction. Each request is checked before anything of it is written, so
+// a refused request needs no rollback; should an insert fail all the same
+// (a blob too big, a constraint missed by the checks), the batch is run
+// again with a savepoint around each request.
 func (w *writer) store(batch []*appendReq) {
-	stored := false
-	defer func() {
+	stored, again := w.storeTx(batch, false)
+	if again {
 		for _, r := range batch {
-			close(r.done)
+			r.res, r.err = eventstore.AppendResult{}, nil
 		}
-		if stored {
-			w.notify()
-		}
-	}()
+		stored, _ = w.storeTx(batch, true)
+	}
+	if stored {
+		w.notify()
+	}
+	for _, r := range batch {
+		close(r.done)
+	}
+}
+
+// storeTx runs one transaction for batch, with a savepoint per request when
+// careful. It reports whether events were stored, and, when not careful,
+// whether the batch must be run again carefully.
+func (w *writer) storeTx(batch []*appendReq, careful bool) (stored, again bool) {
 	failAll := func(err error) {
 		for _, r := range batch {
 			if r.err == nil {
@@ -212,61 +276,63 @@ func (w *writer) store(batch []*appendReq) {
 			}
 		}
 	}
+	// fail aborts the transaction; stmt errors leave it unusable.
+	fail := func(op string, err error) (bool, bool) {
+		w.abort()
+		failAll(classify(op, err))
+		return false, false
+	}
 	if err := w.begin.Exec(); err != nil {
 		failAll(classify("begin", err))
-		return
+		return false, false
 	}
 	head, err := w.queryInt(w.head)
 	if err != nil {
-		w.abort()
-		failAll(classify("read head", err))
-		return
+		return fail("read head", err)
 	}
 	now := time.Now().UTC().UnixNano()
-	pending := 0
+	inserted := 0
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			r.err = fmt.Errorf("sqlite: append to %q: %w", r.stream, err)
 			continue
 		}
-		if err := w.savepoint.Exec(); err != nil {
-			w.abort()
-			failAll(classify("savepoint", err))
-			return
-		}
-		res, inserted, err := w.apply(r, uint64(head), now)
-		if err != nil {
-			if unavailable(err) {
-				w.abort()
-				failAll(err)
-				return
-			}
-			if rbErr := w.rollbackTo.Exec(); rbErr != nil {
-				w.abort()
-				failAll(classify("rollback to savepoint", rbErr))
-				return
+		if careful {
+			if err := w.savepoint.Exec(); err != nil {
+				return fail("savepoint", err)
 			}
 		}
-		if relErr := w.release.Exec(); relErr != nil {
+		res, n, wrote, err := w.apply(r, uint64(head), now)
+		if err != nil && unavailable(err) {
 			w.abort()
-			failAll(classify("release savepoint", relErr))
-			return
+			failAll(err)
+			return false, false
+		}
+		if err != nil && wrote {
+			if !careful {
+				w.abort()
+				return false, true
+			}
+			if err := w.rollbackTo.Exec(); err != nil {
+				return fail("rollback to savepoint", err)
+			}
+		}
+		if careful {
+			if err := w.release.Exec(); err != nil {
+				return fail("release savepoint", err)
+			}
 		}
 		r.res, r.err = res, err
 		if err != nil && !errors.As(err, new(*eventstore.ConflictError)) {
 			r.err = fmt.Errorf("sqlite: append to %q: %w", r.stream, err)
 		}
-		if err == nil {
-			head += int64(inserted)
-			pending += inserted
-		}
+		head += int64(n)
+		inserted += n
 	}
 	if err := w.commit.Exec(); err != nil {
-		w.abort()
-		failAll(classify("commit", err))
-		return
+		return fail("commit", err)
 	}
-	stored = pending > 0
+	return inserted > 0, false
 }
 
 // abort rolls the transaction back after a failure; SQLite may already
@@ -275,17 +341,20 @@ func (w *writer) abort() { _ = w.rollback.Exec() }
 
 // apply checks one request against the stream and inserts its events after
 // position head. It returns how many events it inserted (none for an
-// idempotent retry).
-func (w *writer) apply(r *appendReq, head uint64, now int64) (eventstore.AppendResult, int, error) {
+// idempotent retry), and on error whether it had written anything.
+func (w *writer) apply(r *appendReq, head uint64, now int64) (_ eventstore.AppendResult, inserted int, wrote bool, _ error) {
 	if res, ok, err := w.previousAppend(r); err != nil || ok {
-		return res, 0, err
+		return res, 0, false, err
+	}
+	if err := w.checkNewIDs(r); err != nil {
+		return eventstore.AppendResult{}, 0, false, err
 	}
 	last, exists, err := w.streamRevision(r.stream)
 	if err != nil {
-		return eventstore.AppendResult{}, 0, classify("read revision", err)
+		return eventstore.AppendResult{}, 0, false, classify("read revision", err)
 	}
 	if !r.expected.Check(last, exists) {
-		return eventstore.AppendResult{}, 0, &eventstore.ConflictError{Stream: r.stream, Expected: r.expected, Actual: last, Exists: exists}
+		return eventstore.AppendResult{}, 0, false, &eventstore.ConflictError{Stream: r.stream, Expected: r.expected, Actual: last, Exists: exists}
 	}
 	rev := uint64(0)
 	if exists {
@@ -295,12 +364,42 @@ func (w *writer) apply(r *appendReq, head uint64, now int64) (eventstore.AppendR
 	for i := range r.events {
 		if err := w.insert(r.stream, &r.events[i], head+1+uint64(i), rev+uint64(i), end, now); err != nil {
 			if errors.Is(err, sqlite3.CONSTRAINT) {
-				return eventstore.AppendResult{}, 0, fmt.Errorf("event %d id %s: %w", i, r.events[i].ID, ErrDuplicateEventID)
+				err = fmt.Errorf("event %d id %s: %w", i, r.events[i].ID, ErrDuplicateEventID)
+			} else {
+				err = classify("insert", err)
 			}
-			return eventstore.AppendResult{}, 0, classify("insert", err)
+			return eventstore.AppendResult{}, 0, true, err
 		}
 	}
-	return eventstore.AppendResult{NextRevision: rev + uint64(len(r.events)) - 1, Position: eventstore.Position(end)}, len(r.events), nil
+	return eventstore.AppendResult{NextRevision: rev + uint64(len(r.events)) - 1, Position: eventstore.Position(end)}, len(r.events), false, nil
+}
+
+// checkNewIDs fails unless the ids of r after the first (checked by
+// previousAppend) are stored nowhere and distinct.
+func (w *writer) checkNewIDs(r *appendReq) error {
+	var seen map[uuid.UUID]bool // for big appends; small ones compare pairs
+	if len(r.events) > 16 {
+		seen = make(map[uuid.UUID]bool, len(r.events))
+		seen[r.events[0].ID] = true
+	}
+	for i := 1; i < len(r.events); i++ {
+		id := r.events[i].ID
+		repeated := seen[id]
+		if seen != nil {
+			seen[id] = true
+		} else {
+			repeated = slices.ContainsFunc(r.events[:i], func(e eventstore.EventData) bool { return e.ID == id })
+		}
+		if repeated {
+			return fmt.Errorf("event %d id %s: repeated in the append: %w", i, id, ErrDuplicateEventID)
+		}
+		if _, found, err := w.lookupID(id); err != nil {
+			return err
+		} else if found {
+			return fmt.Errorf("event %d id %s: %w", i, id, ErrDuplicateEventID)
+		}
+	}
+	return nil
 }
 
 // previousAppend reports whether r retries an Append already stored, and

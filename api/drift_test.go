@@ -1,0 +1,152 @@
+package api
+
+import (
+	"context"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/candor-ledger/candor/domain"
+)
+
+// jsonNames lists the JSON field names of a struct type, as encoding/json
+// would write them (embedded structs flattened, "-" skipped).
+func jsonNames(t reflect.Type) []string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" {
+			out = append(out, jsonNames(f.Type)...)
+			continue
+		}
+		if name != "" && name != "-" && f.IsExported() {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+var (
+	specOnce sync.Once
+	specDoc  *openapi3.T
+	specErr  error
+)
+
+// spec loads the contract once for all the drift tests.
+func spec(t *testing.T) *openapi3.T {
+	t.Helper()
+	specOnce.Do(func() { specDoc, specErr = LoadSpec(context.Background()) })
+	if specErr != nil {
+		t.Fatal(specErr)
+	}
+	return specDoc
+}
+
+func schemaProps(t *testing.T, name string) []string {
+	t.Helper()
+	doc := spec(t)
+	s, ok := doc.Components.Schemas[name]
+	if !ok {
+		t.Fatalf("no schema %s in the contract", name)
+	}
+	var out []string
+	for p := range s.Value.Properties {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+var pathParam = regexp.MustCompile(`\{(\w+)\}`)
+
+// TestCommandBodiesMatchDomain: the request body of every write is the
+// domain command's JSON fields minus those taken from the path. A field
+// added to a command without the contract would otherwise be refused as
+// unknown; one removed would be accepted and ignored.
+func TestCommandBodiesMatchDomain(t *testing.T) {
+	doc := spec(t)
+	seen := map[string]bool{}
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for _, op := range doc.Paths.Value(path).Operations() {
+			w, ok := writeOps[op.OperationID]
+			if !ok {
+				continue
+			}
+			seen[op.OperationID] = true
+			var want []string
+			for _, n := range jsonNames(reflect.TypeOf(w.cmd)) {
+				fromPath := false
+				for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
+					fromPath = fromPath || (m[1] == n && n != "engagement_id")
+				}
+				if !fromPath {
+					want = append(want, n)
+				}
+			}
+			ref := op.RequestBody.Value.Content.Get("application/json").Schema.Ref
+			got := schemaProps(t, strings.TrimPrefix(ref, "#/components/schemas/"))
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: contract body has %v, command %T has %v", op.OperationID, got, w.cmd, want)
+			}
+		}
+	}
+	for id := range writeOps {
+		if !seen[id] {
+			t.Errorf("write %s is not in the contract", id)
+		}
+	}
+	// The opener's principal is the caller, never the body.
+	want := slices.DeleteFunc(jsonNames(reflect.TypeOf(domain.NewStakeholder{})), func(s string) bool { return s == "principal_id" })
+	if got := schemaProps(t, "Opener"); !slices.Equal(got, want) {
+		t.Errorf("Opener: contract has %v, domain %v", got, want)
+	}
+}
+
+// TestStateSchemasMatchDomain: every state type the API returns has exactly
+// the properties of its schema (response validation in the end-to-end tests
+// checks types and required fields, but not fields the contract forgot).
+func TestStateSchemasMatchDomain(t *testing.T) {
+	for name, v := range map[string]any{
+		"Engagement": EngagementOut{}, "PartyInfo": domain.PartyInfo{}, "Perimeter": domain.Perimeter{}, "PartyPerimeter": PerimeterOut{},
+		"Discussion": DiscussionOut{}, "Agreement": domain.Agreement{}, "PhaseChange": domain.PhaseChange{},
+		"Stakeholder": domain.Stakeholder{}, "Expert": domain.Expert{}, "Workshop": domain.Workshop{},
+		"Indicator": domain.Indicator{}, "Measurement": domain.Measurement{}, "Requirement": domain.Requirement{},
+		"Clarification": domain.Clarification{}, "Question": domain.Question{}, "Assumption": domain.Assumption{},
+		"Change": domain.ChangeRequest{}, "Feature": domain.Feature{}, "Milestone": domain.Milestone{}, "Delay": domain.Delay{},
+		"Difficulty": domain.Difficulty{}, "CostImpact": domain.CostImpact{}, "SkillsGap": domain.SkillsGap{},
+		"Communication": domain.Information{}, "Acknowledgement": domain.Acknowledgement{}, "Decision": domain.Decision{},
+		"Delivery": domain.Delivery{}, "Lesson": domain.Lesson{}, "EventOut": EventOut{}, "WriteResult": WriteResult{},
+		"Principal": PrincipalOut{}, "Token": TokenOut{}, "IssuedToken": IssuedTokenOut{}, "Readiness": Readiness{},
+	} {
+		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: contract has %v, Go type %T has %v", name, got, v, want)
+		}
+	}
+}
+
+// TestEventTypesMatchDomain: the event type filter of the log lists exactly
+// the domain's event types.
+func TestEventTypesMatchDomain(t *testing.T) {
+	doc := spec(t)
+	var got []string
+	for _, v := range doc.Components.Schemas["EventType"].Value.Enum {
+		got = append(got, v.(string))
+	}
+	want := domain.EventTypes()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("contract lists %v, domain %v", got, want)
+	}
+}
