@@ -40,7 +40,7 @@ type serveConfig struct {
 
 // demoLoader, when set (by the demo command's file), loads the sample
 // engagement on `serve --demo` and prints its tokens.
-var demoLoader func(ctx context.Context, l *ledger.Ledger, reg *auth.Registry, stdout io.Writer) error
+var demoLoader func(ctx context.Context, store eventstore.Store, reg *auth.Registry, stdout io.Writer) error
 
 const serveHelp = `Usage: candor serve [flags]
 
@@ -213,11 +213,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	l := ledger.New(store, ledger.Options{OnAppend: onAppend})
 	if c.demo {
-		if demoLoader == nil {
+		switch {
+		case demoLoader == nil:
 			return errors.New("--demo is not available in this build")
-		}
-		if err := demoLoader(ctx, l, reg, stdout); err != nil {
-			return fmt.Errorf("load demo: %w", err)
+		case !created:
+			// Loading it into a store that has a history would mix a
+			// made-up story with real facts, and a restart would tell it twice.
+			fmt.Fprintln(stdout, "--demo: the store is not new, so the sample engagement is not loaded again.")
+		default:
+			if err := demoLoader(ctx, store, reg, stdout); err != nil {
+				return fmt.Errorf("load demo: %w", err)
+			}
 		}
 	}
 	srv, err := api.New(api.Config{
