@@ -195,37 +195,19 @@ func envInt(name string, def int) int {
 	return def
 }
 
-var (
-	benchOnce  sync.Once
-	benchPath  string
-	benchCount int
-)
-
 // benchStore returns a SQLite event store holding CANDOR_BENCH_EVENTS
-// (default 1,000,000) generated events, built once per process.
+// (default 1,000,000) generated events.
 func benchStore(b *testing.B) (eventstore.Store, int) {
-	benchOnce.Do(func() {
-		benchCount = envInt("CANDOR_BENCH_EVENTS", 1_000_000)
-		dir, err := os.MkdirTemp("", "candor-bench-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		benchPath = filepath.Join(dir, "events.db")
-		st, err := sqlite.Open(context.Background(), benchPath, sqlite.WithGroupCommit(true))
-		if err != nil {
-			b.Fatal(err)
-		}
-		t := time.Now()
-		generateWith(b, st, benchCount, 200, 500, 16)
-		b.Logf("generated %d events in %s", benchCount, time.Since(t).Round(time.Millisecond))
-		st.Close()
-	})
-	st, err := sqlite.Open(context.Background(), benchPath)
+	n := envInt("CANDOR_BENCH_EVENTS", 1_000_000)
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "events.db"), sqlite.WithGroupCommit(true))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	return st, benchCount
+	t := time.Now()
+	generateWith(b, st, n, 200, 500, 16)
+	b.Logf("generated %d events in %s", n, time.Since(t).Round(time.Millisecond))
+	return st, n
 }
 
 // BenchmarkRebuildAll builds every read model from zero out of a store of a
@@ -327,7 +309,9 @@ func BenchmarkLag(b *testing.B) {
 	}
 	b.StopTimer()
 	slices.Sort(lat)
-	pct := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000 }
+	pct := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")

@@ -39,16 +39,6 @@ func readAll(t testing.TB, st eventstore.Store) []item {
 	}
 }
 
-func liveInstances(e *Engine) []*instance {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	var out []*instance
-	for _, in := range e.live {
-		out = append(out, in)
-	}
-	return out
-}
-
 func TestReplayingTheSameEventsChangesNothing(t *testing.T) {
 	e, s := mainEngine(t)
 	before := dump(t, e)

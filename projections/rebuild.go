@@ -48,9 +48,21 @@ func (e *Engine) Rebuild(ctx context.Context, name string, progress func(done, t
 	lock.Lock()
 	defer lock.Unlock()
 
-	in, err := e.newGeneration(ctx, d)
-	if err != nil {
-		return fmt.Errorf("projections: rebuild %s: %w", name, err)
+	// A build Open scheduled but Run has not started yet is done now.
+	var in *instance
+	e.mu.Lock()
+	for i, p := range e.pending {
+		if p.def == d {
+			in = p
+			e.pending = append(e.pending[:i:i], e.pending[i+1:]...)
+			break
+		}
+	}
+	e.mu.Unlock()
+	if in == nil {
+		if in, err = e.newGeneration(ctx, d); err != nil {
+			return fmt.Errorf("projections: rebuild %s: %w", name, err)
+		}
 	}
 	return e.runBuild(ctx, in, progress)
 }
