@@ -44,8 +44,12 @@ type Registry struct {
 	store eventstore.Store
 	now   func() time.Time
 
-	mu         sync.RWMutex
-	applied    eventstore.Position // last event of Stream applied
+	mu sync.RWMutex
+	// followed is how far the subscription has read Stream. Events this
+	// instance appended are applied at once as well, possibly out of
+	// position order; every event's effect is idempotent, so applying one
+	// twice (once locally, once followed) is harmless.
+	followed   eventstore.Position
 	principals map[string]*Principal
 	tokens     map[string]*Token
 	byHash     map[tokenHash]*Token
@@ -76,6 +80,7 @@ func Open(ctx context.Context, store eventstore.Store) (*Registry, error) {
 			if err := r.apply(e); err != nil {
 				return nil, err
 			}
+			r.followed = e.Position
 		}
 		if len(evs) < 1024 {
 			break
@@ -94,7 +99,7 @@ func (r *Registry) follow(ctx context.Context) {
 	defer close(r.done)
 	for ctx.Err() == nil {
 		r.mu.RLock()
-		after := r.applied
+		after := r.followed
 		r.mu.RUnlock()
 		err := r.store.SubscribeAll(ctx, eventstore.SubscribeOptions{
 			After:  after,
@@ -103,7 +108,13 @@ func (r *Registry) follow(ctx context.Context) {
 			if e.Stream != Stream {
 				return nil
 			}
-			return r.apply(e)
+			if err := r.apply(e); err != nil {
+				return err
+			}
+			r.mu.Lock()
+			r.followed = max(r.followed, e.Position)
+			r.mu.Unlock()
+			return nil
 		})
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("auth: following principals failed; retrying", "err", err)
@@ -122,21 +133,20 @@ func (r *Registry) Close() error {
 	return nil
 }
 
-// apply folds one event of Stream into the registry, once.
+// apply folds one event of Stream into the registry. Applying an event
+// again changes nothing.
 func (r *Registry) apply(e eventstore.RecordedEvent) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e.Position <= r.applied {
-		return nil
-	}
-	r.applied = e.Position
 	switch e.Type {
 	case TypePrincipalCreated:
 		var p principalCreated
 		if err := json.Unmarshal(e.Data, &p); err != nil {
 			return fmt.Errorf("auth: decode %s: %w", e.Type, err)
 		}
-		r.principals[p.ID] = &Principal{ID: p.ID, Name: p.Name, Role: p.Role, CreatedAt: p.At}
+		if _, seen := r.principals[p.ID]; !seen {
+			r.principals[p.ID] = &Principal{ID: p.ID, Name: p.Name, Role: p.Role, CreatedAt: p.At}
+		}
 	case TypeTokenIssued:
 		var t tokenIssued
 		if err := json.Unmarshal(e.Data, &t); err != nil {
@@ -145,6 +155,9 @@ func (r *Registry) apply(e eventstore.RecordedEvent) error {
 		h, err := parseHash(t.Hash)
 		if err != nil {
 			return err
+		}
+		if _, seen := r.tokens[t.ID]; seen {
+			return nil // applied already; keep a revocation applied since
 		}
 		tok := &Token{ID: t.ID, PrincipalID: t.PrincipalID, Label: t.Label, CreatedAt: t.At}
 		r.tokens[t.ID] = tok

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,5 +159,67 @@ func TestCreatePrincipalValidates(t *testing.T) {
 	}
 	if _, err := r.IssueToken(ctx, "nobody", ""); !errors.Is(err, auth.ErrPrincipalNotFound) {
 		t.Errorf("token for unknown principal: %v", err)
+	}
+}
+
+// Tokens issued concurrently complete out of position order; every one of
+// them must authenticate, on this instance and on another one.
+func TestConcurrentIssuanceLosesNoToken(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, t.TempDir())
+	r := openRegistry(t, s)
+	p, err := r.CreatePrincipal(ctx, "Load tester", auth.RoleMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 32
+	secrets := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := r.IssueToken(ctx, p.ID, "")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			secrets <- tok.Secret
+		}()
+	}
+	wg.Wait()
+	close(secrets)
+	other := openRegistry(t, s)
+	for sec := range secrets {
+		if _, err := r.Authenticate(sec); err != nil {
+			t.Errorf("issuing instance: %v", err)
+		}
+		if _, err := other.Authenticate(sec); err != nil {
+			t.Errorf("other instance: %v", err)
+		}
+	}
+}
+
+// A revocation applied locally must survive the subscription delivering the
+// issuance again afterwards.
+func TestRevocationSurvivesRedelivery(t *testing.T) {
+	ctx := context.Background()
+	r := openRegistry(t, openStore(t, t.TempDir()))
+	p, err := r.CreatePrincipal(ctx, "Bob", auth.RoleMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		tok, err := r.IssueToken(ctx, p.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.RevokeToken(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // let the subscription redeliver
+		if _, err := r.Authenticate(tok.Secret); !errors.Is(err, auth.ErrUnauthenticated) {
+			t.Fatalf("revoked token authenticates again: %v", err)
+		}
 	}
 }
