@@ -11,7 +11,9 @@
 // decides again, a bounded number of times.
 //
 // Writes to one engagement are serialised inside the process, so concurrent
-// HTTP clients of one instance queue instead of conflicting.
+// HTTP clients of one instance queue instead of conflicting. Reads take only
+// a read lock on the state, which writers hold just long enough to fold the
+// events they stored: a read never waits for a write's fsync.
 package ledger
 
 import (
@@ -53,6 +55,10 @@ type Options struct {
 	Now        func() time.Time // clock for Decide; default time.Now
 	// OnAppend, when set, observes the duration of every successful append.
 	OnAppend func(time.Duration)
+	// Shared says other processes append to the same store (several API
+	// instances on EventStoreDB): reads then catch up with the stream
+	// first. Writes are checked by the store's revision either way.
+	Shared bool
 }
 
 // Ledger executes commands against engagements. It is safe for concurrent use.
@@ -65,11 +71,13 @@ type Ledger struct {
 	lru   *list.List               // front = most recently used
 }
 
-// entry is the cached state of one engagement. Its mutex serialises every
-// use of the fields below it.
+// entry is the cached state of one engagement. mu serialises writers (and
+// catching up); smu guards the fields below against readers: they change
+// only with both held.
 type entry struct {
-	id string
-	mu sync.Mutex
+	id  string
+	mu  sync.Mutex
+	smu sync.RWMutex
 
 	loaded   bool // the fields below reflect the stream up to rev
 	exists   bool // the stream has at least one event
@@ -285,8 +293,10 @@ func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.En
 	return res, nil
 }
 
-// apply folds one recorded event into the entry.
+// apply folds one recorded event into the entry. The caller holds e.mu.
 func (l *Ledger) apply(e *entry, r Recorded) error {
+	e.smu.Lock()
+	defer e.smu.Unlock()
 	var state *domain.Engagement
 	if e.exists {
 		state = e.state
@@ -316,7 +326,7 @@ func (l *Ledger) catchUp(ctx context.Context, e *entry) error {
 	for {
 		evs, err := l.store.ReadStream(ctx, StreamName(e.id), eventstore.ReadStreamOptions{From: from, Limit: 1024})
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
-			e.loaded = true
+			e.markLoaded()
 			return nil
 		}
 		if err != nil {
@@ -334,7 +344,7 @@ func (l *Ledger) catchUp(ctx context.Context, e *entry) error {
 			}
 		}
 		if len(evs) < 1024 {
-			e.loaded = true
+			e.markLoaded()
 			return nil
 		}
 		from = evs[len(evs)-1].Revision + 1
@@ -362,16 +372,41 @@ func (l *Ledger) replay(ctx context.Context, e *entry, k keyRecord) (Result, err
 // Load returns a private copy of the engagement's current state and the
 // revision it reflects.
 func (l *Ledger) Load(ctx context.Context, engagementID string) (*domain.Engagement, uint64, error) {
+	var (
+		st  *domain.Engagement
+		rev uint64
+	)
+	err := l.View(ctx, engagementID, func(s *domain.Engagement, r uint64) error {
+		st, rev = s.Clone(), r
+		return nil
+	})
+	return st, rev, err
+}
+
+// View calls fn with the engagement's current state and revision, under a
+// read lock: fn must not modify or keep s. It costs no copy and, once the
+// engagement is cached, no read of the store (unless Options.Shared says
+// other processes write to the store too). ErrNotFound when there is no
+// such engagement; fn's error is returned as is.
+func (l *Ledger) View(ctx context.Context, engagementID string, fn func(s *domain.Engagement, revision uint64) error) error {
 	e := l.entry(engagementID)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := l.catchUp(ctx, e); err != nil {
-		return nil, 0, err
+	e.smu.RLock()
+	fresh := e.loaded && !l.opts.Shared
+	e.smu.RUnlock()
+	if !fresh {
+		e.mu.Lock()
+		err := l.catchUp(ctx, e)
+		e.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
+	e.smu.RLock()
+	defer e.smu.RUnlock()
 	if !e.exists {
-		return nil, 0, ErrNotFound
+		return ErrNotFound
 	}
-	return e.state.Clone(), e.rev, nil
+	return fn(e.state, e.rev)
 }
 
 // History returns every event of the engagement, decoded, in stream order.
@@ -483,9 +518,18 @@ func (l *Ledger) entry(id string) *entry {
 	return e
 }
 
+// markLoaded records that the entry reflects its stream. The caller holds e.mu.
+func (e *entry) markLoaded() {
+	e.smu.Lock()
+	e.loaded = true
+	e.smu.Unlock()
+}
+
 // forget resets an entry so that its next use reads the stream from the
 // start. The caller holds e.mu.
 func (l *Ledger) forget(e *entry) {
+	e.smu.Lock()
+	defer e.smu.Unlock()
 	e.loaded, e.exists, e.rev, e.lastHash, e.state = false, false, 0, "", nil
 	e.keys = map[string]keyRecord{}
 }

@@ -370,3 +370,51 @@ func tamper(ctx context.Context, db *sql.DB, pos eventstore.Position) error {
 	}
 	return nil
 }
+
+// Readers run while writers append; under -race this checks the locking
+// of the cached state, and every read sees a revision that only grows.
+func TestViewWhileWriting(t *testing.T) {
+	s, _ := newStore(t)
+	l := ledger.New(s, ledger.Options{})
+	mustExecute(t, l, openReq())
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				mustExecute(t, l, raise(fmt.Sprintf("w%d-%d", w, i)))
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	var last uint64
+	for {
+		select {
+		case <-done:
+			err := l.View(context.Background(), engID, func(st *domain.Engagement, rev uint64) error {
+				if len(st.Experts) != 40 {
+					return fmt.Errorf("%d experts at the end, want 40", len(st.Experts))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		default:
+		}
+		err := l.View(context.Background(), engID, func(st *domain.Engagement, rev uint64) error {
+			if rev < last {
+				return fmt.Errorf("revision went back from %d to %d", last, rev)
+			}
+			last = rev
+			_ = len(st.Experts)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
