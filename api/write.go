@@ -208,6 +208,10 @@ func decodeBody(c echo.Context, v any) error {
 		}
 		return newProblem(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid JSON")
 	}
+	// One JSON value and nothing else: `{...}}{` is not a valid body.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return newProblem(http.StatusBadRequest, CodeMalformedJSON, "the body has data after its JSON value")
+	}
 	return nil
 }
 

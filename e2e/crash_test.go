@@ -1,0 +1,263 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/candor-ledger/candor/e2e"
+)
+
+// TestCrashUnderWriteLoad kills the server with SIGKILL at random moments
+// while several clients write, restarting it on the same data directory
+// each time. Afterwards every write that was answered 2xx is in the event
+// log exactly once, the logs are well formed, and the read models served
+// after the crashes equal those of a server that rebuilt them from the
+// event file alone.
+func TestCrashUnderWriteLoad(t *testing.T) {
+	rounds, writers, engagements := 3, 4, 6
+	if long() {
+		rounds, writers, engagements = 20, 8, 16
+	}
+	e := start(t, "").withMember()
+	addr := e.srv.Addr()
+	ids := make([]string, engagements)
+	for i := range ids {
+		ids[i] = e.openEngagement(fmt.Sprintf("Crash %d", i))
+	}
+
+	// acked: expert name -> event id, for every write answered 2xx.
+	var (
+		mu       sync.Mutex
+		acked    = map[string]string{}
+		attempts atomic.Int64
+		stop     = make(chan struct{})
+		wg       sync.WaitGroup
+	)
+	cl := e2e.NewClient("http://" + addr)
+	cl.HTTP.Timeout = 5 * time.Second
+	for w := range writers {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				name := fmt.Sprintf("crash-w%d-%d", w, n)
+				eng := ids[(w+n)%len(ids)]
+				attempts.Add(1)
+				resp, err := cl.Do(context.Background(), e2e.Request{Method: http.MethodPost,
+					Path: "/v1/engagements/" + eng + "/experts", Token: e.member,
+					Body: map[string]string{"name": name}})
+				if err != nil || resp.Status/100 != 2 {
+					// Unknown outcome (the server died) or refused: not counted.
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				var wr e2e.WriteResult
+				if err := json.Unmarshal(resp.Body, &wr); err != nil || len(wr.Events) != 1 {
+					t.Errorf("write %s: answered %d with %s", name, resp.Status, resp.Body)
+					continue
+				}
+				mu.Lock()
+				acked[name] = wr.Events[0].ID
+				mu.Unlock()
+			}
+		})
+	}
+	ackedNow := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+
+	for round := range rounds {
+		before := ackedNow()
+		// Let some writes through, then kill at a random moment.
+		deadline := time.Now().Add(10 * time.Second)
+		for ackedNow() < before+20 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
+		if err := e.srv.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("round %d: killed after %d acknowledged writes", round+1, ackedNow())
+		e.restartAt(addr)
+	}
+	close(stop)
+	wg.Wait()
+	if len(acked) < rounds*20 {
+		t.Fatalf("only %d writes acknowledged in %d rounds (%d attempts): the load did not run", len(acked), rounds, attempts.Load())
+	}
+	t.Logf("%d writes attempted, %d acknowledged, %d kills", attempts.Load(), len(acked), rounds)
+
+	// Every acknowledged write is stored exactly once.
+	e.waitCaughtUp(time.Minute)
+	seenIDs := map[string]bool{}
+	names := map[string]int{}
+	storedIDs := map[string]string{}
+	for _, id := range ids {
+		evs, err := e.events(e.admin, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLog(t, id, evs, seenIDs)
+		for _, ev := range evs {
+			if ev.Type != "expert.invited" {
+				continue
+			}
+			var d struct {
+				Name string `json:"name"`
+			}
+			if err := json.Unmarshal(ev.Data, &d); err != nil {
+				t.Fatalf("event %s: %v", ev.ID, err)
+			}
+			names[d.Name]++
+			storedIDs[d.Name] = ev.ID
+		}
+	}
+	for name, evID := range acked {
+		switch {
+		case names[name] == 0:
+			t.Errorf("acknowledged write %s (event %s) is not in the store", name, evID)
+		case storedIDs[name] != evID:
+			t.Errorf("write %s acknowledged as event %s, stored as %s", name, evID, storedIDs[name])
+		}
+	}
+	for name, n := range names {
+		if n > 1 {
+			t.Errorf("write %s stored %d times", name, n)
+		}
+	}
+
+	// The read models after the crashes equal a rebuild from the events
+	// alone: a second server on a copy of the event file only.
+	got := e.readModels(ids)
+	if err := e.srv.Stop(30 * time.Second); err != nil {
+		t.Fatalf("graceful stop: %v\n%s", err, tailLog(e.srv.Logs()))
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	copyEventFiles(t, e.dataDir, fresh)
+	e.dataDir = fresh
+	e.restart()
+	e.waitCaughtUp(time.Minute)
+	want := e.readModels(ids)
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("read model %s differs from a rebuild from zero:\nafter crashes: %.300s\nrebuilt:       %.300s", k, got[k], w)
+		}
+	}
+}
+
+// restartAt starts the server again on the same data directory and port.
+func (e *env) restartAt(addr string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var err error
+	for try := 0; try < 20; try++ {
+		var srv *e2e.Server
+		srv, err = e2e.Start(ctx, e2e.ServerConfig{Binary: e.bin, DataDir: e.dataDir, AdminToken: e.admin, Addr: addr,
+			Env: append([]string{"CANDOR_RATE_LIMIT=off"}, e.extraEnv...), ReadyTimeout: time.Minute})
+		if err == nil {
+			e.srv, e.cl = srv, e2e.NewClient(srv.URL)
+			return
+		}
+		time.Sleep(100 * time.Millisecond) // the port may still be held
+	}
+	e.t.Fatal(err)
+}
+
+// readModels captures what the server shows of each engagement: the
+// engagement and its sub-collections, every page.
+func (e *env) readModels(ids []string) map[string]string {
+	e.t.Helper()
+	out := map[string]string{}
+	for _, id := range ids {
+		for _, sub := range []string{"", "/experts", "/stakeholders", "/parties"} {
+			path := "/v1/engagements/" + id + sub
+			if sub == "" {
+				resp := e.do(e2e.Request{Method: http.MethodGet, Path: path, Token: e.admin})
+				if resp.Status != http.StatusOK {
+					e.t.Fatalf("GET %s: %d %s", path, resp.Status, resp.Body)
+				}
+				out[path] = string(resp.Body)
+				continue
+			}
+			var all []string
+			cursor := ""
+			for {
+				p := path + "?limit=200"
+				if cursor != "" {
+					p += "&cursor=" + url.QueryEscape(cursor)
+				}
+				resp := e.do(e2e.Request{Method: http.MethodGet, Path: p, Token: e.admin})
+				if resp.Status != http.StatusOK {
+					e.t.Fatalf("GET %s: %d %s", p, resp.Status, resp.Body)
+				}
+				var page struct {
+					Items      []json.RawMessage `json:"items"`
+					NextCursor *string           `json:"next_cursor"`
+				}
+				if err := resp.JSON(&page); err != nil {
+					e.t.Fatal(err)
+				}
+				for _, it := range page.Items {
+					all = append(all, string(it))
+				}
+				if page.NextCursor == nil {
+					break
+				}
+				cursor = *page.NextCursor
+			}
+			out[path] = strings.Join(all, "\n")
+		}
+	}
+	return out
+}
+
+// copyEventFiles copies the event store's files (events.db and its WAL
+// and shared-memory files), and nothing else, to a new directory.
+func copyEventFiles(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	matches, err := filepath.Glob(filepath.Join(from, "events.db*"))
+	if err != nil || len(matches) == 0 {
+		t.Fatalf("no events.db in %s (%v)", from, err)
+	}
+	for _, m := range matches {
+		src, err := os.Open(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst, err := os.Create(filepath.Join(to, filepath.Base(m)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(dst, src); err != nil {
+			t.Fatal(err)
+		}
+		src.Close()
+		if err := dst.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func tailLog(s string) string {
+	if len(s) > 3000 {
+		return "…" + s[len(s)-3000:]
+	}
+	return s
+}
