@@ -148,17 +148,16 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 // not write to the engagement, so that neither If-Match nor an idempotency
 // key can reveal whether an invisible engagement exists.
 func (s *Server) checkWriteAccess(c echo.Context, engagementID string, p auth.Principal) error {
-	st, _, err := s.ledger.Load(c.Request().Context(), engagementID)
+	err := s.ledger.View(c.Request().Context(), engagementID, func(st *domain.Engagement, _ uint64) error {
+		if _, ok := st.StakeholderByPrincipal(p.ID); !ok {
+			return notStakeholder(p)
+		}
+		return nil
+	})
 	if errors.Is(err, ledger.ErrNotFound) {
 		return errEngagementNotFound()
 	}
-	if err != nil {
-		return err
-	}
-	if _, ok := st.StakeholderByPrincipal(p.ID); !ok {
-		return notStakeholder(p)
-	}
-	return nil
+	return err
 }
 
 // notStakeholder is the refusal of a write by a principal who is not a
