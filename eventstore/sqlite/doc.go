@@ -18,8 +18,9 @@
 // still checked on its own (expected revision, idempotency) inside its own
 // savepoint: a request that fails is rolled back alone and the others of its
 // batch commit. Only a failure of the transaction itself (disk full, I/O
-// error) fails the whole batch. WithGroupCommit(false) gives one transaction
-// per Append, for comparison.
+// error) fails the whole batch. The events of one transaction share one
+// RecordedAt, read from the clock as it begins. WithGroupCommit(false) gives
+// one transaction per Append, for comparison.
 //
 // # Ordering
 //

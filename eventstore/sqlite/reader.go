@@ -41,8 +41,10 @@ func openReader(ctx context.Context, path string) (_ *reader, err error) {
 		return nil, classify("set busy timeout", err)
 	}
 	// A read connection never writes, whatever a bug may ask.
-	if err := conn.Exec(`PRAGMA query_only = 1`); err != nil {
-		return nil, classify("set query_only", err)
+	for _, p := range []string{`PRAGMA query_only = 1`, `PRAGMA cache_size = -16384`} {
+		if err := conn.Exec(p); err != nil {
+			return nil, classify(p, err)
+		}
 	}
 	r := &reader{conn: conn, strings: make(map[string]string)}
 	stmts := []struct {

@@ -218,27 +218,7 @@ func TestBatchIsolation(t *testing.T) {
 		{stream: "iso-b", expected: eventstore.Any(), events: []eventstore.EventData{newEvent(t, "iso.new"), dupe}},
 		{stream: "iso-a", expected: eventstore.Exact(0), events: []eventstore.EventData{ok2}},
 	}
-	for _, r := range reqs {
-		r.ctx, r.done = ctx, make(chan struct{})
-	}
-	// Hold the writer after a first commit while the requests queue, so
-	// that it takes them all in one batch.
-	gate, held := make(chan struct{}), false
-	s.w.notify = func() {
-		if !held {
-			held = true
-			<-gate
-		}
-		s.notifyCommit()
-	}
-	s.w.reqs <- &appendReq{ctx: ctx, done: make(chan struct{}), stream: "iso-c", expected: eventstore.Any(), events: []eventstore.EventData{newEvent(t, "iso.first")}}
-	for _, r := range reqs {
-		s.w.reqs <- r
-	}
-	close(gate)
-	for _, r := range reqs {
-		<-r.done
-	}
+	inOneBatch(t, s, reqs)
 	if reqs[0].err != nil || reqs[3].err != nil || reqs[3].res.NextRevision != 1 {
 		t.Fatalf("valid requests: %v, %v (%+v)", reqs[0].err, reqs[3].err, reqs[3].res)
 	}
@@ -264,6 +244,67 @@ func TestBatchIsolation(t *testing.T) {
 		if e.Position != eventstore.Position(i+1) {
 			t.Fatalf("event %d at position %d", i, e.Position)
 		}
+	}
+}
+
+// inOneBatch hands reqs to the writer so that it stores them in one batch,
+// and waits for their answers.
+func inOneBatch(t *testing.T, s *Store, reqs []*appendReq) {
+	t.Helper()
+	for _, r := range reqs {
+		r.ctx, r.done = t.Context(), make(chan struct{})
+	}
+	// Hold the writer after a first commit while the requests queue, so
+	// that it takes them all at once.
+	gate, held := make(chan struct{}), false
+	s.w.notify = func() {
+		if !held {
+			held = true
+			<-gate
+		}
+		s.notifyCommit()
+	}
+	s.w.reqs <- &appendReq{ctx: t.Context(), done: make(chan struct{}), stream: "batch-opener", expected: eventstore.Any(), events: []eventstore.EventData{newEvent(t, "batch.opened")}}
+	for _, r := range reqs {
+		s.w.reqs <- r
+	}
+	close(gate)
+	for _, r := range reqs {
+		<-r.done
+	}
+}
+
+// TestBatchCarefulRetry makes an insert fail after the checks passed (a
+// blob over SQLite's length limit): the batch is run again with a savepoint
+// per request, and only the failing request fails.
+func TestBatchCarefulRetry(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t)
+	s.w.conn.Limit(sqlite3.LIMIT_LENGTH, 10_000) // the writer is idle: no request yet
+	tooBig := newEvent(t, "careful.big")
+	tooBig.Data = make([]byte, 20_000)
+	a, c := newEvent(t, "careful.a"), newEvent(t, "careful.c")
+	reqs := []*appendReq{
+		{stream: "careful-a", expected: eventstore.NoStream(), events: []eventstore.EventData{a}},
+		{stream: "careful-b", expected: eventstore.NoStream(), events: []eventstore.EventData{newEvent(t, "careful.small"), tooBig}},
+		{stream: "careful-c", expected: eventstore.NoStream(), events: []eventstore.EventData{c}},
+	}
+	inOneBatch(t, s, reqs)
+	if reqs[0].err != nil || reqs[2].err != nil {
+		t.Fatalf("valid requests: %v, %v", reqs[0].err, reqs[2].err)
+	}
+	if reqs[1].err == nil || errors.Is(reqs[1].err, eventstore.ErrUnavailable) {
+		t.Fatalf("request with a blob too big: %v, want a failure of its own", reqs[1].err)
+	}
+	if _, err := s.ReadStream(ctx, "careful-b", eventstore.ReadStreamOptions{}); !errors.Is(err, eventstore.ErrStreamNotFound) {
+		t.Fatalf("stream of the failed request: %v, want ErrStreamNotFound", err)
+	}
+	all, err := s.ReadAll(ctx, eventstore.Start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 || all[1].ID != a.ID || all[2].ID != c.ID || all[2].Position != 3 {
+		t.Fatalf("store holds %d events, want the opener, a and c at positions 1 to 3", len(all))
 	}
 }
 

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,9 +54,6 @@ func openWriter(ctx context.Context, path string, cfg config) (_ *writer, err er
 	if err := conn.BusyTimeout(5 * time.Second); err != nil {
 		return nil, classify("set busy timeout", err)
 	}
-	if x := os.Getenv("DBG_PRE"); x != "" {
-		conn.Exec(x)
-	}
 	mode, err := pragmaText(conn, `PRAGMA journal_mode = WAL`)
 	if err != nil {
 		return nil, classify("set WAL mode", err)
@@ -66,10 +61,10 @@ func openWriter(ctx context.Context, path string, cfg config) (_ *writer, err er
 	if mode != "wal" {
 		return nil, fmt.Errorf("journal mode is %q, not wal (is the path a file?)", mode)
 	}
-	pragmas := append([]string{`PRAGMA synchronous = FULL`}, cfg.pragmas...)
-	if x := os.Getenv("DBG_PRAGMAS"); x != "" {
-		pragmas = append(pragmas, strings.Split(x, ";")...)
-	}
+	pragmas := append([]string{
+		`PRAGMA synchronous = FULL`,  // fsync the WAL at every commit
+		`PRAGMA cache_size = -32768`, // 32 MiB: the hot index pages of a big file
+	}, cfg.pragmas...)
 	for _, p := range pragmas {
 		if err := conn.Exec(p); err != nil {
 			return nil, classify(p, err)
@@ -121,16 +116,7 @@ func pragmaText(conn *sqlite3.Conn, sql string) (string, error) {
 	return st.ColumnText(0), nil
 }
 
-var dbgN, dbgReqs int
-var dbgDur time.Duration
-
 func (w *writer) close() error {
-	if dbgN > 100 && os.Getenv("DBG") != "" {
-		io, _ := os.ReadFile("/proc/self/io")
-		fmt.Println(strings.ReplaceAll(string(io), "\n", " "))
-		fmt.Println("batches", dbgN, "avg reqs", float64(dbgReqs)/float64(dbgN), "avg dur", dbgDur/time.Duration(dbgN))
-	}
-	dbgN, dbgReqs, dbgDur = 0, 0, 0
 	return closeConn(w.conn)
 }
 
@@ -222,11 +208,7 @@ func (w *writer) run() {
 			}
 		}
 		last = len(batch)
-		t0 := time.Now()
 		w.store(batch)
-		dbgN++
-		dbgReqs += len(batch)
-		dbgDur += time.Since(t0)
 		clear(batch) // let the requests be collected
 	}
 }
