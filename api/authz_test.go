@@ -83,7 +83,7 @@ func fillPath(path, engagementID string) string {
 // contract as each kind of caller, against an engagement where the caller
 // is a stakeholder ("own") and one where it is not ("foreign").
 func TestAuthorizationMatrix(t *testing.T) {
-	ts := startServer(t, testConfig())
+	ts := startServerWithProjections(t, testConfig())
 	clientID, client := ts.newPrincipal("Chloe Client", "member")
 	_, supplier := ts.newPrincipal("Sam Supplier", "member")
 	_, auditor := ts.newPrincipal("Ann Auditor", "auditor")
@@ -149,6 +149,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	})
 	reads := engagementOps(t, http.MethodGet)
+	ts.waitProjections() // so that "own" is in every read model
 	for _, op := range reads {
 		for _, c := range callers {
 			for _, target := range []struct{ name, id string }{{"own", own}, {"foreign", foreign}} {
@@ -167,6 +168,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 						t.Errorf("reader refused: %d %s", r.Status, r.Body)
 					}
 				})
+			}
+		}
+	}
+}
+
+// TestAuthorizationAcrossEngagements: the reads over the whole store are
+// for auditors and admins; members get 403, anonymous callers 401.
+func TestAuthorizationAcrossEngagements(t *testing.T) {
+	ts := startServerWithProjections(t, testConfig())
+	_, member := ts.newPrincipal("Sam Supplier", "member")
+	_, auditor := ts.newPrincipal("Ann Auditor", "auditor")
+	ts.openEngagement(member, "supplier", "Somewhere")
+	ts.waitProjections()
+	for _, path := range []string{"/v1/transparency", "/v1/verification"} {
+		for _, c := range []struct {
+			name, token string
+			status      int
+		}{{"admin", ts.admin, 200}, {"auditor", auditor, 200}, {"member", member, 403}, {"anonymous", "", 401}} {
+			if r := ts.get(c.token, path); r.Status != c.status {
+				t.Errorf("%s %s: %d, want %d: %s", c.name, path, r.Status, c.status, r.Body)
 			}
 		}
 	}

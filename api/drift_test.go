@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/candor-ledger/candor/domain"
+	"github.com/candor-ledger/candor/projections"
 )
 
 // jsonNames lists the JSON field names of a struct type, as encoding/json
@@ -133,6 +134,68 @@ func TestStateSchemasMatchDomain(t *testing.T) {
 			t.Errorf("%s: contract has %v, Go type %T has %v", name, got, v, want)
 		}
 	}
+}
+
+// TestReadModelSchemasMatchProjections: the same for the read models'
+// types, which the API returns as the projections package defines them.
+func TestReadModelSchemasMatchProjections(t *testing.T) {
+	var tr projections.TransparencyReport
+	for name, v := range map[string]any{
+		"EngagementSummary": projections.EngagementSummary{}, "EngagementCounts": projections.Counts{},
+		"PartyView": projections.PartyView{}, "ReadPerimeter": projections.Perimeter{},
+		"TimelineEntry": projections.TimelineEntry{}, "TimelinePage": TimelineOut{},
+		"RequirementsBoard": projections.RequirementsBoard{}, "BoardRequirement": projections.Requirement{},
+		"BoardQuestion": projections.Question{}, "BoardClarification": projections.Clarification{},
+		"BoardChange": projections.Change{}, "BoardAssumption": projections.Assumption{}, "BoardFeature": projections.Feature{},
+		"DelayRegister": projections.DelayRegister{}, "RegisterMilestone": projections.Milestone{}, "RegisterDelay": projections.Delay{},
+		"DecisionLogEntry": projections.Decision{}, "Person": projections.Person{},
+		"CommunicationsReport": projections.Communications{}, "ReportInformation": projections.Information{},
+		"Recipient": projections.Recipient{}, "IndicatorStatus": projections.Indicator{},
+		"IndicatorMeasurement": projections.Measurement{}, "RegisterStakeholder": projections.Stakeholder{},
+		"Knowledge": projections.Knowledge{}, "KnowledgeItem": projections.KnowledgeItem{},
+		"TransparencyReport": tr, "TransparencyDelays": tr.Delays, "TransparencyAssumptions": tr.OpenAssumptions,
+		"TransparencyDecisions": tr.Decisions, "TransparencyFeatures": tr.Features, "TransparencyIndicators": tr.Indicators,
+		"AgedItem": projections.AgedItem{}, "AgedRef": projections.AgedRef{}, "PendingInformation": projections.PendingInformation{},
+		"UnbriefedStakeholder": projections.UnbriefedStakeholder{}, "ProjectionLag": projections.Lag{},
+		"ProjectionStatus": projections.ProjectionStatus{}, "FeedEvent": projections.FeedEvent{},
+		"EngagementSummaryList": EngagementSummaryList{}, "DecisionLogPage": Page[projections.Decision]{},
+		"IndicatorStatusPage": Page[projections.Indicator]{}, "RegisterStakeholderPage": Page[projections.Stakeholder]{},
+		"Verification": VerificationOut{}, "ChainBreak": ChainBreakOut{},
+	} {
+		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: contract has %v, Go type %T has %v", name, got, v, want)
+		}
+		// A field the Go type always writes is required by the contract, so
+		// that response validation catches it missing.
+		if req := requiredNames(reflect.TypeOf(v)); !slices.Equal(sorted(spec(t).Components.Schemas[name].Value.Required), req) {
+			t.Errorf("%s: contract requires %v, Go type %T always writes %v", name, sorted(spec(t).Components.Schemas[name].Value.Required), v, req)
+		}
+	}
+}
+
+// requiredNames lists the JSON fields of a struct type without omitempty.
+func requiredNames(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" {
+			out = append(out, requiredNames(f.Type)...)
+			continue
+		}
+		if name != "" && name != "-" && f.IsExported() && !strings.Contains(opts, "omitempty") {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sorted(xs []string) []string {
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return out
 }
 
 // TestEventTypesMatchDomain: the event type filter of the log lists exactly

@@ -12,7 +12,7 @@ import (
 // resource back. The validating client checks each response against the
 // contract, so this is also the test of the read schemas on real data.
 func TestLifecycle(t *testing.T) {
-	ts := startServer(t, testConfig())
+	ts := startServerWithProjections(t, testConfig())
 	clientPID, client := ts.newPrincipal("Chloe Client", "member")
 	_, supplier := ts.newPrincipal("Sam Supplier", "member")
 	_, auditor := ts.newPrincipal("Ann Auditor", "auditor")
@@ -112,7 +112,14 @@ func TestLifecycle(t *testing.T) {
 		"listCommunications": "/communications", "getCommunication": "/communications/" + info,
 		"listDecisions": "/decisions", "getDecision": "/decisions/" + decision,
 		"listDeliveries": "/deliveries", "getDelivery": "/deliveries/" + delivery, "listNeeds": "/deliveries/" + delivery + "/needs",
+		// The read models: with the whole story, every optional part of
+		// their schemas shows up in the responses validated here.
+		"getEngagementSummary": "/summary", "getTimeline": "/timeline", "getRequirementsBoard": "/requirements-board",
+		"getDelayRegister": "/delay-register", "getDecisionLog": "/decision-log", "getCommunicationsReport": "/communications-report",
+		"getIndicatorStatus": "/indicator-status", "getStakeholderRegister": "/stakeholder-register", "getTransparency": "/transparency",
+		"getKnowledge": "/stakeholders/" + chloe + "/knowledge", "verifyEngagement": "/verification", "getFeed": "/feed",
 	}
+	ts.waitProjections()
 	for op, path := range reads {
 		r := must(t, ts.get(auditor, e+path), http.StatusOK)
 		if strings.HasPrefix(op, "list") && !strings.Contains(string(r.Body), `"items":[{`) {

@@ -3,11 +3,13 @@ package api
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/candor-ledger/candor"
+	"github.com/candor-ledger/candor/projections"
 )
 
 func (s *Server) getHealth(c echo.Context) error {
@@ -18,10 +20,16 @@ func (s *Server) getHealth(c echo.Context) error {
 type Readiness struct {
 	Status string            `json:"status"` // ready, not_ready
 	Checks map[string]string `json:"checks"`
+	// Projections says how far the read models are behind the store, when
+	// the server has read models.
+	Projections *projections.Lag `json:"projections,omitempty"`
 }
 
 // getReadiness answers 200 when the store answers and the server is not
-// shutting down; 503 with the reason otherwise.
+// shutting down; 503 with the reason otherwise. The read models' lag is
+// reported but does not make the server unready: writes and the reads
+// folded from the ledger are served whatever it is, and a read that must
+// see a write waits for it (X-Candor-Position).
 func (s *Server) getReadiness(c echo.Context) error {
 	r := Readiness{Status: "ready", Checks: map[string]string{"store": "ok", "server": "ok"}}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
@@ -32,12 +40,35 @@ func (s *Server) getReadiness(c echo.Context) error {
 	if s.shuttingDown.Load() {
 		r.Status, r.Checks["server"] = "not_ready", "shutting_down"
 	}
+	if lr, ok := s.rm.(LagReporter); ok {
+		r.Checks["projections"] = "unavailable"
+		if lag, err := lr.Lag(ctx); err == nil {
+			r.Projections = &lag
+			r.Checks["projections"] = projectionsCheck(lag)
+		}
+	}
 	status := http.StatusOK
 	if r.Status != "ready" {
 		status = http.StatusServiceUnavailable
 		c.Response().Header().Set("Retry-After", "1")
 	}
+	emptyNotNull(reflect.ValueOf(&r))
 	return c.JSON(status, r)
+}
+
+// projectionsCheck is "building" while some projection has no generation
+// serving yet (its queries answer 503), "ok" otherwise.
+func projectionsCheck(l projections.Lag) string {
+	serving := map[string]bool{}
+	for _, p := range l.Projections {
+		serving[p.Name] = serving[p.Name] || p.Serving
+	}
+	for _, n := range projections.Names() {
+		if !serving[n] {
+			return "building"
+		}
+	}
+	return "ok"
 }
 
 func (s *Server) getMetrics(c echo.Context) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/ledger"
+	"github.com/candor-ledger/candor/projections"
 )
 
 // Problem is an RFC 9457 problem details document, the body of every error
@@ -102,6 +103,18 @@ func toProblem(err error) *Problem {
 	}
 	var p *Problem
 	switch {
+	case errors.Is(err, projections.ErrNotFound):
+		return errEngagementNotFound()
+	case errors.Is(err, projections.ErrInvalidCursor):
+		return badParam("query.cursor", "not a cursor returned by this API")
+	case errors.Is(err, projections.ErrNotReady):
+		p = newProblem(http.StatusServiceUnavailable, CodeNotCaughtUp, "the read models are being built; retry later")
+		p.retryAfter = 5
+		return p
+	case errors.Is(err, projections.ErrClosed):
+		p = newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the read models are closed; retry later")
+		p.retryAfter = 1
+		return p
 	case errors.Is(err, ledger.ErrNotFound):
 		return errEngagementNotFound()
 	case errors.Is(err, ledger.ErrPreconditionFailed):

@@ -61,7 +61,16 @@ func (s *Server) waitForPosition(c echo.Context) error {
 
 // loadVisible loads the engagement of the path for reading, or answers 404
 // when it does not exist or the caller may not see it. It sets ETag.
+//
+// With as_of or as_of_position it returns the state as it stood at that
+// moment (404 if the engagement did not exist yet), without ETag, which
+// names the current revision only. Who may see it is decided on the
+// current state: a former stakeholder no longer reads the past either.
 func (s *Server) loadVisible(c echo.Context) (*domain.Engagement, uint64, error) {
+	at, past, err := parseAsOf(c)
+	if err != nil {
+		return nil, 0, err
+	}
 	if err := s.waitForPosition(c); err != nil {
 		return nil, 0, err
 	}
@@ -75,8 +84,18 @@ func (s *Server) loadVisible(c echo.Context) (*domain.Engagement, uint64, error)
 	if !canSee(principal(c), st) {
 		return nil, 0, errEngagementNotFound()
 	}
+	if past {
+		st, rev, err = s.ledger.StateAsOf(c.Request().Context(), st.ID, at)
+		if errors.Is(err, ledger.ErrNotFound) {
+			return nil, 0, newProblem(http.StatusNotFound, domain.CodeEngagementNotFound, "the engagement did not exist at that moment")
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+	} else {
+		c.Response().Header().Set(headerETag, etag(rev))
+	}
 	emptyNotNull(reflect.ValueOf(st))
-	c.Response().Header().Set(headerETag, etag(rev))
 	return st, rev, nil
 }
 
@@ -147,6 +166,7 @@ func (s *Server) listEngagements(c echo.Context) error {
 		return err
 	}
 	p := principal(c)
+	phase := domain.Phase(c.QueryParam("phase"))
 	out := Page[EngagementOut]{Items: []EngagementOut{}}
 	i := pg.After
 	for ; i < uint64(len(ids)) && len(out.Items) < pg.Limit; i++ {
@@ -157,7 +177,7 @@ func (s *Server) listEngagements(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if canSee(p, st) {
+		if canSee(p, st) && (phase == "" || st.Phase == phase) {
 			emptyNotNull(reflect.ValueOf(st))
 			out.Items = append(out.Items, engagementOut(st, rev, p))
 		}

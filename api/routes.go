@@ -238,6 +238,9 @@ func (s *Server) handlers() map[string]echo.HandlerFunc {
 	for id, op := range writeOps {
 		h[id] = s.write(op)
 	}
+	for id, f := range s.readModelHandlers() {
+		h[id] = f
+	}
 	return h
 }
 

@@ -52,8 +52,11 @@ type Config struct {
 	// (default 30s).
 	ShutdownTimeout time.Duration
 	// WaitTimeout bounds a read-your-writes wait on the read models
-	// (default 2s).
+	// (default 5s); past it the read answers 503 not_caught_up.
 	WaitTimeout time.Duration
+	// HeartbeatInterval is how often an idle event feed sends a comment
+	// line, so that proxies keep the stream open (default 15s).
+	HeartbeatInterval time.Duration
 	// WriteTimeout bounds one command execution (default 15s). Writes run on
 	// a context detached from the client's, so that a client hanging up
 	// does not abort a write half-way: it completes or times out.
@@ -74,7 +77,10 @@ func (c Config) withDefaults() Config {
 		c.ShutdownTimeout = 30 * time.Second
 	}
 	if c.WaitTimeout <= 0 {
-		c.WaitTimeout = 2 * time.Second
+		c.WaitTimeout = 5 * time.Second
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = 15 * time.Second
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 15 * time.Second
@@ -111,6 +117,10 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 	ReadModels ReadModels // optional
+	// Queries answers the read-model endpoints (timeline, boards, registers,
+	// transparency, knowledge...); *projections.Engine implements it. Without
+	// it those endpoints answer 503.
+	Queries Queries // optional
 }
 
 // Server is the HTTP API. It is an http.Handler; Run serves it on a
@@ -121,6 +131,7 @@ type Server struct {
 	auth   *auth.Registry
 	store  eventstore.Store
 	rm     ReadModels
+	q      Queries
 	log    *slog.Logger
 
 	e       *echo.Echo
@@ -132,6 +143,10 @@ type Server struct {
 
 	shuttingDown atomic.Bool
 	inflight     sync.WaitGroup // writes in progress
+	// stopping is closed when shutdown begins: long-lived responses (the
+	// SSE feed) end then, since http.Server.Shutdown does not cancel them.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // New builds a server from the embedded contract. It fails if the contract
@@ -143,7 +158,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg.withDefaults(), ledger: deps.Ledger, auth: deps.Auth, store: deps.Store, rm: deps.ReadModels,
-		log: deps.Logger,
+		q: deps.Queries, log: deps.Logger, stopping: make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -211,8 +226,12 @@ func (s *Server) Routes() []string {
 }
 
 // BeginShutdown makes /readyz answer 503 so that load balancers stop
-// sending traffic; requests are still served.
-func (s *Server) BeginShutdown() { s.shuttingDown.Store(true) }
+// sending traffic; requests are still served, but event feeds end (their
+// clients reconnect elsewhere with Last-Event-ID).
+func (s *Server) BeginShutdown() {
+	s.shuttingDown.Store(true)
+	s.stopOnce.Do(func() { close(s.stopping) })
+}
 
 // Run serves on ln until ctx is done, then shuts down gracefully: /readyz
 // turns 503, the listener closes, and in-flight requests (writes among

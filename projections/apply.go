@@ -29,14 +29,14 @@ const (
 // while the old one serves.
 var definitions = []definition{
 	{name: NameEngagements, version: 1, tagged: true, apply: applyEngagement},
-	{name: NameTimeline, version: 1, apply: applyTimeline},
+	{name: NameTimeline, version: 1, cost: 6, apply: applyTimeline},
 	{name: NameRequirements, version: 1, apply: applyRequirements},
 	{name: NameDelays, version: 1, apply: applyDelays},
 	{name: NameDecisions, version: 1, apply: applyDecisions},
 	{name: NameCommunications, version: 1, apply: applyCommunications},
 	{name: NameIndicators, version: 1, apply: applyIndicators},
 	{name: NameStakeholders, version: 1, apply: applyStakeholders},
-	{name: NameKnowledge, version: 1, apply: applyKnowledge},
+	{name: NameKnowledge, version: 1, cost: 2, apply: applyKnowledge},
 	{name: NameTransparency, version: 1, apply: applyTransparency},
 }
 
@@ -206,12 +206,12 @@ func applyTimeline(t *txn, r *ledger.Recorded) error {
 		return err
 	}
 	actor := people[h.ActorID]
-	err = c.add(TimelineEntry{
+	err = c.add(&TimelineEntry{
 		Position: r.Position, Revision: r.Revision, EventID: r.ID.String(), Type: r.Type,
 		ActorID: h.ActorID, ActorName: actor.Name, ActorParty: actor.Party,
 		At: h.At, RecordedAt: r.RecordedAt.UTC(), Summary: summarize(r.Event, people),
 		CorrelationID: r.Meta.CorrelationID,
-	})
+	}, timelineChunk)
 	if err != nil {
 		return err
 	}
@@ -520,6 +520,10 @@ type infoDoc struct {
 // stream's revisions (id "<stakeholder>/<chunk>"), like the timeline.
 func knowledgeID(stakeholder string, rev uint64) string { return stakeholder + "/" + chunkID(rev) }
 
+// knowledgeRoom is how many items a new knowledge chunk makes room for: a
+// stakeholder learns of a fraction of the events of a timeline chunk.
+const knowledgeRoom = 16
+
 func applyKnowledge(t *txn, r *ledger.Recorded) error {
 	h := r.Event.Head()
 	eng := h.EngagementID
@@ -530,7 +534,7 @@ func applyKnowledge(t *txn, r *ledger.Recorded) error {
 			return err
 		}
 		it.Position, it.At, it.Type, it.By = r.Position, h.At, r.Type, h.ActorID
-		if err := c.add(it); err != nil {
+		if err := c.add(&it, knowledgeRoom); err != nil {
 			return err
 		}
 		t.put(kindKnowledge, eng, id, seqOf(r), "", c)

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	
+	"github.com/candor-ledger/candor/eventstore"
 )
 
 // Every projection generation keeps its read model in one table of small
@@ -37,6 +40,7 @@ type docEntry struct {
 	seq   int64
 	tag   string
 	dirty bool
+	used  eventstore.Position // the event that last loaded or changed it
 }
 
 // docCache is a write-back cache of one projection generation's documents.
@@ -46,10 +50,18 @@ type docCache struct {
 	limit   int
 	entries map[docKey]*docEntry
 	dirty   []docKey
+
+	// complete says that the table holds no document that entries lacks,
+	// except in the engagements of evicted: a generation created empty
+	// starts so, and loading a document that is not there then costs no
+	// query. A rebuild creates many (timeline chunks, people...).
+	complete bool
+	evicted  map[string]struct{} // engagements that lost documents to eviction
 }
 
-func newDocCache(table string, limit int) *docCache {
-	return &docCache{table: table, limit: limit, entries: make(map[docKey]*docEntry)}
+func newDocCache(table string, limit int, complete bool) *docCache {
+	return &docCache{table: table, limit: limit, entries: make(map[docKey]*docEntry),
+		complete: complete, evicted: make(map[string]struct{})}
 }
 
 // reset forgets everything, dirty documents included: after a failed
@@ -57,15 +69,28 @@ func newDocCache(table string, limit int) *docCache {
 func (c *docCache) reset() {
 	c.entries = make(map[docKey]*docEntry)
 	c.dirty = c.dirty[:0]
+	c.complete = false
 }
 
-// txn is what a projection's apply function works with: one write
-// transaction of one projection generation.
+// stored reports whether the table may hold a document of eng that entries
+// lacks.
+func (c *docCache) stored(eng string) bool {
+	if !c.complete {
+		return true
+	}
+	_, ok := c.evicted[eng]
+	return ok
+}
+
+// txn is what a projection's apply function works with: one projection
+// generation's documents while a batch is staged. Documents not in the
+// cache are read from the committed table, with q.
 type txn struct {
 	ctx   context.Context
-	tx    *sql.Tx
+	q     *sql.DB
 	cache *docCache
 	get   *sql.Stmt
+	pos   eventstore.Position // of the event being applied
 }
 
 // load returns the document (kind, eng, id), from the cache or the database,
@@ -78,10 +103,14 @@ func load[T any](t *txn, kind, eng, id string) (*T, bool, error) {
 		if !ok {
 			return nil, false, fmt.Errorf("projections: document %s/%s loaded as %T, cached as %T", kind, id, v, e.val)
 		}
+		e.used = t.pos
 		return v, true, nil
 	}
+	if !t.cache.stored(eng) {
+		return nil, false, nil
+	}
 	if t.get == nil {
-		st, err := t.tx.PrepareContext(t.ctx, fmt.Sprintf(`SELECT seq, tag, data FROM %s WHERE eng = ? AND kind = ? AND id = ?`, t.cache.table))
+		st, err := t.q.PrepareContext(t.ctx, fmt.Sprintf(`SELECT seq, tag, data FROM %s WHERE eng = ? AND kind = ? AND id = ?`, t.cache.table))
 		if err != nil {
 			return nil, false, fmt.Errorf("prepare load: %w", err)
 		}
@@ -103,7 +132,7 @@ func load[T any](t *txn, kind, eng, id string) (*T, bool, error) {
 	if err := json.Unmarshal(data, v); err != nil {
 		return nil, false, fmt.Errorf("decode %s/%s: %w", kind, id, err)
 	}
-	t.cache.entries[k] = &docEntry{val: v, seq: seq, tag: tag}
+	t.cache.entries[k] = &docEntry{val: v, seq: seq, tag: tag, used: t.pos}
 	return v, true, nil
 }
 
@@ -127,20 +156,32 @@ func (t *txn) put(kind, eng, id string, seq int64, tag string, v any) {
 		e = &docEntry{seq: seq}
 		t.cache.entries[k] = e
 	}
-	e.val, e.tag = v, tag
+	e.val, e.tag, e.used = v, tag, t.pos
 	if !e.dirty {
 		e.dirty = true
 		t.cache.dirty = append(t.cache.dirty, k)
 	}
 }
 
-// flush writes every dirty document. The caller commits.
-func (t *txn) flush() error {
-	c := t.cache
-	if len(c.dirty) == 0 {
-		return nil
+func (t *txn) close() {
+	if t.get != nil {
+		t.get.Close()
+		t.get = nil
 	}
-	// Writing in key order keeps the B-tree work local.
+}
+
+// docRow is a dirty document, encoded.
+type docRow struct {
+	key  docKey
+	seq  int64
+	tag  string
+	data []byte
+}
+
+// encode returns the dirty documents, encoded, in key order (writing in key
+// order keeps the B-tree work local). The rows share the bytes of the
+// raw lists: they are valid until the next stage.
+func (c *docCache) encode() ([]docRow, error) {
 	slices.SortFunc(c.dirty, func(a, b docKey) int {
 		if n := strings.Compare(a.eng, b.eng); n != 0 {
 			return n
@@ -150,28 +191,44 @@ func (t *txn) flush() error {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	st, err := t.tx.PrepareContext(t.ctx, fmt.Sprintf(`INSERT OR REPLACE INTO %s (eng, kind, id, seq, tag, data) VALUES (?, ?, ?, ?, ?, ?)`, c.table))
+	rows := make([]docRow, len(c.dirty))
+	for i, k := range c.dirty {
+		e := c.entries[k]
+		rows[i] = docRow{key: k, seq: e.seq, tag: e.tag}
+		if l, ok := e.val.(*rawList); ok {
+			rows[i].data = l.bytes()
+		} else {
+			data, err := json.Marshal(e.val)
+			if err != nil {
+				return nil, fmt.Errorf("encode %s/%s: %w", k.kind, k.id, err)
+			}
+			rows[i].data = data
+		}
+	}
+	return rows, nil
+}
+
+// write stores rows in the table, in tx. The caller commits.
+func (c *docCache) write(ctx context.Context, tx *sql.Tx, rows []docRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT OR REPLACE INTO %s (eng, kind, id, seq, tag, data) VALUES (?, ?, ?, ?, ?, ?)`, c.table))
 	if err != nil {
-		return fmt.Errorf("prepare flush: %w", err)
+		return fmt.Errorf("prepare write: %w", err)
 	}
 	defer st.Close()
-	for _, k := range c.dirty {
-		e := c.entries[k]
-		var data []byte
-		if l, ok := e.val.(*rawList); ok {
-			data = l.bytes()
-		} else if data, err = json.Marshal(e.val); err != nil {
-			return fmt.Errorf("encode %s/%s: %w", k.kind, k.id, err)
-		}
-		if _, err := st.ExecContext(t.ctx, k.eng, k.kind, k.id, e.seq, e.tag, data); err != nil {
-			return fmt.Errorf("write %s/%s: %w", k.kind, k.id, err)
+	for _, r := range rows {
+		if _, err := st.ExecContext(ctx, r.key.eng, r.key.kind, r.key.id, r.seq, r.tag, r.data); err != nil {
+			return fmt.Errorf("write %s/%s: %w", r.key.kind, r.key.id, err)
 		}
 	}
 	return nil
 }
 
 // committed clears the dirty marks once the transaction is durable, and
-// bounds the cache.
+// bounds the cache: past its limit, it keeps the half of its documents
+// used last (the engagements still active) and forgets the others.
 func (c *docCache) committed() {
 	for _, k := range c.dirty {
 		if e, ok := c.entries[k]; ok {
@@ -179,14 +236,25 @@ func (c *docCache) committed() {
 		}
 	}
 	c.dirty = c.dirty[:0]
-	if len(c.entries) > c.limit {
-		c.entries = make(map[docKey]*docEntry)
+	if len(c.entries) <= c.limit {
+		return
 	}
-}
-
-func (t *txn) close() {
-	if t.get != nil {
-		t.get.Close()
+	oldest := eventstore.Position(math.MaxUint64) // keep those used at or after it
+	if keep := c.limit / 2; keep > 0 {
+		used := make([]eventstore.Position, 0, len(c.entries))
+		for _, e := range c.entries {
+			used = append(used, e.used)
+		}
+		slices.Sort(used)
+		oldest = used[len(used)-keep]
+	}
+	for k, e := range c.entries {
+		if e.used < oldest {
+			delete(c.entries, k)
+			if c.complete {
+				c.evicted[k.eng] = struct{}{}
+			}
+		}
 	}
 }
 
@@ -269,18 +337,39 @@ func (l *rawList) bytes() []byte {
 	return l.buf
 }
 
-// add appends v, encoded, to the array.
-func (l *rawList) add(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if n := len(l.buf); n < 2 || string(l.buf) == "[]" {
+// jsonAppender is an element of a rawList: it appends its own JSON.
+type jsonAppender interface {
+	appendJSON(b []byte) ([]byte, error)
+}
+
+// add appends v, encoded, to the array. room is how many elements a new
+// array makes room for at once: a chunk then grows by one copy, not by
+// doubling, element after element.
+func (l *rawList) add(v jsonAppender, room int) error {
+	n := len(l.buf)
+	empty := n < 2 || string(l.buf) == "[]"
+	if empty {
 		l.buf = append(l.buf[:0], '[')
 	} else {
-		l.buf = append(l.buf[:n-1], ',') // replace the closing bracket
+		l.buf[n-1] = ',' // replace the closing bracket
 	}
-	l.buf = append(l.buf, b...)
-	l.buf = append(l.buf, ']')
+	start := len(l.buf)
+	b, err := v.appendJSON(l.buf)
+	if err != nil {
+		if empty {
+			l.buf = l.buf[:0]
+		} else {
+			l.buf = l.buf[:n]
+			l.buf[n-1] = ']'
+		}
+		return err
+	}
+	if empty && room > 1 && cap(b) < room*(len(b)-start+1) {
+		grown := make([]byte, len(b), len(b)+(room-1)*(len(b)-start+1)*9/8)
+		copy(grown, b)
+		b = grown
+	}
+	l.buf = append(b, ']')
 	return nil
 }
+

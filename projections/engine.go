@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,7 +78,8 @@ type Engine struct {
 
 	// writeMu serialises writers: SQLite has one, and the switch-over of a
 	// rebuilt generation must not interleave with a live batch.
-	writeMu sync.Mutex
+	writeMu     sync.Mutex
+	liveUnsaved int // events catchUp staged and did not commit; under writeMu
 
 	mu      sync.RWMutex
 	live    map[string]*instance // serving generation of each projection
@@ -91,6 +94,9 @@ type Engine struct {
 	eventsApplied prometheus.Counter
 	closed        atomic.Bool
 
+	// Documents and bytes written, for the benchmarks.
+	rowsWritten, bytesWritten atomic.Int64
+
 	// failpoint, set by tests, makes applying fail at an event.
 	failpoint func(projection string, pos eventstore.Position) error
 }
@@ -103,6 +109,12 @@ type instance struct {
 	cp    atomic.Uint64 // committed checkpoint
 	cache *docCache
 
+	// Guarded by the engine's writeMu: the position applied to the cache,
+	// at or after cp, and how many events were staged since the last
+	// commit.
+	staged  eventstore.Position
+	unsaved int
+
 	// readers is held (shared) by queries on the table; dropping a
 	// replaced generation waits for them and sets dropped.
 	readers sync.RWMutex
@@ -111,12 +123,21 @@ type instance struct {
 
 func (in *instance) checkpoint() eventstore.Position { return eventstore.Position(in.cp.Load()) }
 
+// discard forgets what was staged and not committed: the cache may hold
+// changes the database never saw. The caller holds the engine's writeMu.
+func (in *instance) discard() {
+	in.cache.reset()
+	in.staged = in.checkpoint()
+	in.unsaved = 0
+}
+
 // definition is what a projection is: a name, a version to bump when its
 // logic or shape changes, and how it applies one event.
 type definition struct {
 	name    string
 	version int
 	tagged  bool // its table needs the tag index (list filters)
+	cost    int  // how long it takes to apply an event, roughly, relative to the others
 	apply   func(t *txn, r *ledger.Recorded) error
 }
 
@@ -247,7 +268,7 @@ func (e *Engine) prepare(ctx context.Context) error {
 			}
 		}
 		if active != nil {
-			in := e.newInstance(d, active.gen, active.position)
+			in := e.newInstance(d, active.gen, active.position, false)
 			e.live[d.name] = in
 			if active.version == d.version {
 				if build != nil { // a rebuild on demand was interrupted: start over later
@@ -271,7 +292,7 @@ func (e *Engine) prepare(ctx context.Context) error {
 		// the build of this version).
 		var in *instance
 		if build != nil {
-			in = e.newInstance(d, build.gen, build.position)
+			in = e.newInstance(d, build.gen, build.position, false)
 		} else if in, err = e.createGeneration(ctx, tx, d, maxGen+1, false); err != nil {
 			return err
 		}
@@ -295,10 +316,14 @@ func (e *Engine) prepare(ctx context.Context) error {
 
 func tableName(name string, gen int) string { return fmt.Sprintf("p_%s_g%d", name, gen) }
 
-func (e *Engine) newInstance(d *definition, gen int, pos uint64) *instance {
+// newInstance returns a generation at checkpoint pos; empty says that its
+// table was just created, so that the cache need not look there for the
+// documents it lacks.
+func (e *Engine) newInstance(d *definition, gen int, pos uint64, empty bool) *instance {
 	in := &instance{def: d, gen: gen, table: tableName(d.name, gen)}
 	in.cp.Store(pos)
-	in.cache = newDocCache(in.table, e.opts.CacheSize)
+	in.staged = eventstore.Position(pos)
+	in.cache = newDocCache(in.table, e.opts.CacheSize, empty)
 	return in
 }
 
@@ -319,7 +344,7 @@ func (e *Engine) createGeneration(ctx context.Context, tx *sql.Tx, d *definition
 		d.name, gen, d.version, active); err != nil {
 		return nil, fmt.Errorf("projections: create %s: %w", t, err)
 	}
-	return e.newInstance(d, gen, 0), nil
+	return e.newInstance(d, gen, 0, true), nil
 }
 
 // dropOrphans drops read-model tables that no checkpoint row names: a
@@ -447,6 +472,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		<-subErr
 		return fmt.Errorf("projections: head: %w", err)
 	}
+	// What catching up staged and did not commit is lost when Run
+	// returns: the next Run starts again from the checkpoints.
+	defer e.discardLive()
 	batch := make([]item, 0, e.opts.BatchSize)
 	for it := range ch {
 		batch = append(batch[:0], it)
@@ -475,7 +503,11 @@ func (e *Engine) Run(ctx context.Context) error {
 				head = h
 			}
 		}
-		if err := e.applyLive(ctx, batch); err != nil {
+		apply := e.applyLive
+		if batch[len(batch)-1].pos < head {
+			apply = e.catchUp
+		}
+		if err := apply(ctx, batch); err != nil {
 			cancel()
 			for range ch { // let the subscription return
 			}
@@ -493,83 +525,229 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// applyLive applies a batch to every serving projection.
+// applyLive applies a batch to every serving projection, and commits it
+// with whatever catching up staged before it.
 func (e *Engine) applyLive(ctx context.Context, batch []item) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	insts := e.liveInstances()
+	if err := e.applyTo(ctx, insts, batch); err != nil {
+		e.liveUnsaved = 0
+		return err
+	}
+	e.eventsApplied.Add(float64(e.liveUnsaved + len(batch)))
+	e.liveUnsaved = 0
+	e.advance(batch[len(batch)-1].pos)
+	return nil
+}
+
+// catchUp applies a batch to every serving projection far behind the head
+// of the store. It only stages the batch, and commits once enough events
+// are staged (see commitEvery): the read models and the position then
+// move by large steps, but each document is written once per step
+// instead of once per batch.
+func (e *Engine) catchUp(ctx context.Context, batch []item) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	insts := e.liveInstances()
+	if err := e.stage(ctx, insts, batch); err != nil {
+		e.liveUnsaved = 0
+		return err
+	}
+	e.liveUnsaved += len(batch)
+	if e.liveUnsaved < e.commitEvery() {
+		return nil
+	}
+	if err := e.commit(ctx, insts); err != nil {
+		e.liveUnsaved = 0
+		return err
+	}
+	e.eventsApplied.Add(float64(e.liveUnsaved))
+	e.liveUnsaved = 0
+	e.advance(batch[len(batch)-1].pos)
+	return nil
+}
+
+// commitEvery is how many events catching up (or rebuilding) stages
+// between two commits. More means fewer writes of the documents that
+// change all the time (engagement summaries, timeline chunks), but more
+// memory: the cache holds every document changed since the last commit.
+func (e *Engine) commitEvery() int { return 32 * e.opts.BatchSize }
+
+// discardLive forgets what catching up staged for the serving projections
+// and did not commit.
+func (e *Engine) discardLive() {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	for _, in := range e.liveInstances() {
+		if in.staged != in.checkpoint() {
+			in.discard()
+		}
+	}
+	e.liveUnsaved = 0
+}
+
+func (e *Engine) liveInstances() []*instance {
 	e.mu.RLock()
+	defer e.mu.RUnlock()
 	insts := make([]*instance, 0, len(e.live))
 	for _, in := range e.live {
 		insts = append(insts, in)
 	}
-	e.mu.RUnlock()
-	if err := e.applyTo(ctx, insts, batch); err != nil {
-		return err
-	}
-	e.eventsApplied.Add(float64(len(batch)))
-	e.advance(batch[len(batch)-1].pos)
-	return nil
+	return insts
 }
 
 // applyTo applies a batch to some generations in one transaction: their
 // documents and their checkpoints commit together or not at all. The caller
 // holds writeMu.
-func (e *Engine) applyTo(ctx context.Context, insts []*instance, batch []item) (err error) {
+func (e *Engine) applyTo(ctx context.Context, insts []*instance, batch []item) error {
+	if err := e.stage(ctx, insts, batch); err != nil {
+		return err
+	}
+	return e.commit(ctx, insts)
+}
+
+// stage applies a batch to some generations' caches only: the documents it
+// changes stay dirty in memory, and the checkpoints stay where they are,
+// until commit writes them all in one transaction. Staging several batches
+// before a commit writes a document changed by each of them once, not once
+// per batch: that is what makes catching up (or rebuilding) fast. The
+// caller holds writeMu; on failure, every generation of insts forgets all
+// it staged since its last commit.
+func (e *Engine) stage(ctx context.Context, insts []*instance, batch []item) error {
+	// The generations share nothing but the batch: they apply it in
+	// parallel, the costliest first so that the others fill the gaps.
+	order := slices.Clone(insts)
+	slices.SortStableFunc(order, func(a, b *instance) int { return b.def.cost - a.def.cost })
+	errs := make([]error, len(order))
+	parallel(len(order), func(i int) { errs[i] = e.stageOne(ctx, order[i], batch) })
+	for _, err := range errs {
+		if err != nil {
+			for _, in := range insts {
+				in.discard()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// stageOne applies a batch to one generation's cache.
+func (e *Engine) stageOne(ctx context.Context, in *instance, batch []item) error {
 	last := batch[len(batch)-1].pos
+	sp := in.staged
+	if last <= sp {
+		return nil // already applied (a generation that just caught up)
+	}
+	t := &txn{ctx: ctx, q: e.db, cache: in.cache}
+	defer t.close()
+	for i := range batch {
+		it := &batch[i]
+		if it.pos <= sp {
+			continue
+		}
+		if e.failpoint != nil {
+			if err := e.failpoint(in.def.name, it.pos); err != nil {
+				return err
+			}
+		}
+		if it.rec == nil {
+			continue
+		}
+		t.pos = it.pos
+		if err := in.def.apply(t, it.rec); err != nil {
+			return fmt.Errorf("projections: %s: apply %s at %d: %w", in.def.name, it.rec.Type, it.pos, err)
+		}
+	}
+	in.staged = last
+	in.unsaved += len(batch)
+	return nil
+}
+
+// parallel calls fn for 0 to n-1, on as many goroutines as there are
+// processors, and returns when all calls have.
+func parallel(n int, fn func(i int)) {
+	var next atomic.Int64
+	work := func() {
+		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+			fn(i)
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+}
+
+// commit writes what stage left in the caches of insts, with their
+// checkpoints, in one transaction. The caller holds writeMu; on failure,
+// every generation of insts forgets what it staged.
+func (e *Engine) commit(ctx context.Context, insts []*instance) (err error) {
+	touched := insts[:0:0]
+	for _, in := range insts {
+		if in.staged > in.checkpoint() {
+			touched = append(touched, in)
+		}
+	}
+	if len(touched) == 0 {
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			for _, in := range insts {
+				in.discard()
+			}
+		}
+	}()
+	// Other goroutines encode the documents while this one writes those
+	// already encoded: SQLite has one writer, JSON has no such limit.
+	type encoded struct {
+		rows []docRow
+		err  error
+	}
+	results := make([]chan encoded, len(touched))
+	for i := range results {
+		results[i] = make(chan encoded, 1)
+	}
+	encoding := make(chan struct{})
+	go func() {
+		defer close(encoding)
+		parallel(len(touched), func(i int) {
+			rows, err := touched[i].cache.encode()
+			results[i] <- encoded{rows, err}
+		})
+	}()
+	defer func() { <-encoding }() // no encoder outlives the commit
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("projections: begin: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-			for _, in := range insts {
-				in.cache.reset()
-			}
+	defer tx.Rollback()
+	for i, in := range touched {
+		r := <-results[i]
+		if r.err != nil {
+			return fmt.Errorf("projections: %s: %w", in.def.name, r.err)
 		}
-	}()
-	touched := insts[:0:0]
-	for _, in := range insts {
-		cp := in.checkpoint()
-		if last <= cp {
-			continue // already applied (a generation that just caught up)
-		}
-		t := &txn{ctx: ctx, tx: tx, cache: in.cache}
-		for i := range batch {
-			it := &batch[i]
-			if it.pos <= cp {
-				continue
-			}
-			if e.failpoint != nil {
-				if err := e.failpoint(in.def.name, it.pos); err != nil {
-					t.close()
-					return err
-				}
-			}
-			if it.rec == nil {
-				continue
-			}
-			if err := in.def.apply(t, it.rec); err != nil {
-				t.close()
-				return fmt.Errorf("projections: %s: apply %s at %d: %w", in.def.name, it.rec.Type, it.pos, err)
-			}
-		}
-		err := t.flush()
-		t.close()
-		if err != nil {
+		if err := in.cache.write(ctx, tx, r.rows); err != nil {
 			return fmt.Errorf("projections: %s: %w", in.def.name, err)
 		}
+		e.rowsWritten.Add(int64(len(r.rows)))
+		for _, row := range r.rows {
+			e.bytesWritten.Add(int64(len(row.data)))
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE checkpoints SET position = ? WHERE name = ? AND generation = ?`,
-			uint64(last), in.def.name, in.gen); err != nil {
+			uint64(in.staged), in.def.name, in.gen); err != nil {
 			return fmt.Errorf("projections: %s: checkpoint: %w", in.def.name, err)
 		}
-		touched = append(touched, in)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("projections: commit: %w", err)
 	}
 	for _, in := range touched {
-		in.cp.Store(uint64(last))
+		in.cp.Store(uint64(in.staged))
+		in.unsaved = 0
 		in.cache.committed()
 	}
 	return nil

@@ -144,27 +144,43 @@ func (e *Engine) runBuild(ctx context.Context, in *instance, progress func(done,
 		if p.err != nil {
 			return fmt.Errorf("projections: rebuild %s: %w", in.def.name, p.err)
 		}
+		// Stage page after page, and commit only every commitEvery
+		// events: the new generation does not serve yet, so only a
+		// restart would see its checkpoint lag behind.
 		e.writeMu.Lock()
-		err := e.applyTo(ctx, []*instance{in}, p.items)
+		err := e.stage(ctx, []*instance{in}, p.items)
+		if err == nil && in.unsaved >= e.commitEvery() {
+			err = e.commit(ctx, []*instance{in})
+		}
+		staged := in.staged
 		e.writeMu.Unlock()
 		if err != nil {
 			return fmt.Errorf("projections: rebuild %s: %w", in.def.name, err)
 		}
 		if progress != nil {
-			progress(uint64(in.checkpoint()), uint64(max(p.head, in.checkpoint())))
+			progress(uint64(staged), uint64(max(p.head, staged)))
 		}
 	}
 	if err := ctx.Err(); err != nil {
+		e.discard(in)
 		return fmt.Errorf("projections: rebuild %s: %w", in.def.name, err)
 	}
 	old, err := e.switchOver(ctx, in, progress)
 	if err != nil {
+		e.discard(in)
 		return err
 	}
 	if old != nil {
 		e.dropReplaced(old)
 	}
 	return nil
+}
+
+// discard forgets what was staged for in and not committed.
+func (e *Engine) discard(in *instance) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	in.discard()
 }
 
 func (e *Engine) readPage(ctx context.Context, after eventstore.Position) ([]item, error) {
@@ -187,16 +203,19 @@ func (e *Engine) switchOver(ctx context.Context, in *instance, progress func(don
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
 	for {
-		items, err := e.readPage(ctx, in.checkpoint())
+		items, err := e.readPage(ctx, in.staged)
 		if err != nil {
 			return nil, fmt.Errorf("projections: rebuild %s: %w", in.def.name, err)
 		}
 		if len(items) == 0 {
 			break
 		}
-		if err := e.applyTo(ctx, []*instance{in}, items); err != nil {
+		if err := e.stage(ctx, []*instance{in}, items); err != nil {
 			return nil, fmt.Errorf("projections: rebuild %s: %w", in.def.name, err)
 		}
+	}
+	if err := e.commit(ctx, []*instance{in}); err != nil {
+		return nil, fmt.Errorf("projections: rebuild %s: %w", in.def.name, err)
 	}
 	e.mu.RLock()
 	old = e.live[in.def.name]

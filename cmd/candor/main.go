@@ -1,7 +1,9 @@
 // Command candor runs the Candor engagement ledger.
 //
-//	candor serve         the REST API (see candor serve --help)
+//	candor serve         the REST API and its read models (see candor serve --help)
 //	candor healthcheck   exit 0 when the server's /readyz answers 200
+//	candor verify        check the hash chains of the store
+//	candor projections   list the read models, or rebuild them offline
 package main
 
 import (

@@ -59,7 +59,7 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 	if code := run(context.Background(), []string{"serve", "--help"}, &bytes.Buffer{}, &help); code != 0 {
 		t.Errorf("--help exit %d", code)
 	}
-	for _, want := range []string{"CANDOR_ADDR", "CANDOR_DATA_DIR", "CANDOR_EVENTSTORE", "CANDOR_ADMIN_TOKEN", "CANDOR_CORS_ORIGINS", "CANDOR_RATE_LIMIT", "CANDOR_LOG_LEVEL", "--demo", "SIGTERM"} {
+	for _, want := range []string{"CANDOR_ADDR", "CANDOR_DATA_DIR", "CANDOR_EVENTSTORE", "CANDOR_ADMIN_TOKEN", "CANDOR_CORS_ORIGINS", "CANDOR_RATE_LIMIT", "CANDOR_LOG_LEVEL", "--demo", "SIGTERM", "readmodels.db", "candor projections rebuild", "stop the server"} {
 		if !strings.Contains(help.String(), strings.TrimPrefix(want, "--")) {
 			t.Errorf("serve --help does not document %s", want)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/candor-ledger/candor/eventstore/esdb"
 	"github.com/candor-ledger/candor/eventstore/sqlite"
 	"github.com/candor-ledger/candor/ledger"
+	"github.com/candor-ledger/candor/projections"
 )
 
 // serveConfig is everything serve reads from flags and environment.
@@ -62,9 +63,20 @@ Event store (CANDOR_EVENTSTORE):
   empty                 embedded SQLite database at <data>/events.db (default)
   esdb://host:2113?...  EventStoreDB (see docker-compose.yml)
 
+Read models: the server keeps its read models (timeline, boards, registers,
+transparency...) in <data>/readmodels.db, also with an esdb:// event store
+(each instance then keeps its own copy in its --data directory). They follow
+the store in the background and resume from their checkpoint after a
+restart; a new version of a projection is rebuilt in the background while
+the old one keeps serving. /readyz reports their lag, /metrics has the
+candor_projection_* metrics. To rebuild one on demand, stop the server and
+run 'candor projections rebuild [name]' with the same --data and
+--eventstore (an offline rebuild: a running server would not see the new
+generation).
+
 The server stops gracefully on SIGINT or SIGTERM: /readyz turns 503, new
-connections are refused, and requests in flight (writes included) finish
-within --shutdown-timeout.
+connections are refused, event feeds (SSE) end, requests in flight (writes
+included) finish within --shutdown-timeout, then the read models close.
 `
 
 func env(name, def string) string {
@@ -211,7 +223,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	l := ledger.New(store, ledger.Options{OnAppend: onAppend})
+	// On EventStoreDB other instances may append too: reads then catch up
+	// with the stream instead of trusting this process's cache.
+	l := ledger.New(store, ledger.Options{OnAppend: onAppend, Shared: c.eventStore != ""})
 	if c.demo {
 		switch {
 		case demoLoader == nil:
@@ -226,9 +240,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
+	rm, err := openReadModels(ctx, c.dataDir, store, metrics, log)
+	if err != nil {
+		return err
+	}
+	defer rm.Close()
 	srv, err := api.New(api.Config{
 		CORSOrigins: splitList(c.corsOrigins), RateLimit: rate, RateBurst: burst, ShutdownTimeout: c.shutdownTimeout,
-	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics})
+	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: rm, Queries: rm})
 	if err != nil {
 		return err
 	}
@@ -236,10 +255,68 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// The read models follow the store until the HTTP server has drained,
+	// so that requests in flight can still wait for them.
+	rmCtx, stopRM := context.WithCancel(context.WithoutCancel(ctx))
+	rmDone := make(chan struct{})
+	go func() {
+		defer close(rmDone)
+		runProjections(rmCtx, rm, log, time.Second, 30*time.Second)
+	}()
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("store", storeName))
-	if err := srv.Run(ctx, ln); err != nil {
+	err = srv.Run(ctx, ln)
+	stopRM()
+	<-rmDone
+	if err != nil {
 		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// openReadModels opens the projections engine on <data>/readmodels.db.
+func openReadModels(ctx context.Context, dataDir string, store eventstore.Store, reg prometheus.Registerer, log *slog.Logger) (*projections.Engine, error) {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	e, err := projections.Open(ctx, filepath.Join(dataDir, "readmodels.db"), store, projections.Options{Registerer: reg, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open read models: %w", err)
+	}
+	return e, nil
+}
+
+// runner is what runProjections restarts: *projections.Engine.
+type runner interface {
+	Run(ctx context.Context) error
+}
+
+// runProjections runs the read models until ctx is done. Run returns an
+// error when applying an event or the store's subscription fails (the
+// store restarting, a network cut to EventStoreDB): it is started again
+// from its checkpoint after a pause that doubles on each failure in a row,
+// from first up to most, and starts over once a run lasted longer than
+// most. Serving goes on meanwhile; the read models only lag.
+func runProjections(ctx context.Context, r runner, log *slog.Logger, first, most time.Duration) {
+	backoff := first
+	for {
+		start := time.Now()
+		err := r.Run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("stopped without error")
+		}
+		if time.Since(start) > most {
+			backoff = first
+		}
+		log.Error("read models stopped; restarting", slog.String("error", err.Error()), slog.Duration("in", backoff))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, most)
+	}
 }
