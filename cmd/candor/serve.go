@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // served only on CANDOR_PPROF_ADDR
 	"os"
 	"path/filepath"
 	"strconv"
@@ -58,6 +60,9 @@ Environment only:
                         characters, as printed by a previous start). When unset, a
                         new token is generated and printed once to stdout. It is
                         never added to a store that already has principals.
+
+  CANDOR_PPROF_ADDR     when set (e.g. 127.0.0.1:6060), serves Go's pprof profiles
+                        on that address, apart from the API. For performance work.
 
 Event store (CANDOR_EVENTSTORE):
   empty                 embedded SQLite database at <data>/events.db (default)
@@ -263,6 +268,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer close(rmDone)
 		runProjections(rmCtx, rm, log, time.Second, 30*time.Second)
 	}()
+	if addr := os.Getenv("CANDOR_PPROF_ADDR"); addr != "" {
+		// Profiling for performance work, on its own (loopback) listener so
+		// it is never exposed with the API.
+		go func() {
+			log.Info("pprof", slog.String("addr", addr), slog.Any("err", http.ListenAndServe(addr, nil)))
+		}()
+	}
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("store", storeName))
 	err = srv.Run(ctx, ln)
 	stopRM()
