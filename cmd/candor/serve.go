@@ -12,6 +12,7 @@ import (
 	_ "net/http/pprof" // served only on CANDOR_PPROF_ADDR
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -271,6 +272,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if addr := os.Getenv("CANDOR_PPROF_ADDR"); addr != "" {
 		// Profiling for performance work, on its own (loopback) listener so
 		// it is never exposed with the API.
+		runtime.SetBlockProfileRate(int(100 * time.Microsecond))
+		runtime.SetMutexProfileFraction(10)
 		go func() {
 			log.Info("pprof", slog.String("addr", addr), slog.Any("err", http.ListenAndServe(addr, nil)))
 		}()
