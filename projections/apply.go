@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/candor-ledger/candor/domain"
@@ -192,7 +193,15 @@ func persons(people map[string]personDoc, ids []string) []Person {
 // revisions: one row written per engagement and batch instead of one per event.
 const timelineChunk = 64
 
-func chunkID(rev uint64) string { return fmt.Sprintf("%010d", rev/timelineChunk) }
+func chunkID(rev uint64) string {
+	// fmt.Sprintf("%010d", rev/timelineChunk), without fmt's cost
+	var b [20]byte
+	n := strconv.AppendUint(b[:0], rev/timelineChunk, 10)
+	if len(n) >= 10 {
+		return string(n)
+	}
+	return "0000000000"[len(n):] + string(n)
+}
 
 func applyTimeline(t *txn, r *ledger.Recorded) error {
 	h := r.Event.Head()

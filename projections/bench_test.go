@@ -277,6 +277,7 @@ func benchRebuild(b *testing.B, st eventstore.Store, n int) {
 		total       time.Duration
 		cpu         time.Duration
 		rows, bytes int64
+		written     uint64 // by write system calls: the WAL, the checkpoints
 		peak        peakMemory
 	)
 	for i := 0; i < b.N; i++ {
@@ -291,6 +292,7 @@ func benchRebuild(b *testing.B, st eventstore.Store, n int) {
 		runtime.GC()
 		stopPeak := peak.watch()
 		cpu0 := cpuTime()
+		io0 := ioBytes()
 		b.StartTimer()
 		t := time.Now()
 		go func() { done <- e.Run(ctx) }()
@@ -300,6 +302,7 @@ func benchRebuild(b *testing.B, st eventstore.Store, n int) {
 		total += time.Since(t)
 		b.StopTimer()
 		cpu += cpuTime() - cpu0
+		written += ioBytes() - io0
 		stopPeak()
 		cancel()
 		if err := <-done; err != nil {
@@ -316,6 +319,9 @@ func benchRebuild(b *testing.B, st eventstore.Store, n int) {
 	}
 	b.ReportMetric(float64(rows)/events, "rows/event")
 	b.ReportMetric(float64(bytes)/events, "B-written/event")
+	if written > 0 {
+		b.ReportMetric(float64(written)/events, "B-io-written/event")
+	}
 	b.ReportMetric(float64(peak.heap)/(1<<20), "peak-heap-MB")
 	if peak.rss > 0 {
 		b.ReportMetric(float64(peak.rss)/(1<<20), "peak-rss-MB")
@@ -354,6 +360,22 @@ func (p *peakMemory) watch() (stop func()) {
 		<-exited
 		p.rss = max(p.rss, peakRSS())
 	}
+}
+
+// ioBytes is what the process has written through system calls so far
+// (Linux; 0 elsewhere).
+func ioBytes() uint64 {
+	io, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(io)) {
+		if v, ok := strings.CutPrefix(line, "wchar:"); ok {
+			n, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }

@@ -9,17 +9,20 @@ import (
 	"math"
 	"slices"
 	"strings"
-	
+
+	sqlite3driver "github.com/ncruces/go-sqlite3/driver"
+
 	"github.com/candor-ledger/candor/eventstore"
 )
 
 // Every projection generation keeps its read model in one table of small
 // JSON documents, keyed by (engagement, kind, id). The projection logic is
 // plain Go over those documents (load, change, put); the engine writes each
-// changed document once per batch, together with the checkpoint, in one
-// transaction. Coalescing writes this way is what makes replaying a million
-// events fast: SQLite through a pure-Go driver costs several microseconds per
-// row written, so a row per event and per read model would not do.
+// changed document once per commit (a batch at the head, many batches when
+// catching up), together with the checkpoint, in one transaction.
+// Coalescing writes this way is what makes replaying a million events fast:
+// SQLite through a pure-Go driver costs several microseconds per row
+// written, so a row per event and per read model would not do.
 
 const docTableDDL = `CREATE TABLE IF NOT EXISTS %[1]s (
 	eng  TEXT NOT NULL,
@@ -36,6 +39,7 @@ const docTagIndexDDL = `CREATE INDEX IF NOT EXISTS %[1]s_tag ON %[1]s (kind, tag
 type docKey struct{ kind, eng, id string }
 
 type docEntry struct {
+	key   docKey
 	val   any // pointer to the document's Go value
 	seq   int64
 	tag   string
@@ -44,12 +48,13 @@ type docEntry struct {
 }
 
 // docCache is a write-back cache of one projection generation's documents.
-// It is only touched by the goroutine holding the engine's write lock.
+// It is only touched under the engine's write lock, by one goroutine at a
+// time (the projections apply a batch in parallel, each to its own cache).
 type docCache struct {
 	table   string
 	limit   int
 	entries map[docKey]*docEntry
-	dirty   []docKey
+	dirty   []*docEntry
 
 	// complete says that the table holds no document that entries lacks,
 	// except in the engagements of evicted: a generation created empty
@@ -91,6 +96,21 @@ type txn struct {
 	cache *docCache
 	get   *sql.Stmt
 	pos   eventstore.Position // of the event being applied
+	last  *docEntry           // the entry loaded or put last
+}
+
+// entry returns the cached entry of k. An apply function mostly puts the
+// document it has just loaded: remembering the last entry spares hashing
+// the key again.
+func (t *txn) entry(k docKey) (*docEntry, bool) {
+	if t.last != nil && t.last.key == k {
+		return t.last, true
+	}
+	e, ok := t.cache.entries[k]
+	if ok {
+		t.last = e
+	}
+	return e, ok
 }
 
 // load returns the document (kind, eng, id), from the cache or the database,
@@ -98,7 +118,7 @@ type txn struct {
 // be loaded with the same T.
 func load[T any](t *txn, kind, eng, id string) (*T, bool, error) {
 	k := docKey{kind, eng, id}
-	if e, ok := t.cache.entries[k]; ok {
+	if e, ok := t.entry(k); ok {
 		v, ok := e.val.(*T)
 		if !ok {
 			return nil, false, fmt.Errorf("projections: document %s/%s loaded as %T, cached as %T", kind, id, v, e.val)
@@ -132,7 +152,9 @@ func load[T any](t *txn, kind, eng, id string) (*T, bool, error) {
 	if err := json.Unmarshal(data, v); err != nil {
 		return nil, false, fmt.Errorf("decode %s/%s: %w", kind, id, err)
 	}
-	t.cache.entries[k] = &docEntry{val: v, seq: seq, tag: tag, used: t.pos}
+	e := &docEntry{key: k, val: v, seq: seq, tag: tag, used: t.pos}
+	t.cache.entries[k] = e
+	t.last = e
 	return v, true, nil
 }
 
@@ -151,15 +173,16 @@ func loadOrNew[T any](t *txn, kind, eng, id string) (*T, error) {
 // already in the cache keeps its seq.
 func (t *txn) put(kind, eng, id string, seq int64, tag string, v any) {
 	k := docKey{kind, eng, id}
-	e, ok := t.cache.entries[k]
+	e, ok := t.entry(k)
 	if !ok {
-		e = &docEntry{seq: seq}
+		e = &docEntry{key: k, seq: seq}
 		t.cache.entries[k] = e
+		t.last = e
 	}
 	e.val, e.tag, e.used = v, tag, t.pos
 	if !e.dirty {
 		e.dirty = true
-		t.cache.dirty = append(t.cache.dirty, k)
+		t.cache.dirty = append(t.cache.dirty, e)
 	}
 }
 
@@ -182,7 +205,8 @@ type docRow struct {
 // order keeps the B-tree work local). The rows share the bytes of the
 // raw lists: they are valid until the next stage.
 func (c *docCache) encode() ([]docRow, error) {
-	slices.SortFunc(c.dirty, func(a, b docKey) int {
+	slices.SortFunc(c.dirty, func(x, y *docEntry) int {
+		a, b := &x.key, &y.key
 		if n := strings.Compare(a.eng, b.eng); n != 0 {
 			return n
 		}
@@ -192,8 +216,8 @@ func (c *docCache) encode() ([]docRow, error) {
 		return strings.Compare(a.id, b.id)
 	})
 	rows := make([]docRow, len(c.dirty))
-	for i, k := range c.dirty {
-		e := c.entries[k]
+	for i, e := range c.dirty {
+		k := e.key
 		rows[i] = docRow{key: k, seq: e.seq, tag: e.tag}
 		if l, ok := e.val.(*rawList); ok {
 			rows[i].data = l.bytes()
@@ -208,18 +232,35 @@ func (c *docCache) encode() ([]docRow, error) {
 	return rows, nil
 }
 
-// write stores rows in the table, in tx. The caller commits.
-func (c *docCache) write(ctx context.Context, tx *sql.Tx, rows []docRow) error {
+// write stores rows in the table, on dc (a connection of the driver, in
+// the transaction the caller began and commits).
+func (c *docCache) write(ctx context.Context, dc any, rows []docRow) (err error) {
 	if len(rows) == 0 {
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT OR REPLACE INTO %s (eng, kind, id, seq, tag, data) VALUES (?, ?, ?, ?, ?, ?)`, c.table))
+	rc, ok := dc.(sqlite3driver.Conn)
+	if !ok {
+		return fmt.Errorf("write: connection %T is not SQLite's", dc)
+	}
+	conn := rc.Raw()
+	defer conn.SetInterrupt(conn.SetInterrupt(ctx))
+	st, _, err := conn.Prepare(fmt.Sprintf(`INSERT OR REPLACE INTO %s (eng, kind, id, seq, tag, data) VALUES (?, ?, ?, ?, ?, ?)`, c.table))
 	if err != nil {
 		return fmt.Errorf("prepare write: %w", err)
 	}
-	defer st.Close()
+	defer func() {
+		if cerr := st.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("write: %w", cerr)
+		}
+	}()
 	for _, r := range rows {
-		if _, err := st.ExecContext(ctx, r.key.eng, r.key.kind, r.key.id, r.seq, r.tag, r.data); err != nil {
+		err := errors.Join(
+			st.BindText(1, r.key.eng), st.BindText(2, r.key.kind), st.BindText(3, r.key.id),
+			st.BindInt64(4, r.seq), st.BindText(5, r.tag), st.BindBlob(6, r.data))
+		if err == nil {
+			err = st.Exec()
+		}
+		if err != nil {
 			return fmt.Errorf("write %s/%s: %w", r.key.kind, r.key.id, err)
 		}
 	}
@@ -227,15 +268,28 @@ func (c *docCache) write(ctx context.Context, tx *sql.Tx, rows []docRow) error {
 }
 
 // committed clears the dirty marks once the transaction is durable, and
-// bounds the cache: past its limit, it keeps the half of its documents
-// used last (the engagements still active) and forgets the others.
-func (c *docCache) committed() {
-	for _, k := range c.dirty {
-		if e, ok := c.entries[k]; ok {
-			e.dirty = false
-		}
+// bounds the cache. After a large step (catching up), the documents not
+// used since before staleDocs go, and the raw lists (timeline and
+// knowledge chunks, the bulk of the memory) not used since before
+// staleLists: engagements come and go, and a chunk left behind is not used
+// again. Then, past its limit, the cache keeps the half of its documents
+// used last (the engagements still active).
+func (c *docCache) committed(staleDocs, staleLists eventstore.Position) {
+	for _, e := range c.dirty {
+		e.dirty = false
 	}
 	c.dirty = c.dirty[:0]
+	if staleDocs > 0 || staleLists > 0 {
+		for k, e := range c.entries {
+			stale := staleDocs
+			if _, ok := e.val.(*rawList); ok {
+				stale = staleLists
+			}
+			if e.used < stale {
+				c.evict(k)
+			}
+		}
+	}
 	if len(c.entries) <= c.limit {
 		return
 	}
@@ -250,11 +304,15 @@ func (c *docCache) committed() {
 	}
 	for k, e := range c.entries {
 		if e.used < oldest {
-			delete(c.entries, k)
-			if c.complete {
-				c.evicted[k.eng] = struct{}{}
-			}
+			c.evict(k)
 		}
+	}
+}
+
+func (c *docCache) evict(k docKey) {
+	delete(c.entries, k)
+	if c.complete {
+		c.evicted[k.eng] = struct{}{}
 	}
 }
 
@@ -372,4 +430,3 @@ func (l *rawList) add(v jsonAppender, room int) error {
 	l.buf = append(b, ']')
 	return nil
 }
-

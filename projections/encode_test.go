@@ -2,6 +2,8 @@ package projections
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -90,5 +92,15 @@ func TestRawListAdd(t *testing.T) {
 	var back []KnowledgeItem
 	if err := json.Unmarshal(l.bytes(), &back); err != nil || len(back) != 2 || back[1].About[0] != "r" {
 		t.Errorf("decoded %+v, %v", back, err)
+	}
+}
+
+// Chunk ids sort as their numbers do: zero-padded to ten digits, as they
+// always were (stored tables hold them).
+func TestChunkID(t *testing.T) {
+	for _, rev := range []uint64{0, 1, 63, 64, 65, 64 * 999, 64 * 123456789, 64*9999999999 + 63, 64 * 10000000000, math.MaxUint64} {
+		if got, want := chunkID(rev), fmt.Sprintf("%010d", rev/timelineChunk); got != want {
+			t.Errorf("chunkID(%d) = %q, want %q", rev, got, want)
+		}
 	}
 }

@@ -10,6 +10,14 @@
 // the checkpoint is skipped. Events are applied in batches, many per
 // transaction.
 //
+// Far behind the head of the store (a first start, a rebuild), the engine
+// catches up in large steps: events are decoded on every processor, each
+// batch is applied in memory only (the projections in parallel), and every
+// few batches the documents changed since the last step are written once,
+// with the checkpoints, in one transaction. A crash or a failure loses at
+// most the step in progress, which is applied again, once, from the
+// checkpoints. At the head, each batch commits at once.
+//
 // The live projections follow the store with one subscription (Run). When a
 // projection's version changes, or on demand (Rebuild), a new generation is
 // built from position zero next to the serving one, which keeps answering
@@ -62,7 +70,8 @@ type Options struct {
 	// BatchSize is the most events applied in one transaction (default 8192).
 	BatchSize int
 	// CacheSize bounds the documents each projection keeps in memory
-	// between batches (default 100,000).
+	// between batches (default 100,000). While catching up, every document
+	// changed since the last commit stays in memory as well.
 	CacheSize int
 	// Now gives the time for lag figures (default time.Now).
 	Now func() time.Time
@@ -442,36 +451,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		}()
 	}
 
-	ch := make(chan item, 4*e.opts.BatchSize)
-	subErr := make(chan error, 1)
-	from := eventstore.Position(e.applied.Load())
-	go func() {
-		defer close(ch)
-		subErr <- e.store.SubscribeAll(ctx, eventstore.SubscribeOptions{After: from}, func(ctx context.Context, se eventstore.RecordedEvent) error {
-			it, err := decodeItem(se)
-			if err != nil {
-				return err
-			}
-			select {
-			case ch <- it:
-				return nil
-			case <-ctx.Done():
-				return nil
-			}
-		})
-	}()
-
 	// While catching up (behind the head seen last), wait for full batches:
 	// a batch per event would cost a transaction per event. At the head,
 	// apply whatever is there at once, for the lowest latency.
 	head, err := e.store.Head(ctx)
 	if err != nil {
-		cancel()
-		for range ch {
-		}
-		<-subErr
 		return fmt.Errorf("projections: head: %w", err)
 	}
+	ch, subErr := e.follow(ctx, eventstore.Position(e.applied.Load()), head)
 	// What catching up staged and did not commit is lost when Run
 	// returns: the next Run starts again from the checkpoints.
 	defer e.discardLive()
@@ -572,7 +559,7 @@ func (e *Engine) catchUp(ctx context.Context, batch []item) error {
 // between two commits. More means fewer writes of the documents that
 // change all the time (engagement summaries, timeline chunks), but more
 // memory: the cache holds every document changed since the last commit.
-func (e *Engine) commitEvery() int { return 32 * e.opts.BatchSize }
+func (e *Engine) commitEvery() int { return 8 * e.opts.BatchSize }
 
 // discardLive forgets what catching up staged for the serving projections
 // and did not commit.
@@ -720,7 +707,15 @@ func (e *Engine) commit(ctx context.Context, insts []*instance) (err error) {
 		})
 	}()
 	defer func() { <-encoding }() // no encoder outlives the commit
-	tx, err := e.db.BeginTx(ctx, nil)
+	// The documents go through the connection's own API, inside the
+	// transaction database/sql began on it: per row, database/sql costs
+	// as much again as SQLite itself.
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("projections: begin: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("projections: begin: %w", err)
 	}
@@ -730,7 +725,7 @@ func (e *Engine) commit(ctx context.Context, insts []*instance) (err error) {
 		if r.err != nil {
 			return fmt.Errorf("projections: %s: %w", in.def.name, r.err)
 		}
-		if err := in.cache.write(ctx, tx, r.rows); err != nil {
+		if err := conn.Raw(func(dc any) error { return in.cache.write(ctx, dc, r.rows) }); err != nil {
 			return fmt.Errorf("projections: %s: %w", in.def.name, err)
 		}
 		e.rowsWritten.Add(int64(len(r.rows)))
@@ -746,9 +741,16 @@ func (e *Engine) commit(ctx context.Context, insts []*instance) (err error) {
 		return fmt.Errorf("projections: commit: %w", err)
 	}
 	for _, in := range touched {
+		// After a large step (catching up), let the chunks not used by
+		// its last batch go, and the documents not used by the step.
+		var staleDocs, staleLists eventstore.Position
+		if in.unsaved > e.opts.BatchSize {
+			staleDocs = in.staged - min(in.staged, eventstore.Position(e.commitEvery()))
+			staleLists = in.staged - min(in.staged, eventstore.Position(e.opts.BatchSize))
+		}
 		in.cp.Store(uint64(in.staged))
 		in.unsaved = 0
-		in.cache.committed()
+		in.cache.committed(staleDocs, staleLists)
 	}
 	return nil
 }

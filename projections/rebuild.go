@@ -188,10 +188,21 @@ func (e *Engine) readPage(ctx context.Context, after eventstore.Position) ([]ite
 	if err != nil {
 		return nil, err
 	}
+	// Decoding costs more than applying the page to one projection: the
+	// processors share it.
 	items := make([]item, len(evs))
-	for i, se := range evs {
-		if items[i], err = decodeItem(se); err != nil {
-			return nil, err
+	const part = 512
+	errs := make([]error, (len(evs)+part-1)/part)
+	parallel(len(errs), func(p int) {
+		for i := p * part; i < min((p+1)*part, len(evs)); i++ {
+			if items[i], errs[p] = decodeItem(evs[i]); errs[p] != nil {
+				return
+			}
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err // the first in the store's order
 		}
 	}
 	return items, nil
