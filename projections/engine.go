@@ -82,6 +82,7 @@ type Options struct {
 // Engine runs the projections and answers queries on their read models.
 type Engine struct {
 	db    *sql.DB
+	reads *stmtCache // prepared read queries of the query methods
 	store eventstore.Store
 	opts  Options
 
@@ -182,7 +183,7 @@ func Open(ctx context.Context, path string, store eventstore.Store, opts Options
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	e := &Engine{
-		db: db, store: store, opts: opts,
+		db: db, reads: &stmtCache{db: db}, store: store, opts: opts,
 		live:    map[string]*instance{},
 		builds:  map[string]*instance{},
 		running: map[string]*sync.Mutex{},
@@ -400,6 +401,7 @@ func (e *Engine) Close() error {
 	e.notifyMu.Lock()
 	close(e.notify) // wake WaitFor callers; they see closed
 	e.notifyMu.Unlock()
+	e.reads.closeAll()
 	return e.db.Close()
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -82,10 +83,10 @@ func (e *Engine) Engagements(ctx context.Context, f EngagementFilter, p Page) (E
 	n := p.limit()
 	var rows *sql.Rows
 	if f.Phase != "" {
-		rows, err = e.db.QueryContext(ctx, fmt.Sprintf(`SELECT data FROM %s WHERE kind = ? AND tag = ? AND eng > ? ORDER BY eng LIMIT ?`, t),
+		rows, err = e.reads.QueryContext(ctx, fmt.Sprintf(`SELECT data FROM %s WHERE kind = ? AND tag = ? AND eng > ? ORDER BY eng LIMIT ?`, t),
 			kindEngagement, string(f.Phase), after, n+1)
 	} else {
-		rows, err = e.db.QueryContext(ctx, fmt.Sprintf(`SELECT data FROM %s WHERE eng > ? AND kind = ? ORDER BY eng LIMIT ?`, t),
+		rows, err = e.reads.QueryContext(ctx, fmt.Sprintf(`SELECT data FROM %s WHERE eng > ? AND kind = ? ORDER BY eng LIMIT ?`, t),
 			after, kindEngagement, n+1)
 	}
 	if err != nil {
@@ -113,7 +114,7 @@ func (e *Engine) Engagement(ctx context.Context, id string) (EngagementSummary, 
 		return EngagementSummary{}, err
 	}
 	defer release()
-	s, ok, err := readDoc[EngagementSummary](ctx, e.db, t, id, kindEngagement, "")
+	s, ok, err := readDoc[EngagementSummary](ctx, e.reads, t, id, kindEngagement, "")
 	if err != nil {
 		return s, fmt.Errorf("projections: %w", err)
 	}
@@ -127,8 +128,20 @@ func (e *Engine) Engagement(ctx context.Context, id string) (EngagementSummary, 
 // per-engagement read models are empty rather than missing for a new
 // engagement, so they ask this first.
 func (e *Engine) exists(ctx context.Context, id string) error {
-	_, err := e.Engagement(ctx, id)
-	return err
+	t, release, err := e.acquire(NameEngagements)
+	if err != nil {
+		return err
+	}
+	defer release()
+	var one int
+	err = e.reads.QueryRowContext(ctx, fmt.Sprintf(`SELECT 1 FROM %s WHERE eng = ? AND kind = ? AND id = ?`, t), id, kindEngagement, "").Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: engagement %q", ErrNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("projections: %w", err)
+	}
+	return nil
 }
 
 // Timeline returns one page of an engagement's facts in order. The cursor
@@ -157,7 +170,7 @@ func (e *Engine) Timeline(ctx context.Context, id string, p Page) (Timeline, err
 	// Read whole chunks from the one holding `from` until the page is full.
 	for chunk := from / timelineChunk; ; chunk += uint64(n/timelineChunk + 1) {
 		last := chunk + uint64(n/timelineChunk+1)
-		chunks, err := readDocRange[[]TimelineEntry](ctx, e.db, t, id, kindChunk, chunkID(chunk*timelineChunk), chunkID(last*timelineChunk))
+		chunks, err := readDocRange[[]TimelineEntry](ctx, e.reads, t, id, kindChunk, chunkID(chunk*timelineChunk), chunkID(last*timelineChunk))
 		if err != nil {
 			return Timeline{}, fmt.Errorf("projections: timeline: %w", err)
 		}
@@ -190,17 +203,17 @@ func (e *Engine) Requirements(ctx context.Context, id string, now time.Time) (Re
 	}
 	defer release()
 	b := RequirementsBoard{EngagementID: id}
-	if b.Requirements, err = readDocs[Requirement](ctx, e.db, t, id, kindRequirement); err != nil {
+	if b.Requirements, err = readDocs[Requirement](ctx, e.reads, t, id, kindRequirement); err != nil {
 		return b, fmt.Errorf("projections: %w", err)
 	}
-	changes, err := readDocs[Change](ctx, e.db, t, id, kindChange)
+	changes, err := readDocs[Change](ctx, e.reads, t, id, kindChange)
 	if err != nil {
 		return b, fmt.Errorf("projections: %w", err)
 	}
 	if b.Assumptions, err = e.assumptions(ctx, t, id, now); err != nil {
 		return b, err
 	}
-	if b.Features, err = readDocs[Feature](ctx, e.db, t, id, kindFeature); err != nil {
+	if b.Features, err = readDocs[Feature](ctx, e.reads, t, id, kindFeature); err != nil {
 		return b, fmt.Errorf("projections: %w", err)
 	}
 	index := map[string]int{}
@@ -254,7 +267,7 @@ func (e *Engine) Assumptions(ctx context.Context, id string, now time.Time) ([]A
 }
 
 func (e *Engine) assumptions(ctx context.Context, t, id string, now time.Time) ([]Assumption, error) {
-	as, err := readDocs[Assumption](ctx, e.db, t, id, kindAssumption)
+	as, err := readDocs[Assumption](ctx, e.reads, t, id, kindAssumption)
 	if err != nil {
 		return nil, fmt.Errorf("projections: %w", err)
 	}
@@ -282,10 +295,10 @@ func (e *Engine) Delays(ctx context.Context, id string) (DelayRegister, error) {
 	}
 	defer release()
 	reg := DelayRegister{EngagementID: id}
-	if reg.Milestones, err = readDocs[Milestone](ctx, e.db, t, id, kindMilestone); err != nil {
+	if reg.Milestones, err = readDocs[Milestone](ctx, e.reads, t, id, kindMilestone); err != nil {
 		return reg, fmt.Errorf("projections: %w", err)
 	}
-	if reg.Delays, err = readDocs[Delay](ctx, e.db, t, id, kindDelay); err != nil {
+	if reg.Delays, err = readDocs[Delay](ctx, e.reads, t, id, kindDelay); err != nil {
 		return reg, fmt.Errorf("projections: %w", err)
 	}
 	reg.Milestones = nonNil(reg.Milestones)
@@ -342,7 +355,7 @@ func engagementDocs[T any](ctx context.Context, e *Engine, name, id, kind string
 		return nil, err
 	}
 	defer release()
-	out, err := readDocs[T](ctx, e.db, t, id, kind)
+	out, err := readDocs[T](ctx, e.reads, t, id, kind)
 	if err != nil {
 		return nil, fmt.Errorf("projections: %w", err)
 	}
@@ -370,7 +383,7 @@ func (e *Engine) Knowledge(ctx context.Context, engagementID, stakeholderID stri
 	}
 	defer release()
 	// "/" sorts just before "0": the range holds exactly this stakeholder's chunks.
-	chunks, err := readDocRange[[]KnowledgeItem](ctx, e.db, t, engagementID, kindKnowledge, stakeholderID+"/", stakeholderID+"0")
+	chunks, err := readDocRange[[]KnowledgeItem](ctx, e.reads, t, engagementID, kindKnowledge, stakeholderID+"/", stakeholderID+"0")
 	if err != nil {
 		return Knowledge{}, fmt.Errorf("projections: %w", err)
 	}
@@ -405,7 +418,7 @@ func (e *Engine) Transparency(ctx context.Context, id string, now time.Time) (Tr
 	defer release()
 	docs := map[string]*statsDoc{}
 	if id != "" {
-		s, ok, err := readDoc[statsDoc](ctx, e.db, t, id, kindStats, "")
+		s, ok, err := readDoc[statsDoc](ctx, e.reads, t, id, kindStats, "")
 		if err != nil {
 			return TransparencyReport{}, fmt.Errorf("projections: %w", err)
 		}
@@ -415,7 +428,7 @@ func (e *Engine) Transparency(ctx context.Context, id string, now time.Time) (Tr
 		docs[id] = &s
 		return buildReport(id, docs, now), nil
 	}
-	rows, err := e.db.QueryContext(ctx, fmt.Sprintf(`SELECT eng, data FROM %s WHERE kind = ?`, t), kindStats)
+	rows, err := e.reads.QueryContext(ctx, fmt.Sprintf(`SELECT eng, data FROM %s WHERE kind = ?`, t), kindStats)
 	if err != nil {
 		return TransparencyReport{}, fmt.Errorf("projections: transparency: %w", err)
 	}

@@ -271,6 +271,9 @@ func (e *Engine) dropReplaced(old *instance) {
 	if e.closed.Load() {
 		return
 	}
+	// Statements prepared on the old table would hold it; they are cheap to
+	// prepare again.
+	e.reads.closeAll()
 	if _, err := e.db.Exec("DROP TABLE IF EXISTS " + old.table); err != nil {
 		e.opts.Logger.Warn("drop replaced read model", "table", old.table, "err", err)
 	}
