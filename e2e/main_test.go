@@ -249,18 +249,17 @@ func (e *env) metricValue(name string) (float64, bool) {
 	return best, found
 }
 
-// waitCaughtUp waits until the projections (if the server has any) report
-// no lag.
+// waitCaughtUp waits until the server's projections report no lag.
 func (e *env) waitCaughtUp(timeout time.Duration) {
 	e.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		lag, ok := e.metricValue("candor_projection_lag_events")
-		if !ok || lag == 0 {
+		lag, ok := e.metricValue("candor_projection_lag_positions")
+		if ok && lag == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("projections still %v events behind after %s", lag, timeout)
+			e.t.Fatalf("projections not caught up after %s (lag %v positions, metric found: %v)", timeout, lag, ok)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -102,7 +102,7 @@ var _ eventstore.Store = (*Store)(nil)
 
 // Defaults; see the Option functions.
 const (
-	defaultTimeout           = 10 * time.Second
+	defaultTimeout           = 3 * time.Second
 	defaultResubscribeWindow = 10 * time.Second
 	// defaultReadAllLimit is ReadAll's page when the caller gives none.
 	defaultReadAllLimit = 1000
@@ -317,9 +317,29 @@ func (s *Store) do(ctx context.Context, op func(ctx context.Context, c *client.C
 			return err
 		}
 		callCtx, cancel := context.WithTimeout(ctx, s.timeout)
-		err = op(callCtx, c.client)
+		// The client does not always honour the context: while it looks
+		// for a node after the server went away it can block far beyond
+		// the deadline. Run the call aside and stop waiting at the
+		// deadline; the abandoned call releases its client when it ends,
+		// and the client is replaced.
+		done := make(chan error, 1)
+		go func() { done <- op(callCtx, c.client) }()
+		abandoned := false
+		select {
+		case err = <-done:
+		case <-callCtx.Done():
+			err, abandoned = callCtx.Err(), true
+		}
 		timedOut := errors.Is(callCtx.Err(), context.DeadlineExceeded)
 		cancel()
+		if abandoned {
+			go func() { <-done; s.release(c) }()
+			s.renew(c)
+			if ctx.Err() != nil {
+				return fmt.Errorf("esdb: %w", ctx.Err())
+			}
+			return fmt.Errorf("%w: no answer within %s", eventstore.ErrUnavailable, s.timeout)
+		}
 		s.release(c)
 		if err == nil {
 			return nil

@@ -250,9 +250,14 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 	return res, ctx.Err()
 }
 
-// scrapeLag reads /metrics and returns the largest
-// candor_projection_lag_events over the projections; ok is false when the
-// server exposes no such gauge.
+// lagGauges are the projection-lag gauges the tool understands, newest
+// first: candor serve exposes candor_projection_lag_positions (one sample
+// per projection generation); older builds had candor_projection_lag_events.
+var lagGauges = []string{"candor_projection_lag_positions", "candor_projection_lag_events"}
+
+// scrapeLag reads /metrics and returns the largest projection lag, in
+// store positions, over the projections; ok is false when the server
+// exposes none of lagGauges.
 func scrapeLag(ctx context.Context, cl *http.Client, url string) (float64, bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -267,8 +272,12 @@ func scrapeLag(ctx context.Context, cl *http.Client, url string) (float64, bool,
 	if err != nil {
 		return 0, false, err
 	}
-	v, ok := maxMetric(string(b), "candor_projection_lag_events")
-	return v, ok, nil
+	for _, g := range lagGauges {
+		if v, ok := maxMetric(string(b), g); ok {
+			return v, true, nil
+		}
+	}
+	return 0, false, nil
 }
 
 // maxMetric returns the largest sample of a metric family in a Prometheus
