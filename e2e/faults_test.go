@@ -296,15 +296,6 @@ func TestEventStoreUnreachable(t *testing.T) {
 	// The read models resumed from their checkpoints: a read that asks for
 	// the position of the write made after the outage is answered (not 503
 	// not_caught_up) and shows it.
-	if os.Getenv("CANDOR_KNOWN_BUGS") == "" {
-		// Known bug, open: after a short outage the EventStoreDB adapter's
-		// live subscription (projections) sometimes does not notice the
-		// stand-in restarted and stalls without an error, so the read
-		// models stop at the outage (about one run in two here). Writes,
-		// reads of the folded state and the principals recover; the
-		// read-model check below shows the stall when enabled.
-		t.Skip("known bug: projections' EventStoreDB subscription can stall after a short outage (set CANDOR_KNOWN_BUGS=1 to check)")
-	}
 	deadline = time.Now().Add(30 * time.Second)
 	for {
 		r := e.do(e2e.Request{Method: http.MethodGet, Token: e.member,

@@ -668,19 +668,52 @@ func (s *Store) SubscribeAll(ctx context.Context, opts eventstore.SubscribeOptio
 		if last > 0 {
 			from = client.Position{Commit: uint64(last), Prepare: uint64(last)}
 		}
-		sub, err := c.client.SubscribeToAll(subCtx, client.SubscribeToAllOptions{
-			From:               from,
-			Filter:             f,
-			MaxSearchWindow:    s.searchWindow,
-			CheckpointInterval: s.checkpointInterval,
-		})
-		if err == nil {
-			downSince = time.Time{}
-			backoff = 50 * time.Millisecond
-			err = s.pump(ctx, sub, opts.Filter, &last, h)
-			sub.Close()
+		// As in do: the client can block here, looking for a node, far
+		// beyond any deadline. Stop waiting after the operation timeout,
+		// replace the client, and try again; the abandoned call closes
+		// what it gets and releases its client when it ends.
+		type subscribed struct {
+			sub *client.Subscription
+			err error
 		}
-		s.release(c)
+		got := make(chan subscribed, 1)
+		go func() {
+			sub, err := c.client.SubscribeToAll(subCtx, client.SubscribeToAllOptions{
+				From:               from,
+				Filter:             f,
+				MaxSearchWindow:    s.searchWindow,
+				CheckpointInterval: s.checkpointInterval,
+			})
+			got <- subscribed{sub, err}
+		}()
+		var sub *client.Subscription
+		abandoned := false
+		select {
+		case r := <-got:
+			sub, err = r.sub, r.err
+		case <-time.After(s.timeout):
+			abandoned = true
+		case <-subCtx.Done():
+			abandoned = true
+		}
+		if abandoned {
+			go func(c *conn) {
+				if r := <-got; r.sub != nil {
+					r.sub.Close()
+				}
+				s.release(c)
+			}(c)
+			s.renew(c)
+			err = fmt.Errorf("%w: no subscription within %s", eventstore.ErrUnavailable, s.timeout)
+		} else {
+			if err == nil {
+				downSince = time.Time{}
+				backoff = 50 * time.Millisecond
+				err = s.pump(ctx, sub, opts.Filter, &last, h)
+				sub.Close()
+			}
+			s.release(c)
+		}
 		var he handlerError
 		if errors.As(err, &he) {
 			return he.err
@@ -690,6 +723,7 @@ func (s *Store) SubscribeAll(ctx context.Context, opts eventstore.SubscribeOptio
 			return nil
 		case s.isClosed():
 			return eventstore.ErrClosed
+		case abandoned:
 		case isCode(err, client.ErrorCodeConnectionClosed):
 			s.renew(c)
 		case !unavailable(err):
