@@ -54,11 +54,6 @@ func (s *story) id(name string) string {
 	return id
 }
 
-// at moves the story's clock to day d (counted from the start).
-func (s *story) at(start time.Time, day float64) {
-	s.clock = start.Add(time.Duration(day * float64(24*time.Hour)))
-}
-
 func (s *story) do(what string, cmd domain.Command) error {
 	_, create := cmd.(domain.OpenEngagement)
 	_, err := s.l.Execute(s.ctx, ledger.Request{
@@ -177,7 +172,7 @@ func tell(s *story, start time.Time, d Demo) error {
 		{115, "lesson", domain.RecordLesson{ActorID: sam, LessonID: s.id("lesson-1"), Text: "Disclose a delay the day the provider warns, not after the date."}},
 	}
 	for _, st := range steps {
-		s.at(start, st.day)
+		s.clock = day(st.day)
 		if err := s.do(st.what, st.cmd); err != nil {
 			return err
 		}
