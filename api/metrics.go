@@ -16,7 +16,10 @@ import (
 type metrics struct {
 	requests *prometheus.HistogramVec // route, method, status
 	commands *prometheus.HistogramVec // operation, outcome
-	handler  http.Handler
+	// cacheHits and cacheMisses count read-model responses served from
+	// memory, and those built.
+	cacheHits, cacheMisses prometheus.Counter
+	handler                http.Handler
 }
 
 func newMetrics(reg prometheus.Registerer, gat prometheus.Gatherer, store eventstore.Store, rm ReadModels) (*metrics, error) {
@@ -31,8 +34,16 @@ func newMetrics(reg prometheus.Registerer, gat prometheus.Gatherer, store events
 			Help:    "Latency of command executions (decide and append, retries included), by operation and outcome.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"operation", "outcome"}),
+		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "candor_read_model_cache_hits_total",
+			Help: "Read-model responses served from the in-memory cache.",
+		}),
+		cacheMisses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "candor_read_model_cache_misses_total",
+			Help: "Cacheable read-model responses built from the read models.",
+		}),
 	}
-	cs := []prometheus.Collector{m.requests, m.commands}
+	cs := []prometheus.Collector{m.requests, m.commands, m.cacheHits, m.cacheMisses}
 	if cr, ok := rm.(CheckpointReporter); ok {
 		cs = append(cs, &lagCollector{store: store, rm: cr})
 	}

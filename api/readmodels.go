@@ -111,8 +111,10 @@ func requireAuditor(c echo.Context, what string) error {
 	return nil
 }
 
-// readModel returns the handler of a per-engagement read model.
-func readModel[T any](s *Server, get func(c echo.Context, q Queries, id string) (T, error)) echo.HandlerFunc {
+// readModel returns the handler of a per-engagement read model; cached
+// says its answer depends only on the engagement's events (not on the time
+// of the request), so that it may be served from the response cache.
+func readModel[T any](s *Server, cached bool, get func(c echo.Context, q Queries, id string) (T, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := s.authorize(c, nil); err != nil {
 			return err
@@ -121,37 +123,40 @@ func readModel[T any](s *Server, get func(c echo.Context, q Queries, id string) 
 		if err != nil {
 			return err
 		}
-		v, err := get(c, q, c.Param("engagement_id"))
-		if err != nil {
-			return err
+		build := func() (any, error) {
+			v, err := get(c, q, c.Param("engagement_id"))
+			if err != nil {
+				return nil, err
+			}
+			emptyNotNull(reflect.ValueOf(&v))
+			return v, nil
 		}
-		emptyNotNull(reflect.ValueOf(&v))
-		return c.JSON(http.StatusOK, v)
+		if !cached {
+			v, err := build()
+			if err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, v)
+		}
+		return s.respond(c, build)
 	}
 }
 
 // readModelList returns the handler of a per-engagement read model that is
-// a list, paginated like the other lists.
+// a list, paginated like the other lists, and cached like readModel.
 func readModelList[T any](s *Server, get func(c echo.Context, q Queries, id string) ([]T, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		pg, err := parsePage(c)
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(c, nil); err != nil {
-			return err
-		}
-		q, err := s.queries()
-		if err != nil {
-			return err
-		}
-		items, err := get(c, q, c.Param("engagement_id"))
-		if err != nil {
-			return err
-		}
-		out := paginate(nonNil(items), pg)
-		emptyNotNull(reflect.ValueOf(&out))
-		return c.JSON(http.StatusOK, out)
+		return readModel(s, true, func(c echo.Context, q Queries, id string) (Page[T], error) {
+			items, err := get(c, q, id)
+			if err != nil {
+				return Page[T]{}, err
+			}
+			return paginate(nonNil(items), pg), nil
+		})(c)
 	}
 }
 
@@ -228,7 +233,7 @@ func (s *Server) getTimeline(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return readModel(s, func(c echo.Context, q Queries, id string) (TimelineOut, error) {
+	return readModel(s, true, func(c echo.Context, q Queries, id string) (TimelineOut, error) {
 		tl, err := q.Timeline(c.Request().Context(), id, projections.Page{Cursor: c.QueryParam("cursor"), Limit: limit})
 		if err != nil {
 			return TimelineOut{}, err
@@ -299,20 +304,20 @@ func (s *Server) readModelHandlers() map[string]echo.HandlerFunc {
 	now := func() time.Time { return time.Now().UTC() }
 	return map[string]echo.HandlerFunc{
 		"listEngagementSummaries": s.listEngagementSummaries,
-		"getEngagementSummary": readModel(s, func(c ctx, q Queries, id string) (projections.EngagementSummary, error) {
+		"getEngagementSummary": readModel(s, true, func(c ctx, q Queries, id string) (projections.EngagementSummary, error) {
 			return q.Engagement(c.Request().Context(), id)
 		}),
 		"getTimeline": s.getTimeline,
-		"getRequirementsBoard": readModel(s, func(c ctx, q Queries, id string) (projections.RequirementsBoard, error) {
+		"getRequirementsBoard": readModel(s, false, func(c ctx, q Queries, id string) (projections.RequirementsBoard, error) {
 			return q.Requirements(c.Request().Context(), id, now())
 		}),
-		"getDelayRegister": readModel(s, func(c ctx, q Queries, id string) (projections.DelayRegister, error) {
+		"getDelayRegister": readModel(s, true, func(c ctx, q Queries, id string) (projections.DelayRegister, error) {
 			return q.Delays(c.Request().Context(), id)
 		}),
 		"getDecisionLog": readModelList(s, func(c ctx, q Queries, id string) ([]projections.Decision, error) {
 			return q.Decisions(c.Request().Context(), id)
 		}),
-		"getCommunicationsReport": readModel(s, func(c ctx, q Queries, id string) (projections.Communications, error) {
+		"getCommunicationsReport": readModel(s, true, func(c ctx, q Queries, id string) (projections.Communications, error) {
 			return q.Communications(c.Request().Context(), id)
 		}),
 		"getIndicatorStatus": readModelList(s, func(c ctx, q Queries, id string) ([]projections.Indicator, error) {
@@ -321,7 +326,7 @@ func (s *Server) readModelHandlers() map[string]echo.HandlerFunc {
 		"getStakeholderRegister": readModelList(s, func(c ctx, q Queries, id string) ([]projections.Stakeholder, error) {
 			return q.Stakeholders(c.Request().Context(), id)
 		}),
-		"getTransparency": readModel(s, func(c ctx, q Queries, id string) (projections.TransparencyReport, error) {
+		"getTransparency": readModel(s, false, func(c ctx, q Queries, id string) (projections.TransparencyReport, error) {
 			return q.Transparency(c.Request().Context(), id, now())
 		}),
 		"getAllTransparency": s.getAllTransparency,

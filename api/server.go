@@ -140,6 +140,7 @@ type Server struct {
 	metrics *metrics
 	limits  *limiters
 	index   *engagementIndex
+	cache   *responseCache // nil: no caching
 
 	shuttingDown atomic.Bool
 	inflight     sync.WaitGroup // writes in progress
@@ -185,6 +186,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.limits = newLimiters(s.cfg.RateLimit, s.cfg.RateBurst)
 	s.index = newEngagementIndex(s.store)
+	s.cache = newResponseCache(s.q)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

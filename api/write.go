@@ -313,20 +313,27 @@ type WriteResult struct {
 
 // writeResponse answers a write from the events as the store recorded
 // them (not as the ledger decided them), so that the response to a retry
-// replayed under an idempotency key equals the first one.
+// replayed under an idempotency key equals the first one. When the store
+// reported where and when it stored each event (the embedded store does),
+// the ledger's result is that record; otherwise the events are read back.
 func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, res ledger.Result) error {
 	if len(res.Events) == 0 {
 		return errors.New("api: the ledger reported a write without events")
 	}
-	first := res.Events[0].Revision
-	stored, err := s.store.ReadStream(ctx, ledger.StreamName(res.EngagementID),
-		eventstore.ReadStreamOptions{From: first, Limit: len(res.Events)})
-	if err != nil {
-		return fmt.Errorf("read back the events written: %w", err)
-	}
-	out := WriteResult{Events: make([]EventOut, 0, len(stored)), Revision: res.Revision, Position: uint64(res.Position)}
-	for _, e := range stored {
-		out.Events = append(out.Events, eventOut(e))
+	out := WriteResult{Events: make([]EventOut, 0, len(res.Events)), Revision: res.Revision, Position: uint64(res.Position)}
+	if res.Stored {
+		for _, r := range res.Events {
+			out.Events = append(out.Events, newEventOut(r.ID, r.Type, r.Revision, r.Position, r.RecordedAt, r.Meta, r.Data))
+		}
+	} else {
+		stored, err := s.store.ReadStream(ctx, ledger.StreamName(res.EngagementID),
+			eventstore.ReadStreamOptions{From: res.Events[0].Revision, Limit: len(res.Events)})
+		if err != nil {
+			return fmt.Errorf("read back the events written: %w", err)
+		}
+		for _, e := range stored {
+			out.Events = append(out.Events, eventOut(e))
+		}
 	}
 	h := c.Response().Header()
 	h.Set(headerETag, etag(res.Revision))
@@ -336,7 +343,7 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, 
 	}
 	status := http.StatusOK
 	if op.location != "" {
-		h.Set(echo.HeaderLocation, resolveLocation(op.location, c, res.EngagementID, stored))
+		h.Set(echo.HeaderLocation, resolveLocation(op.location, c, res.EngagementID, out.Events))
 		status = http.StatusCreated
 	}
 	return c.JSON(status, out)
@@ -347,20 +354,24 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, 
 func eventOut(e eventstore.RecordedEvent) EventOut {
 	var m ledger.Metadata
 	_ = json.Unmarshal(e.Metadata, &m) // a metadata-less event still shows
-	data := json.RawMessage(e.Data)
-	if !json.Valid(data) {
-		data = json.RawMessage("null")
+	return newEventOut(e.ID, e.Type, e.Revision, e.Position, e.RecordedAt, m, e.Data)
+}
+
+func newEventOut(id uuid.UUID, typ string, rev uint64, pos eventstore.Position, at time.Time, m ledger.Metadata, data []byte) EventOut {
+	raw := json.RawMessage(data)
+	if !json.Valid(raw) {
+		raw = json.RawMessage("null")
 	}
 	return EventOut{
-		ID: e.ID.String(), Type: e.Type, SchemaVersion: m.SchemaVersion, Revision: e.Revision,
-		Position: uint64(e.Position), RecordedAt: e.RecordedAt.UTC(), Actor: m.Actor, CorrelationID: m.CorrelationID,
-		Data: data,
+		ID: id.String(), Type: typ, SchemaVersion: m.SchemaVersion, Revision: rev,
+		Position: uint64(pos), RecordedAt: at.UTC(), Actor: m.Actor, CorrelationID: m.CorrelationID,
+		Data: raw,
 	}
 }
 
 // resolveLocation fills a location template from the path parameters, the
 // engagement id, then the ids found in the recorded events' data.
-func resolveLocation(tmpl string, c echo.Context, engagementID string, events []eventstore.RecordedEvent) string {
+func resolveLocation(tmpl string, c echo.Context, engagementID string, events []EventOut) string {
 	var b strings.Builder
 	for {
 		i := strings.IndexByte(tmpl, '{')
@@ -376,7 +387,7 @@ func resolveLocation(tmpl string, c echo.Context, engagementID string, events []
 	}
 }
 
-func locationParam(name string, c echo.Context, engagementID string, events []eventstore.RecordedEvent) string {
+func locationParam(name string, c echo.Context, engagementID string, events []EventOut) string {
 	if v := c.Param(name); v != "" {
 		return v
 	}

@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -139,23 +143,46 @@ func TestCrashUnderWriteLoad(t *testing.T) {
 		}
 	}
 
-	// The read models after the crashes equal a rebuild from the events
-	// alone: a second server on a copy of the event file only.
+	// The read models after the crashes equal a rebuild from zero: a copy
+	// of the event file alone, rebuilt offline by `candor projections
+	// rebuild`, then served.
 	got := e.readModels(ids)
 	if err := e.srv.Stop(30 * time.Second); err != nil {
 		t.Fatalf("graceful stop: %v\n%s", err, tailLog(e.srv.Logs()))
 	}
 	fresh := filepath.Join(t.TempDir(), "fresh")
 	copyEventFiles(t, e.dataDir, fresh)
+	rebuild := exec.Command(e.bin, "projections", "rebuild", "--data", fresh)
+	if out, err := rebuild.CombinedOutput(); err != nil {
+		t.Fatalf("candor projections rebuild: %v\n%s", err, out)
+	}
 	e.dataDir = fresh
 	e.restart()
 	e.waitCaughtUp(time.Minute)
 	want := e.readModels(ids)
+	if len(want) != len(got) {
+		t.Fatalf("captured %d read models after the crashes, %d after the rebuild", len(got), len(want))
+	}
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("read model %s differs from a rebuild from zero:\nafter crashes: %.300s\nrebuilt:       %.300s", k, got[k], w)
 		}
 	}
+	t.Logf("read models after %d crashes equal a rebuild from zero: digest %s over %d documents", rounds, digest(got), len(got))
+}
+
+// digest is a SHA-256 over the captured read models, in key order.
+func digest(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s\x00%s\x00", k, m[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // restartAt starts the server again on the same data directory and port.
@@ -178,51 +205,59 @@ func (e *env) restartAt(addr string) {
 }
 
 // readModels captures what the server shows of each engagement: the
-// engagement and its sub-collections, every page.
+// engagement and its sub-collections folded from the stream, and every
+// projection's read model of it (but the transparency report, whose
+// figures move with the clock), every page; and the summaries list.
 func (e *env) readModels(ids []string) map[string]string {
 	e.t.Helper()
-	out := map[string]string{}
+	out := map[string]string{"/v1/engagement-summaries": e.allPages("/v1/engagement-summaries")}
 	for _, id := range ids {
-		for _, sub := range []string{"", "/experts", "/stakeholders", "/parties"} {
+		for _, sub := range []string{"", "/summary", "/requirements-board", "/delay-register", "/communications-report"} {
 			path := "/v1/engagements/" + id + sub
-			if sub == "" {
-				resp := e.do(e2e.Request{Method: http.MethodGet, Path: path, Token: e.admin})
-				if resp.Status != http.StatusOK {
-					e.t.Fatalf("GET %s: %d %s", path, resp.Status, resp.Body)
-				}
-				out[path] = string(resp.Body)
-				continue
+			resp := e.do(e2e.Request{Method: http.MethodGet, Path: path, Token: e.admin})
+			if resp.Status != http.StatusOK {
+				e.t.Fatalf("GET %s: %d %s", path, resp.Status, resp.Body)
 			}
-			var all []string
-			cursor := ""
-			for {
-				p := path + "?limit=200"
-				if cursor != "" {
-					p += "&cursor=" + url.QueryEscape(cursor)
-				}
-				resp := e.do(e2e.Request{Method: http.MethodGet, Path: p, Token: e.admin})
-				if resp.Status != http.StatusOK {
-					e.t.Fatalf("GET %s: %d %s", p, resp.Status, resp.Body)
-				}
-				var page struct {
-					Items      []json.RawMessage `json:"items"`
-					NextCursor *string           `json:"next_cursor"`
-				}
-				if err := resp.JSON(&page); err != nil {
-					e.t.Fatal(err)
-				}
-				for _, it := range page.Items {
-					all = append(all, string(it))
-				}
-				if page.NextCursor == nil {
-					break
-				}
-				cursor = *page.NextCursor
-			}
-			out[path] = strings.Join(all, "\n")
+			out[path] = string(resp.Body)
+		}
+		for _, sub := range []string{"/experts", "/stakeholders", "/parties",
+			"/timeline", "/decision-log", "/indicator-status", "/stakeholder-register"} {
+			path := "/v1/engagements/" + id + sub
+			out[path] = e.allPages(path)
 		}
 	}
 	return out
+}
+
+// allPages reads every page of a list and joins its items.
+func (e *env) allPages(path string) string {
+	e.t.Helper()
+	var all []string
+	cursor := ""
+	for {
+		p := path + "?limit=200"
+		if cursor != "" {
+			p += "&cursor=" + url.QueryEscape(cursor)
+		}
+		resp := e.do(e2e.Request{Method: http.MethodGet, Path: p, Token: e.admin})
+		if resp.Status != http.StatusOK {
+			e.t.Fatalf("GET %s: %d %s", p, resp.Status, resp.Body)
+		}
+		var page struct {
+			Items      []json.RawMessage `json:"items"`
+			NextCursor *string           `json:"next_cursor"`
+		}
+		if err := resp.JSON(&page); err != nil {
+			e.t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			all = append(all, string(it))
+		}
+		if page.NextCursor == nil {
+			return strings.Join(all, "\n")
+		}
+		cursor = *page.NextCursor
+	}
 }
 
 // copyEventFiles copies the event store's files (events.db and its WAL

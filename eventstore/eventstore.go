@@ -132,6 +132,14 @@ func (e ExpectedRevision) String() string {
 type AppendResult struct {
 	NextRevision uint64   // revision of the last event appended
 	Position     Position // global position of the last event appended
+	// RecordedAt, when not zero, says the backend knows at append time
+	// where and when it stored the events, so that callers need not read
+	// them back: all at RecordedAt (as reads report it), at the
+	// consecutive positions FirstPosition..Position. An idempotent retry
+	// reports the same. The embedded store fills it; EventStoreDB, whose
+	// positions within one append are not consecutive, leaves it zero.
+	RecordedAt    time.Time
+	FirstPosition Position
 }
 
 // Direction of a stream read.

@@ -82,6 +82,7 @@ type entry struct {
 	loaded   bool // the fields below reflect the stream up to rev
 	exists   bool // the stream has at least one event
 	rev      uint64
+	pos      eventstore.Position // of the event at rev
 	lastHash string
 	state    *domain.Engagement
 	keys     map[string]keyRecord
@@ -141,6 +142,7 @@ type Recorded struct {
 	Position      eventstore.Position
 	RecordedAt    time.Time
 	Meta          Metadata
+	Data          []byte // the event's data as stored: do not modify
 }
 
 // Result is what Execute appended (or, when Replayed, had appended for the
@@ -151,6 +153,10 @@ type Result struct {
 	Revision     uint64              // of the stream after the append
 	Position     eventstore.Position // of the last event appended
 	Replayed     bool
+	// Stored says every event's Position and RecordedAt are the store's
+	// own, as a read of the stream would report them; when false only
+	// the last Position is.
+	Stored bool
 }
 
 // Execute decides the request's command against the engagement's current
@@ -268,35 +274,43 @@ func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.En
 		l.opts.OnAppend(time.Since(start))
 	}
 
-	// The store stored them: bring the cached state forward. Positions of
-	// all but the last event are not returned by Append; they are
-	// consecutive within one atomic append in every backend we have, but
-	// that is not a guarantee of the interface, so only the last is set.
+	// The store stored them: bring the cached state forward. Where the
+	// store says where and when it stored each event, the result is
+	// complete (Stored); otherwise only the last position is known.
 	firstRev := ar.NextRevision - uint64(len(events)) + 1
-	res := Result{EngagementID: e.id, Revision: ar.NextRevision, Position: ar.Position}
-	now := time.Now().UTC()
+	res := Result{EngagementID: e.id, Revision: ar.NextRevision, Position: ar.Position, Stored: !ar.RecordedAt.IsZero()}
+	now := ar.RecordedAt
+	if now.IsZero() {
+		now = time.Now().UTC()
+	}
+	// Readers see the whole append folded, or none of it.
+	e.smu.Lock()
+	defer e.smu.Unlock()
 	for i, ev := range events {
 		rec := Recorded{
 			Event: ev, Type: data[i].Type, SchemaVersion: metas[i].SchemaVersion, ID: data[i].ID,
 			Stream: StreamName(e.id), Revision: firstRev + uint64(i), RecordedAt: now, Meta: metas[i],
+			Data: data[i].Data,
 		}
-		if i == len(events)-1 {
+		switch {
+		case res.Stored:
+			rec.Position = ar.FirstPosition + eventstore.Position(i)
+		case i == len(events)-1:
 			rec.Position = ar.Position
 		}
 		res.Events = append(res.Events, rec)
 		if err := l.apply(e, rec); err != nil {
 			// Our own decision does not fold: the cache cannot be trusted.
-			l.forget(e)
+			l.reset(e)
 			return res, fmt.Errorf("fold own event %s: %w", rec.Type, err)
 		}
 	}
 	return res, nil
 }
 
-// apply folds one recorded event into the entry. The caller holds e.mu.
+// apply folds one recorded event into the entry. The caller holds e.mu
+// and e.smu.
 func (l *Ledger) apply(e *entry, r Recorded) error {
-	e.smu.Lock()
-	defer e.smu.Unlock()
 	var state *domain.Engagement
 	if e.exists {
 		state = e.state
@@ -306,6 +320,9 @@ func (l *Ledger) apply(e *entry, r Recorded) error {
 		return err
 	}
 	e.state, e.exists, e.rev, e.lastHash = next, true, r.Revision, r.Meta.Hash
+	if r.Position != 0 { // unknown for all but the last event of some appends
+		e.pos = r.Position
+	}
 	if k := r.Meta.IdempotencyKey; k != "" {
 		rec, ok := e.keys[k]
 		if !ok {
@@ -332,16 +349,9 @@ func (l *Ledger) catchUp(ctx context.Context, e *entry) error {
 		if err != nil {
 			return fmt.Errorf("read engagement %s: %w", e.id, err)
 		}
-		for i := range evs {
-			r, err := Decode(evs[i])
-			if err != nil {
-				l.forget(e)
-				return err
-			}
-			if err := l.apply(e, r); err != nil {
-				l.forget(e)
-				return fmt.Errorf("fold %s at revision %d: %w", r.Type, r.Revision, err)
-			}
+		if err := l.applyStored(e, evs); err != nil {
+			l.forget(e)
+			return err
 		}
 		if len(evs) < 1024 {
 			e.markLoaded()
@@ -351,13 +361,29 @@ func (l *Ledger) catchUp(ctx context.Context, e *entry) error {
 	}
 }
 
+// applyStored folds events read from the stream. The caller holds e.mu.
+func (l *Ledger) applyStored(e *entry, evs []eventstore.RecordedEvent) error {
+	e.smu.Lock()
+	defer e.smu.Unlock()
+	for i := range evs {
+		r, err := Decode(evs[i])
+		if err != nil {
+			return err
+		}
+		if err := l.apply(e, r); err != nil {
+			return fmt.Errorf("fold %s at revision %d: %w", r.Type, r.Revision, err)
+		}
+	}
+	return nil
+}
+
 // replay returns the result of the first request made with an idempotency key.
 func (l *Ledger) replay(ctx context.Context, e *entry, k keyRecord) (Result, error) {
 	evs, err := l.store.ReadStream(ctx, StreamName(e.id), eventstore.ReadStreamOptions{From: k.first, Limit: int(k.last-k.first) + 1})
 	if err != nil {
 		return Result{}, fmt.Errorf("replay engagement %s: %w", e.id, err)
 	}
-	res := Result{EngagementID: e.id, Replayed: true}
+	res := Result{EngagementID: e.id, Replayed: true, Stored: true}
 	for _, se := range evs {
 		r, err := Decode(se)
 		if err != nil {
@@ -389,6 +415,22 @@ func (l *Ledger) Load(ctx context.Context, engagementID string) (*domain.Engagem
 // other processes write to the store too). ErrNotFound when there is no
 // such engagement; fn's error is returned as is.
 func (l *Ledger) View(ctx context.Context, engagementID string, fn func(s *domain.Engagement, revision uint64) error) error {
+	return l.view(ctx, engagementID, func(e *entry) error { return fn(e.state, e.rev) })
+}
+
+// Head returns the engagement's current revision and the global position
+// of the event at that revision, as View sees them.
+func (l *Ledger) Head(ctx context.Context, engagementID string) (revision uint64, pos eventstore.Position, err error) {
+	err = l.view(ctx, engagementID, func(e *entry) error {
+		revision, pos = e.rev, e.pos
+		return nil
+	})
+	return revision, pos, err
+}
+
+// view calls fn on the entry of a current, existing engagement under its
+// read lock.
+func (l *Ledger) view(ctx context.Context, engagementID string, fn func(e *entry) error) error {
 	e := l.entry(engagementID)
 	e.smu.RLock()
 	fresh := e.loaded && !l.opts.Shared
@@ -406,7 +448,7 @@ func (l *Ledger) View(ctx context.Context, engagementID string, fn func(s *domai
 	if !e.exists {
 		return ErrNotFound
 	}
-	return fn(e.state, e.rev)
+	return fn(e)
 }
 
 // History returns every event of the engagement, decoded, in stream order.
@@ -483,7 +525,7 @@ func (l *Ledger) StateAsOf(ctx context.Context, engagementID string, at AsOf) (*
 func Decode(se eventstore.RecordedEvent) (Recorded, error) {
 	r := Recorded{
 		Type: se.Type, ID: se.ID, Stream: se.Stream, Revision: se.Revision,
-		Position: se.Position, RecordedAt: se.RecordedAt,
+		Position: se.Position, RecordedAt: se.RecordedAt, Data: se.Data,
 	}
 	if len(se.Metadata) > 0 {
 		if err := json.Unmarshal(se.Metadata, &r.Meta); err != nil {
@@ -530,6 +572,11 @@ func (e *entry) markLoaded() {
 func (l *Ledger) forget(e *entry) {
 	e.smu.Lock()
 	defer e.smu.Unlock()
-	e.loaded, e.exists, e.rev, e.lastHash, e.state = false, false, 0, "", nil
+	l.reset(e)
+}
+
+// reset is forget for a caller that holds e.smu too.
+func (l *Ledger) reset(e *entry) {
+	e.loaded, e.exists, e.rev, e.pos, e.lastHash, e.state = false, false, 0, 0, "", nil
 	e.keys = map[string]keyRecord{}
 }

@@ -418,3 +418,45 @@ func TestViewWhileWriting(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadAndStoredResult: Head reports the revision and position of the
+// engagement's last event, for the ledger that wrote it and for one that
+// read the stream, and a result the store described completely (Stored)
+// matches what a read of the stream returns.
+func TestHeadAndStoredResult(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	l := ledger.New(s, ledger.Options{})
+	mustExecute(t, l, openReq())
+	res := mustExecute(t, l, raise("exp-1"))
+
+	for name, lg := range map[string]*ledger.Ledger{"writer": l, "reader": ledger.New(s, ledger.Options{})} {
+		rev, pos, err := lg.Head(ctx, engID)
+		if err != nil {
+			t.Fatalf("%s: Head: %v", name, err)
+		}
+		if rev != res.Revision || pos != res.Position {
+			t.Fatalf("%s: Head = (%d, %d), want (%d, %d)", name, rev, pos, res.Revision, res.Position)
+		}
+	}
+	if _, _, err := l.Head(ctx, "no-such-engagement"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Fatalf("Head of a missing engagement: %v, want ErrNotFound", err)
+	}
+
+	stored, err := s.ReadStream(ctx, ledger.StreamName(engID), eventstore.ReadStreamOptions{From: res.Events[0].Revision})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != len(res.Events) {
+		t.Fatalf("read %d events, result has %d", len(stored), len(res.Events))
+	}
+	if !res.Stored {
+		t.Skip("the store does not describe its appends (RecordedAt); nothing more to compare")
+	}
+	for i, e := range stored {
+		r := res.Events[i]
+		if r.Position != e.Position || !r.RecordedAt.Equal(e.RecordedAt) || string(r.Data) != string(e.Data) || r.ID != e.ID {
+			t.Fatalf("result event %d = (%d, %v, %s), stored (%d, %v, %s)", i, r.Position, r.RecordedAt, r.Data, e.Position, e.RecordedAt, e.Data)
+		}
+	}
+}

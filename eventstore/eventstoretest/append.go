@@ -199,7 +199,7 @@ func testIdempotency(t *testing.T, s eventstore.Store) {
 		if err != nil {
 			t.Fatalf("%s: retry Append(%v): %v", name, exp, err)
 		}
-		if got != want {
+		if !sameResult(got, want) {
 			t.Fatalf("%s: retry Append(%v) = %+v, want the original %+v", name, exp, got, want)
 		}
 	}
@@ -249,6 +249,7 @@ func testAtomicAppend(t *testing.T, s eventstore.Store) {
 	if got[4].Position != res.Position {
 		t.Fatalf("last event at position %d, AppendResult says %d", got[4].Position, res.Position)
 	}
+	checkRecorded(t, res, got)
 
 	head := mustHead(t, s)
 	_, err := s.Append(context.Background(), stream, eventstore.Exact(2), events(3, "multi.refused")...)
@@ -350,5 +351,31 @@ func testClose(t *testing.T, s eventstore.Store) {
 	}
 	if _, err := s.ReadAll(context.Background(), eventstore.Start, 0); err == nil {
 		t.Fatal("ReadAll after Close returned no error")
+	}
+}
+
+// sameResult compares two AppendResults, times by instant.
+func sameResult(a, b eventstore.AppendResult) bool {
+	return a.NextRevision == b.NextRevision && a.Position == b.Position &&
+		a.FirstPosition == b.FirstPosition && a.RecordedAt.Equal(b.RecordedAt)
+}
+
+// checkRecorded checks that an AppendResult which says where and when its
+// events were stored (RecordedAt set) agrees with a read of them.
+func checkRecorded(t *testing.T, res eventstore.AppendResult, stored []eventstore.RecordedEvent) {
+	t.Helper()
+	if res.RecordedAt.IsZero() {
+		if res.FirstPosition != 0 {
+			t.Fatalf("FirstPosition %d without RecordedAt", res.FirstPosition)
+		}
+		return
+	}
+	for i, e := range stored {
+		if want := res.FirstPosition + eventstore.Position(i); e.Position != want {
+			t.Fatalf("event %d at position %d, AppendResult says %d", i, e.Position, want)
+		}
+		if !e.RecordedAt.Equal(res.RecordedAt) {
+			t.Fatalf("event %d recorded at %v, AppendResult says %v", i, e.RecordedAt, res.RecordedAt)
+		}
 	}
 }
