@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/google/uuid"
 )
 
 // command is one subcommand. It returns errUsage (wrapped or not) for bad
@@ -35,6 +37,10 @@ var commands = map[string]command{
 var errUsage = errors.New("usage")
 
 func main() {
+	// Ids (events, requests, resources) draw their random bits from a
+	// buffered pool instead of one crypto/rand read each. Set before any
+	// goroutine makes one.
+	uuid.EnableRandPool()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
