@@ -20,11 +20,27 @@ import (
 	"github.com/candor-ledger/candor/e2e"
 )
 
-// Route classes: every request is a read (GET) or a write (anything else).
+// Route classes: a write (anything but GET), a read of a projection's read
+// model, or a read of the engagement's state folded from its stream.
 const (
-	classRead  = "read"
-	classWrite = "write"
+	classReadModel = "read-model"
+	classReadState = "read-state"
+	classWrite     = "write"
 )
+
+// classOf returns the route class of a request.
+func classOf(method, url string) string {
+	if method != http.MethodGet {
+		return classWrite
+	}
+	path, _, _ := strings.Cut(url, "?")
+	for _, p := range readModelPaths {
+		if strings.HasSuffix(path, p) {
+			return classReadModel
+		}
+	}
+	return classReadState
+}
 
 // ClassResult summarises the requests of one class.
 type ClassResult struct {
@@ -191,7 +207,7 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 		})
 	}
 
-	classes := map[string]*classStats{classRead: newClassStats(), classWrite: newClassStats()}
+	classes := map[string]*classStats{classReadModel: newClassStats(), classReadState: newClassStats(), classWrite: newClassStats()}
 	total := newClassStats()
 	selfCPU0, _ := processCPU(os.Getpid())
 	mach0, _ := machineCPU()
@@ -200,11 +216,7 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 	results := atk.Attack(a.tr, vegeta.Rate{Freq: 0}, a.duration, a.name)
 	done := ctx.Done()
 	for r := range results {
-		cls := classWrite
-		if r.Method == http.MethodGet {
-			cls = classRead
-		}
-		classes[cls].add(r)
+		classes[classOf(r.Method, r.URL)].add(r)
 		total.add(r)
 		select {
 		case <-done:
@@ -309,9 +321,12 @@ func writeBody(n uint64) []byte {
 	return fmt.Appendf(nil, `{"name":"Expert %d","expertise":"load testing"}`, n)
 }
 
-// readPaths are the read models a mixed load reads, relative to an
-// engagement.
-var readPaths = []string{"", "/experts", "/stakeholders", "/parties", "/experts?limit=10"}
+// The reads of a mixed load, relative to an engagement: three in four of a
+// projection's read model, one in four of the folded state.
+var (
+	readModelPaths = []string{"/summary", "/timeline", "/stakeholder-register", "/decision-log", "/delay-register", "/communications-report"}
+	readStatePaths = []string{"", "/experts?limit=10", "/stakeholders"}
+)
 
 // targeter spreads requests uniformly over the engagements: a read with
 // probability readRatio, else a write. base is the URL prefix (the candor
@@ -331,7 +346,11 @@ func (s *stack) targeter(base string, readRatio float64) vegeta.Targeter {
 		i := rand.IntN(len(s.engagements))
 		prefix := base + "/v1/engagements/" + s.engagements[i]
 		if rand.Float64() < readRatio {
-			t.Method, t.URL, t.Body, t.Header = http.MethodGet, prefix+readPaths[rand.IntN(len(readPaths))], nil, hs[i].read
+			path := readStatePaths[rand.IntN(len(readStatePaths))]
+			if rand.IntN(4) > 0 {
+				path = readModelPaths[rand.IntN(len(readModelPaths))]
+			}
+			t.Method, t.URL, t.Body, t.Header = http.MethodGet, prefix+path, nil, hs[i].read
 			return nil
 		}
 		t.Method, t.URL, t.Body, t.Header = http.MethodPost, prefix+"/experts", writeBody(seq.Add(1)), hs[i].write

@@ -106,6 +106,10 @@ func (r *runner) setUp(ctx context.Context, srv *e2e.Server, dataDir, admin stri
 		return nil, fmt.Errorf("open engagements: %w", err)
 	}
 	logf("opened %d engagements in %s", len(s.engagements), time.Since(start).Round(time.Millisecond))
+	// Reads of read models need the engagements projected first.
+	if err := waitCaughtUp(ctx, srv.URL+"/metrics", 10*time.Minute); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
