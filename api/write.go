@@ -104,12 +104,16 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		var fp string // only a key needs one: it tells a retry from a reuse
+		if key != "" {
+			fp = fingerprint(c, p)
+		}
 		req := ledger.Request{
 			EngagementID:   engagementID,
 			Create:         op.create,
 			IfMatch:        ifMatch,
 			IdempotencyKey: key,
-			Fingerprint:    fingerprint(c, p),
+			Fingerprint:    fp,
 			CorrelationID:  c.Response().Header().Get(echo.HeaderXRequestID),
 			PrincipalID:    p.ID,
 			Command: func(st *domain.Engagement) (domain.Command, error) {
