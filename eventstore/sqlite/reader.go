@@ -37,7 +37,7 @@ func openReader(ctx context.Context, path string) (_ *reader, err error) {
 			closeConn(conn)
 		}
 	}()
-	if err := conn.BusyTimeout(5 * time.Second); err != nil {
+	if err := conn.BusyTimeout(busyTimeout); err != nil {
 		return nil, classify("set busy timeout", err)
 	}
 	// A read connection never writes, whatever a bug may ask.

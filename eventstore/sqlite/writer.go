@@ -35,14 +35,40 @@ type writer struct {
 	stop     chan struct{} // closed by Store.Close
 	exited   chan struct{} // closed when run returns
 	notify   func()        // called after a commit that stored events
+	ckpt     *checkpointer
+	// walFrames is the length of the WAL after the last commit, set by
+	// the WAL hook; wokeAt is what it was when the checkpointer was last
+	// woken.
+	walFrames *int
+	wokeAt    int
+
+	// revs caches the last revision of streams as committed, so that most
+	// appends skip the revision lookup. It is valid while no other
+	// connection commits: version is the file's data_version when it was
+	// last checked, and a change of it empties revs. pending holds what the
+	// open transaction learned and wrote, merged into revs only after its
+	// COMMIT succeeded; any failure empties revs.
+	revs    map[string]uint64
+	pending map[string]revision
+	version int64
 
 	begin, commit, rollback         *sqlite3.Stmt
 	savepoint, release, rollbackTo  *sqlite3.Stmt
 	head, byID, lastRev, insertStmt *sqlite3.Stmt
 }
 
+// revision is a stream's last revision, or its absence.
+type revision struct {
+	last   uint64
+	exists bool
+}
+
+// maxCachedStreams bounds the revision cache; past it the cache starts over
+// (a stream absent from it costs one index lookup).
+const maxCachedStreams = 1 << 16
+
 func openWriter(ctx context.Context, path string, cfg config) (_ *writer, err error) {
-	conn, err := sqlite3.OpenContext(ctx, path)
+	conn, err := sqlite3.OpenContext(ctx, withVFS(path, walVFS))
 	if err != nil {
 		return nil, classify("open write connection", err)
 	}
@@ -51,8 +77,13 @@ func openWriter(ctx context.Context, path string, cfg config) (_ *writer, err er
 			closeConn(conn)
 		}
 	}()
-	if err := conn.BusyTimeout(5 * time.Second); err != nil {
+	if err := conn.BusyTimeout(busyTimeout); err != nil {
 		return nil, classify("set busy timeout", err)
+	}
+	// Only a new, empty file takes the page size, and only before it is
+	// in WAL mode; an existing file keeps its own.
+	if err := conn.Exec(fmt.Sprintf(`PRAGMA page_size = %d`, cfg.pageSize)); err != nil {
+		return nil, classify("set page size", err)
 	}
 	mode, err := pragmaText(conn, `PRAGMA journal_mode = WAL`)
 	if err != nil {
@@ -73,13 +104,24 @@ func openWriter(ctx context.Context, path string, cfg config) (_ *writer, err er
 	if err := migrate(conn); err != nil {
 		return nil, err
 	}
+	// The WAL hook replaces SQLite's automatic checkpoint, which would run
+	// in the writer: checkpoints run in the background (see checkpointer).
+	var walFrames int
+	conn.WALHook(func(_ *sqlite3.Conn, _ string, frames int) error {
+		walFrames = frames
+		return nil
+	})
 	w := &writer{
-		conn:     conn,
-		group:    cfg.groupCommit,
-		maxBatch: cfg.maxBatch,
-		reqs:     make(chan *appendReq, 1024),
-		stop:     make(chan struct{}),
-		exited:   make(chan struct{}),
+		conn:      conn,
+		group:     cfg.groupCommit,
+		maxBatch:  cfg.maxBatch,
+		reqs:      make(chan *appendReq, 1024),
+		stop:      make(chan struct{}),
+		exited:    make(chan struct{}),
+		walFrames: &walFrames,
+		revs:      make(map[string]uint64),
+		pending:   make(map[string]revision),
+		version:   -1,
 	}
 	stmts := []struct {
 		st  **sqlite3.Stmt
@@ -91,8 +133,8 @@ func openWriter(ctx context.Context, path string, cfg config) (_ *writer, err er
 		{&w.savepoint, `SAVEPOINT req`},
 		{&w.release, `RELEASE req`},
 		{&w.rollbackTo, `ROLLBACK TO req`},
-		{&w.head, `SELECT coalesce(max(pos), 0) FROM events`},
-		{&w.byID, `SELECT stream, rev, pos, append_end FROM events WHERE id = ?`},
+		{&w.head, `SELECT coalesce(max(pos), 0), (SELECT data_version FROM pragma_data_version) FROM events`},
+		{&w.byID, `SELECT stream, rev, pos, append_end, recorded_at FROM events WHERE id = ?`},
 		{&w.lastRev, `SELECT rev FROM events WHERE stream = ? ORDER BY rev DESC LIMIT 1`},
 		{&w.insertStmt, `INSERT INTO events (pos, stream, rev, id, type, recorded_at, append_end, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 	}
@@ -232,6 +274,7 @@ func (w *writer) drain() {
 // (a blob too big, a constraint missed by the checks), the batch is run
 // again with a savepoint around each request.
 func (w *writer) store(batch []*appendReq) {
+	w.ckpt.txn.Lock() // the checkpointer may hold the writer between transactions
 	stored, again := w.storeTx(batch, false)
 	if again {
 		for _, r := range batch {
@@ -239,12 +282,15 @@ func (w *writer) store(batch []*appendReq) {
 		}
 		stored, _ = w.storeTx(batch, true)
 	}
+	w.ckpt.txn.Unlock()
 	if stored {
 		w.notify()
 	}
 	for _, r := range batch {
 		close(r.done)
 	}
+	// After the answers, so that no caller of this batch waits for it.
+	w.wokeAt = w.ckpt.committed(*w.walFrames, w.wokeAt)
 }
 
 // storeTx runs one transaction for batch, with a savepoint per request when
@@ -264,13 +310,20 @@ func (w *writer) storeTx(batch []*appendReq, careful bool) (stored, again bool) 
 		failAll(classify(op, err))
 		return false, false
 	}
+	clear(w.pending)
 	if err := w.begin.Exec(); err != nil {
 		failAll(classify("begin", err))
 		return false, false
 	}
-	head, err := w.queryInt(w.head)
+	head, version, err := w.readHead()
 	if err != nil {
 		return fail("read head", err)
+	}
+	if version != w.version {
+		// Another connection (another process) committed: what the cache
+		// knows may be stale.
+		clear(w.revs)
+		w.version = version
 	}
 	now := time.Now().UTC().UnixNano()
 	inserted := 0
@@ -314,12 +367,23 @@ func (w *writer) storeTx(batch []*appendReq, careful bool) (stored, again bool) 
 	if err := w.commit.Exec(); err != nil {
 		return fail("commit", err)
 	}
+	if len(w.revs)+len(w.pending) > maxCachedStreams {
+		clear(w.revs)
+	}
+	for stream, rev := range w.pending {
+		if rev.exists {
+			w.revs[stream] = rev.last
+		}
+	}
 	return inserted > 0, false
 }
 
-// abort rolls the transaction back after a failure; SQLite may already
-// have done so, hence the ignored error.
-func (w *writer) abort() { _ = w.rollback.Exec() }
+// abort rolls the transaction back after a failure and forgets the cached
+// revisions; SQLite may already have rolled back, hence the ignored error.
+func (w *writer) abort() {
+	_ = w.rollback.Exec()
+	clear(w.revs)
+}
 
 // apply checks one request against the stream and inserts its events after
 // position head. It returns how many events it inserted (none for an
@@ -353,7 +417,12 @@ func (w *writer) apply(r *appendReq, head uint64, now int64) (_ eventstore.Appen
 			return eventstore.AppendResult{}, 0, true, err
 		}
 	}
-	return eventstore.AppendResult{NextRevision: rev + uint64(len(r.events)) - 1, Position: eventstore.Position(end)}, len(r.events), false, nil
+	next := rev + uint64(len(r.events)) - 1
+	w.pending[r.stream] = revision{last: next, exists: true}
+	return eventstore.AppendResult{
+		NextRevision: next, Position: eventstore.Position(end),
+		FirstPosition: eventstore.Position(head + 1), RecordedAt: time.Unix(0, now).UTC(),
+	}, len(r.events), false, nil
 }
 
 // checkNewIDs fails unless the ids of r after the first (checked by
@@ -407,12 +476,16 @@ func (w *writer) previousAppend(r *appendReq) (eventstore.AppendResult, bool, er
 	}
 	// Positions and revisions are both consecutive within one Append.
 	lastRev := first.rev + (first.appendEnd - first.pos)
-	return eventstore.AppendResult{NextRevision: lastRev, Position: eventstore.Position(first.appendEnd)}, true, nil
+	return eventstore.AppendResult{
+		NextRevision: lastRev, Position: eventstore.Position(first.appendEnd),
+		FirstPosition: eventstore.Position(first.pos), RecordedAt: time.Unix(0, first.recordedAt).UTC(),
+	}, true, nil
 }
 
 type storedID struct {
 	stream              string
 	rev, pos, appendEnd uint64
+	recordedAt          int64 // Unix nanoseconds
 }
 
 func (w *writer) lookupID(id uuid.UUID) (storedID, bool, error) {
@@ -425,23 +498,40 @@ func (w *writer) lookupID(id uuid.UUID) (storedID, bool, error) {
 		return storedID{}, false, classify("look up event id", st.Err())
 	}
 	return storedID{
-		stream:    st.ColumnText(0),
-		rev:       uint64(st.ColumnInt64(1)),
-		pos:       uint64(st.ColumnInt64(2)),
-		appendEnd: uint64(st.ColumnInt64(3)),
+		stream:     st.ColumnText(0),
+		rev:        uint64(st.ColumnInt64(1)),
+		pos:        uint64(st.ColumnInt64(2)),
+		appendEnd:  uint64(st.ColumnInt64(3)),
+		recordedAt: st.ColumnInt64(4),
 	}, true, nil
 }
 
+// streamRevision returns the last revision of stream as the open
+// transaction sees it: from what it wrote or looked up already, from the
+// cache of committed revisions, or from the index.
 func (w *writer) streamRevision(stream string) (uint64, bool, error) {
+	if rev, ok := w.pending[stream]; ok {
+		return rev.last, rev.exists, nil
+	}
+	if last, ok := w.revs[stream]; ok {
+		return last, true, nil
+	}
 	st := w.lastRev
 	defer st.Reset()
 	if err := st.BindText(1, stream); err != nil {
 		return 0, false, err
 	}
-	if !st.Step() {
-		return 0, false, st.Err()
+	var rev revision
+	if st.Step() {
+		rev = revision{last: uint64(st.ColumnInt64(0)), exists: true}
+	} else if err := st.Err(); err != nil {
+		return 0, false, err
 	}
-	return uint64(st.ColumnInt64(0)), true, nil
+	// A lookup sees what is committed, the transaction having written
+	// nothing to stream yet (a request rolled back to its savepoint wrote
+	// nothing either).
+	w.pending[stream] = rev
+	return rev.last, rev.exists, nil
 }
 
 func (w *writer) insert(stream string, e *eventstore.EventData, pos, rev, end uint64, now int64) error {
@@ -468,13 +558,16 @@ func (w *writer) insert(stream string, e *eventstore.EventData, pos, rev, end ui
 	return st.Exec()
 }
 
-func (w *writer) queryInt(st *sqlite3.Stmt) (int64, error) {
+// readHead returns the last position stored and the file's data_version,
+// which changes when another connection commits.
+func (w *writer) readHead() (head, version int64, err error) {
+	st := w.head
 	defer st.Reset()
 	if !st.Step() {
 		if err := st.Err(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		return 0, fmt.Errorf("%s: no row", st.SQL())
+		return 0, 0, fmt.Errorf("%s: no row", st.SQL())
 	}
-	return st.ColumnInt64(0), nil
+	return st.ColumnInt64(0), st.ColumnInt64(1), nil
 }

@@ -1,0 +1,539 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/vfs"
+
+	"github.com/candor-ledger/candor/eventstore"
+)
+
+// TestWALBounded appends many times the WAL limit while a subscriber reads
+// along: the WAL file never holds much more than the limit, the subscriber
+// sees every event once and in order, and Close leaves no WAL behind.
+func TestWALBounded(t *testing.T) {
+	const (
+		limit   = 200 // frames
+		appends = 300 // each of a few frames: ~10x the limit in all
+	)
+	ctx := t.Context()
+	s, path := openTemp(t, withWALLimit(limit))
+	pageSize := pragmaInt(t, s.w.conn, `PRAGMA page_size`)
+
+	subCtx, stop := context.WithCancel(ctx)
+	var seen []eventstore.Position // written by the handler alone until caughtUp
+	caughtUp := make(chan struct{})
+	subDone := make(chan error, 1)
+	go func() {
+		subDone <- s.SubscribeAll(subCtx, eventstore.SubscribeOptions{}, func(_ context.Context, e eventstore.RecordedEvent) error {
+			seen = append(seen, e.Position)
+			if len(seen) == appends {
+				close(caughtUp)
+			}
+			return nil
+		})
+	}()
+
+	data := make([]byte, 3*pageSize) // a few overflow pages per event
+	walMax := int64(0)
+	for i := range appends {
+		e := newEvent(t, "wal.grown")
+		e.Data = data
+		if _, err := s.Append(ctx, "wal-"+strconv.Itoa(i%7), eventstore.Any(), e); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+		if fi, err := os.Stat(path + "-wal"); err == nil {
+			walMax = max(walMax, fi.Size())
+		}
+	}
+	// The writer starts the WAL over after the commit that passes the
+	// limit: it holds the limit and one commit (a few frames) at most.
+	if bound := int64(2*limit) * int64(pageSize+24); walMax > bound {
+		t.Errorf("WAL grew to %d bytes, want at most %d (%d frames of %d bytes)", walMax, bound, 2*limit, pageSize)
+	}
+	if walMax == 0 {
+		t.Error("no WAL file seen")
+	}
+
+	head, err := s.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-caughtUp:
+	case err := <-subDone:
+		t.Fatalf("subscription ended before it saw every event: %v", err)
+	}
+	stop()
+	if err := <-subDone; err != nil {
+		t.Fatalf("subscription: %v", err)
+	}
+	want := make([]eventstore.Position, 0, appends)
+	for p := eventstore.Position(1); p <= head; p++ {
+		want = append(want, p)
+	}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("subscriber saw %d positions, want 1 to %d in order", len(seen), head)
+	}
+
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("WAL after Close: %v, want it checkpointed and removed", err)
+	}
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	all, err := s.ReadAll(ctx, eventstore.Start, appends+1)
+	if err != nil || len(all) != appends {
+		t.Fatalf("after reopen ReadAll = %d events, %v; want %d", len(all), err, appends)
+	}
+}
+
+// TestWALReaderHoldsOn holds a read transaction (as another process may)
+// while the WAL passes its limit: appends go on, the WAL grows meanwhile,
+// and once the reader ends the WAL starts over again rather than grow on.
+func TestWALReaderHoldsOn(t *testing.T) {
+	const limit = 200 // frames
+	ctx := t.Context()
+	s, path := openTemp(t, withWALLimit(limit))
+	pageSize := pragmaInt(t, s.w.conn, `PRAGMA page_size`)
+	data := make([]byte, 3*pageSize)
+	walSize := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	appendN := func(n int) {
+		for i := range n {
+			e := newEvent(t, "held.grown")
+			e.Data = data
+			if _, err := s.Append(ctx, "held-"+strconv.Itoa(i%5), eventstore.Any(), e); err != nil {
+				t.Fatalf("append: %v", err)
+			}
+		}
+	}
+	appendN(1)
+
+	reader, err := sqlite3.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if err := reader.Exec(`BEGIN`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pragmaText(reader, `SELECT count(*) FROM events`); err != nil {
+		t.Fatal(err)
+	}
+	appendN(150) // ~3 limits, the reader holding the first frames
+	held := walSize()
+	if frames := held / int64(pageSize+24); frames < 2*limit {
+		t.Fatalf("WAL holds %d frames with a reader on its first ones, want it grown past %d", frames, 2*limit)
+	}
+	if err := reader.Exec(`COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	appendN(500) // ~10 limits
+	if grown := walSize() - held; grown > 2*limit*int64(pageSize+24) {
+		t.Errorf("WAL grew by %d bytes after the reader ended, want at most %d frames", grown, 2*limit)
+	}
+}
+
+// TestOtherWriterSeen has two stores (as two processes would) append to one
+// stream of one file: each sees the other's revisions, whatever it cached.
+func TestOtherWriterSeen(t *testing.T) {
+	ctx := t.Context()
+	a, path := openTemp(t)
+	b, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	steps := []struct {
+		name     string
+		store    *Store
+		expected eventstore.ExpectedRevision
+		wantRev  uint64
+		conflict bool
+	}{
+		{"a creates", a, eventstore.NoStream(), 0, false},
+		{"a appends", a, eventstore.Exact(0), 1, false},
+		{"b appends", b, eventstore.Exact(1), 2, false},
+		// a last wrote revision 1: it must see 2 and accept this.
+		{"a after b", a, eventstore.Exact(2), 3, false},
+		{"b after a", b, eventstore.Exact(3), 4, false},
+		{"a behind", a, eventstore.Exact(3), 0, true},
+		{"a caught up", a, eventstore.Exact(4), 5, false},
+	}
+	for _, st := range steps {
+		res, err := st.store.Append(ctx, "shared", st.expected, newEvent(t, "shared.step"))
+		if st.conflict {
+			var ce *eventstore.ConflictError
+			if !errors.As(err, &ce) {
+				t.Fatalf("%s: Append = %+v, %v; want a ConflictError", st.name, res, err)
+			}
+			continue
+		}
+		if err != nil || res.NextRevision != st.wantRev {
+			t.Fatalf("%s: Append = %+v, %v; want revision %d", st.name, res, err, st.wantRev)
+		}
+	}
+}
+
+// TestRevisionsAfterFailedRequests checks that what a failed request looked
+// up or wrote is not remembered: the streams it touched take the next
+// append as they are in the file.
+func TestRevisionsAfterFailedRequests(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t)
+	s.w.conn.Limit(sqlite3.LIMIT_LENGTH, 10_000) // the writer is idle: no request yet
+	tooBig := newEvent(t, "failed.big")
+	tooBig.Data = make([]byte, 20_000)
+	reqs := []*appendReq{
+		{stream: "failed-a", expected: eventstore.NoStream(), events: []eventstore.EventData{newEvent(t, "failed.a")}},
+		// Written, then rolled back to its savepoint.
+		{stream: "failed-b", expected: eventstore.NoStream(), events: []eventstore.EventData{newEvent(t, "failed.small"), tooBig}},
+		{stream: "failed-a", expected: eventstore.Exact(0), events: []eventstore.EventData{newEvent(t, "failed.a")}},
+		// Refused: expected the wrong revision.
+		{stream: "failed-a", expected: eventstore.Exact(5), events: []eventstore.EventData{newEvent(t, "failed.a")}},
+	}
+	inOneBatch(t, s, reqs)
+	if reqs[0].err != nil || reqs[2].err != nil || reqs[1].err == nil || reqs[3].err == nil {
+		t.Fatalf("batch answers: %v, %v, %v, %v; want ok, failed, ok, conflict", reqs[0].err, reqs[1].err, reqs[2].err, reqs[3].err)
+	}
+	if res, err := s.Append(ctx, "failed-b", eventstore.NoStream(), newEvent(t, "failed.b")); err != nil || res.NextRevision != 0 {
+		t.Fatalf("append to the rolled-back stream = %+v, %v; want revision 0", res, err)
+	}
+	if res, err := s.Append(ctx, "failed-a", eventstore.Exact(1), newEvent(t, "failed.a")); err != nil || res.NextRevision != 2 {
+		t.Fatalf("append after the batch = %+v, %v; want revision 2", res, err)
+	}
+}
+
+func pragmaInt(t *testing.T, conn *sqlite3.Conn, sql string) int {
+	t.Helper()
+	text, err := pragmaText(conn, sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// TestPageSize: a new file takes the configured page size; an existing
+// file keeps its own and works as before.
+func TestPageSize(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t, withPageSize(2048))
+	if got := pragmaInt(t, s.w.conn, `PRAGMA page_size`); got != 2048 {
+		t.Errorf("new file page size = %d, want 2048", got)
+	}
+	s.Close()
+
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := Open(ctx, path, withPageSize(8192))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := old.Append(ctx, "kept", eventstore.NoStream(), newEvent(t, "kept.first"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := pragmaInt(t, s.w.conn, `PRAGMA page_size`); got != 8192 {
+		t.Errorf("existing file page size = %d, want its own 8192", got)
+	}
+	big := newEvent(t, "kept.big")
+	big.Data = make([]byte, 1<<20)
+	res, err := s.Append(ctx, "kept", eventstore.Exact(first.NextRevision), big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ReadStream(ctx, "kept", eventstore.ReadStreamOptions{})
+	if err != nil || len(got) != 2 || len(got[1].Data) != 1<<20 || got[1].Position != res.Position {
+		t.Fatalf("ReadStream = %d events, %v", len(got), err)
+	}
+}
+
+func TestWithVFS(t *testing.T) {
+	tests := []struct{ path, want string }{
+		{"events.db", "file:events.db?vfs=v"},
+		{"data/events.db", "file:data/events.db?vfs=v"},
+		{"/var/lib/candor/events.db", "file:///var/lib/candor/events.db?vfs=v"},
+		{"//srv/events.db", "file:////srv/events.db?vfs=v"},
+		{"/tmp/a b?c#d%e.db", "file:///tmp/a%20b%3Fc%23d%25e.db?vfs=v"},
+		{"file:events.db", "file:events.db?vfs=v"},
+		{"file:/tmp/events.db?mode=ro", "file:/tmp/events.db?mode=ro&vfs=v"},
+		{"file:/tmp/events.db?", "file:/tmp/events.db?vfs=v"},
+		{"file:/tmp/events.db?mode=ro#frag", "file:/tmp/events.db?mode=ro&vfs=v#frag"},
+		{"file:/tmp/events.db?vfs=unix&mode=ro", "file:/tmp/events.db?vfs=unix&mode=ro"},
+	}
+	for _, tc := range tests {
+		if got := withVFS(tc.path, "v"); got != tc.want {
+			t.Errorf("withVFS(%q) = %q, want %q", tc.path, got, tc.want)
+		}
+	}
+}
+
+// TestOddPath opens a store whose path needs escaping in a URI: the file is
+// where the path says, and the write connection uses the gathering VFS.
+func TestOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a b?c#d%e&f=g")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "events.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Append(t.Context(), "odd", eventstore.NoStream(), newEvent(t, "odd.path")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("store file: %v", err)
+	}
+	if got := s.w.conn.Filename("main").URIParameter("vfs"); got != walVFS {
+		t.Errorf("write connection VFS = %q, want %q", got, walVFS)
+	}
+}
+
+// fakeFile records the writes that reach it; failWrite fails them, or
+// only those longer than failOver when it is set.
+type fakeFile struct {
+	vfs.File  // nil: methods not overridden are not called
+	data      []byte
+	writes    []string // "len@off"
+	syncs     int
+	failWrite error
+	failOver  int
+}
+
+func (f *fakeFile) WriteAt(p []byte, off int64) (int, error) {
+	if f.failWrite != nil && (f.failOver == 0 || len(p) > f.failOver) {
+		return 0, f.failWrite
+	}
+	f.writes = append(f.writes, fmt.Sprintf("%d@%d", len(p), off))
+	if end := int(off) + len(p); end > len(f.data) {
+		f.data = append(f.data, make([]byte, end-len(f.data))...)
+	}
+	copy(f.data[off:], p)
+	return len(p), nil
+}
+
+func (f *fakeFile) ReadAt(p []byte, off int64) (int, error) {
+	return copy(p, f.data[off:]), nil
+}
+
+func (f *fakeFile) Sync(vfs.SyncFlag) error { f.syncs++; return nil }
+func (f *fakeFile) Size() (int64, error)    { return int64(len(f.data)), nil }
+func (f *fakeFile) Truncate(n int64) error  { f.data = f.data[:n]; return nil }
+func (f *fakeFile) Close() error            { return nil }
+
+func TestGatherFile(t *testing.T) {
+	type op struct {
+		kind string // write, read, sync, size, truncate, close
+		off  int64
+		n    int
+	}
+	tests := []struct {
+		name   string
+		ops    []op
+		writes []string // what reaches the OS file, in order
+	}{
+		{"frames gathered until sync", []op{{"write", 32, 24}, {"write", 56, 4096}, {"write", 4152, 24}, {"write", 4176, 4096}, {"sync", 0, 0}},
+			[]string{"8240@32"}},
+		{"nothing before sync", []op{{"write", 0, 24}, {"write", 24, 4096}},
+			nil},
+		{"a gap writes what came before", []op{{"write", 0, 24}, {"write", 24, 100}, {"write", 1000, 10}, {"sync", 0, 0}},
+			[]string{"124@0", "10@1000"}},
+		{"a rewrite of an earlier frame", []op{{"write", 100, 50}, {"write", 100, 50}, {"sync", 0, 0}},
+			[]string{"50@100", "50@100"}},
+		{"read sees the writes", []op{{"write", 0, 64}, {"read", 0, 64}},
+			[]string{"64@0"}},
+		{"size sees the writes", []op{{"write", 0, 64}, {"size", 0, 0}},
+			[]string{"64@0"}},
+		{"truncate after the writes", []op{{"write", 0, 64}, {"truncate", 0, 0}},
+			[]string{"64@0"}},
+		{"close writes", []op{{"write", 0, 64}, {"close", 0, 0}},
+			[]string{"64@0"}},
+		{"gathering is bounded", []op{{"write", 0, maxGather - 10}, {"write", maxGather - 10, 20}, {"sync", 0, 0}},
+			[]string{fmt.Sprintf("%d@0", maxGather-10), fmt.Sprintf("20@%d", maxGather-10)}},
+		{"a big write goes through", []op{{"write", 0, 10}, {"write", 10, maxGather}},
+			[]string{"10@0", fmt.Sprintf("%d@10", maxGather)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			disk := &fakeFile{}
+			f := &gatherFile{File: disk}
+			var want []byte // what the file holds, as written
+			for i, o := range tc.ops {
+				var err error
+				switch o.kind {
+				case "write":
+					p := make([]byte, o.n)
+					for j := range p {
+						p[j] = byte(i + 1)
+					}
+					if end := int(o.off) + o.n; end > len(want) {
+						want = append(want, make([]byte, end-len(want))...)
+					}
+					copy(want[o.off:], p)
+					_, err = f.WriteAt(p, o.off)
+				case "read":
+					p := make([]byte, o.n)
+					if _, err = f.ReadAt(p, o.off); err == nil && !slices.Equal(p, want[o.off:o.off+int64(o.n)]) {
+						t.Errorf("read %d@%d does not see the writes", o.n, o.off)
+					}
+				case "sync":
+					err = f.Sync(vfs.SYNC_NORMAL)
+				case "size":
+					var n int64
+					if n, err = f.Size(); err == nil && n != int64(len(want)) {
+						t.Errorf("Size = %d, want %d", n, len(want))
+					}
+				case "truncate":
+					err = f.Truncate(int64(len(want)))
+				case "close":
+					err = f.Close()
+				}
+				if err != nil {
+					t.Fatalf("op %d (%s): %v", i, o.kind, err)
+				}
+			}
+			if !slices.Equal(disk.writes, tc.writes) {
+				t.Errorf("writes reaching the file = %v, want %v", disk.writes, tc.writes)
+			}
+			if len(tc.writes) > 0 && !slices.Equal(disk.data, want) {
+				t.Error("file contents differ from what was written")
+			}
+		})
+	}
+}
+
+// TestGatherFileError: a write that fails when gathered bytes reach the OS
+// fails the sync, with the OS VFS's own error (its SQLite code), and is
+// not tried again.
+func TestGatherFileError(t *testing.T) {
+	full := vfs.SystemError(syscall.ENOSPC, sqlite3.FULL)
+	disk := &fakeFile{failWrite: full}
+	f := &gatherFile{File: disk}
+	if _, err := f.WriteAt(make([]byte, 100), 0); err != nil {
+		t.Fatalf("gathered write: %v", err)
+	}
+	if err := f.Sync(vfs.SYNC_NORMAL); err != full {
+		t.Fatalf("Sync = %v, want the write's error as is", err)
+	}
+	if disk.syncs != 0 {
+		t.Error("synced after a failed write")
+	}
+	disk.failWrite = nil
+	if err := f.Sync(vfs.SYNC_NORMAL); err != nil || len(disk.writes) != 0 || disk.syncs != 1 {
+		t.Fatalf("Sync after the failure = %v with writes %v; want a sync alone", err, disk.writes)
+	}
+}
+
+// TestGatherFileZeroFill: a write past the end of the WAL file takes zeros
+// up to a multiple of the chunk along, so that the next commits overwrite;
+// never over what the file holds, never into the caller's memory.
+func TestGatherFileZeroFill(t *testing.T) {
+	const chunk = 4096
+	type write struct {
+		off int64
+		n   int
+	}
+	tests := []struct {
+		name     string
+		before   int // bytes the file holds already
+		failOver int // writes longer than this fail with a full disk
+		writes   []write
+		want     []string
+		size     int
+	}{
+		{"first commit", 0, 0, []write{{0, 32}}, []string{"4096@0"}, chunk},
+		{"within the zeros", 0, 0, []write{{0, 32}, {chunk / 2, 100}}, []string{"4096@0", "100@2048"}, chunk},
+		{"past the zeros", 0, 0, []write{{0, 32}, {chunk - 10, 100}}, []string{"4096@0", fmt.Sprintf("%d@%d", chunk+10, chunk-10)}, 2 * chunk},
+		{"file longer already", 3 * chunk, 0, []write{{0, 32}}, []string{"32@0"}, 3 * chunk},
+		{"full disk", 0, 500, []write{{0, 100}}, []string{"100@0"}, 100},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			disk := &fakeFile{data: make([]byte, tc.before), failOver: tc.failOver}
+			if tc.failOver > 0 {
+				disk.failWrite = vfs.SystemError(syscall.ENOSPC, sqlite3.FULL)
+			}
+			f := &gatherFile{File: disk, chunk: chunk}
+			want := slices.Clone(disk.data)
+			for i, w := range tc.writes {
+				p := make([]byte, w.n)
+				for j := range p {
+					p[j] = byte(i + 1)
+				}
+				if end := int(w.off) + w.n; end > len(want) {
+					want = append(want, make([]byte, end-len(want))...)
+				}
+				copy(want[w.off:], p)
+				if _, err := f.WriteAt(p, w.off); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.Sync(vfs.SYNC_NORMAL); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !slices.Equal(disk.writes, tc.want) {
+				t.Errorf("writes = %v, want %v", disk.writes, tc.want)
+			}
+			if len(disk.data) != tc.size {
+				t.Errorf("file size = %d, want %d", len(disk.data), tc.size)
+			}
+			want = append(want, make([]byte, max(len(disk.data)-len(want), 0))...)
+			if !slices.Equal(disk.data, want) {
+				t.Error("file holds other than the writes followed by zeros")
+			}
+		})
+	}
+
+	t.Run("caller's memory", func(t *testing.T) {
+		disk := &fakeFile{}
+		f := &gatherFile{File: disk, chunk: chunk}
+		const n = maxGather + 100 // written at once, with zeros after it
+		mem := make([]byte, n+chunk)
+		for i := range mem {
+			mem[i] = 0xAA
+		}
+		if _, err := f.WriteAt(mem[:n], 0); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(disk.writes, []string{fmt.Sprintf("%d@0", maxGather+chunk)}) {
+			t.Errorf("writes = %v", disk.writes)
+		}
+		for i, b := range mem[n:] {
+			if b != 0xAA {
+				t.Fatalf("byte %d past the write overwritten", i)
+			}
+		}
+	})
+}
