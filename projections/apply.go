@@ -215,12 +215,16 @@ func applyTimeline(t *txn, r *ledger.Recorded) error {
 		return err
 	}
 	actor := people[h.ActorID]
-	err = c.add(&TimelineEntry{
+	// The entry is only encoded: the txn's scratch one spares an
+	// allocation per event.
+	entry := &t.tlEntry
+	*entry = TimelineEntry{
 		Position: r.Position, Revision: r.Revision, EventID: r.ID.String(), Type: r.Type,
 		ActorID: h.ActorID, ActorName: actor.Name, ActorParty: actor.Party,
 		At: h.At, RecordedAt: r.RecordedAt.UTC(), Summary: summarize(r.Event, people),
 		CorrelationID: r.Meta.CorrelationID,
-	}, timelineChunk)
+	}
+	err = c.add(entry, timelineChunk)
 	if err != nil {
 		return err
 	}
@@ -543,7 +547,8 @@ func applyKnowledge(t *txn, r *ledger.Recorded) error {
 			return err
 		}
 		it.Position, it.At, it.Type, it.By = r.Position, h.At, r.Type, h.ActorID
-		if err := c.add(&it, knowledgeRoom); err != nil {
+		t.kItem = it // only encoded: the txn's scratch item spares an allocation
+		if err := c.add(&t.kItem, knowledgeRoom); err != nil {
 			return err
 		}
 		t.put(kindKnowledge, eng, id, seqOf(r), "", c)

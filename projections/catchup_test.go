@@ -129,6 +129,7 @@ func TestRebuildInStepsMatchesOneBatch(t *testing.T) {
 	e, _ := openEngine(t, st, Options{BatchSize: 9, CacheSize: 20})
 	running(t, e)
 	waitFor(t, e, head)
+	epoch := e.Epoch()
 	var wg sync.WaitGroup
 	errs := make([]error, len(Names()))
 	for i, name := range Names() {
@@ -150,6 +151,10 @@ func TestRebuildInStepsMatchesOneBatch(t *testing.T) {
 	}
 	if got := dump(t, e); got != want {
 		t.Errorf("rebuilt read models differ from one batch:\n%s", firstDiff(want, got))
+	}
+	// Every switch-over tells caches of answers that they are stale.
+	if got := e.Epoch(); got != epoch+uint64(len(Names())) {
+		t.Errorf("epoch %d after %d rebuilds from %d", got, len(Names()), epoch)
 	}
 	for name, cp := range checkpoints(e) {
 		if cp != head {

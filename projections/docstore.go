@@ -45,6 +45,9 @@ type docEntry struct {
 	tag   string
 	dirty bool
 	used  eventstore.Position // the event that last loaded or changed it
+	// flushed is the flush that last encoded it: until that one is
+	// durable, the table does not have this version.
+	flushed uint64
 }
 
 // docCache is a write-back cache of one projection generation's documents.
@@ -97,6 +100,11 @@ type txn struct {
 	get   *sql.Stmt
 	pos   eventstore.Position // of the event being applied
 	last  *docEntry           // the entry loaded or put last
+
+	// Scratch values of the raw lists' elements, which are encoded and
+	// not kept.
+	tlEntry TimelineEntry
+	kItem   KnowledgeItem
 }
 
 // entry returns the cached entry of k. An apply function mostly puts the
@@ -202,9 +210,11 @@ type docRow struct {
 }
 
 // encode returns the dirty documents, encoded, in key order (writing in key
-// order keeps the B-tree work local). The rows share the bytes of the
-// raw lists: they are valid until the next stage.
-func (c *docCache) encode() ([]docRow, error) {
+// order keeps the B-tree work local), and clears their dirty marks: a
+// document changed again from now on is encoded again by the next step.
+// The rows own their bytes: a flush may write them while the documents
+// change.
+func (c *docCache) encode(seq uint64) ([]docRow, error) {
 	slices.SortFunc(c.dirty, func(x, y *docEntry) int {
 		a, b := &x.key, &y.key
 		if n := strings.Compare(a.eng, b.eng); n != 0 {
@@ -216,11 +226,25 @@ func (c *docCache) encode() ([]docRow, error) {
 		return strings.Compare(a.id, b.id)
 	})
 	rows := make([]docRow, len(c.dirty))
+	// The documents are encoded one after the other into shared buffers,
+	// not one allocation each.
+	var buf []byte
 	for i, e := range c.dirty {
 		k := e.key
 		rows[i] = docRow{key: k, seq: e.seq, tag: e.tag}
 		if l, ok := e.val.(*rawList); ok {
 			rows[i].data = l.bytes()
+			l.shared = true // the next add copies first
+		} else if a, ok := e.val.(jsonAppender); ok {
+			if cap(buf)-len(buf) < 4096 {
+				buf = make([]byte, 0, 256<<10)
+			}
+			start := len(buf)
+			var err error
+			if buf, err = a.appendJSON(buf); err != nil {
+				return nil, fmt.Errorf("encode %s/%s: %w", k.kind, k.id, err)
+			}
+			rows[i].data = buf[start:len(buf):len(buf)]
 		} else {
 			data, err := json.Marshal(e.val)
 			if err != nil {
@@ -229,6 +253,11 @@ func (c *docCache) encode() ([]docRow, error) {
 			rows[i].data = data
 		}
 	}
+	for _, e := range c.dirty {
+		e.dirty, e.flushed = false, seq
+	}
+	clear(c.dirty)
+	c.dirty = c.dirty[:0]
 	return rows, nil
 }
 
@@ -267,25 +296,23 @@ func (c *docCache) write(ctx context.Context, dc any, rows []docRow) (err error)
 	return nil
 }
 
-// committed clears the dirty marks once the transaction is durable, and
-// bounds the cache. After a large step (catching up), the documents not
-// used since before staleDocs go, and the raw lists (timeline and
-// knowledge chunks, the bulk of the memory) not used since before
-// staleLists: engagements come and go, and a chunk left behind is not used
-// again. Then, past its limit, the cache keeps the half of its documents
-// used last (the engagements still active).
-func (c *docCache) committed(staleDocs, staleLists eventstore.Position) {
-	for _, e := range c.dirty {
-		e.dirty = false
-	}
-	c.dirty = c.dirty[:0]
+// committed bounds the cache once a step is durable. After a large step
+// (catching up), the documents not used since before staleDocs go, and the
+// raw lists (timeline and knowledge chunks, the bulk of the memory) not
+// used since before staleLists: engagements come and go, and a chunk left
+// behind is not used again. Then, past its limit, the cache keeps the half
+// of its documents used last (the engagements still active). A document
+// changed since the step (staged for the next one, or encoded for a later
+// flush) stays whatever its age: the table does not have that version yet.
+// seq is the flush now durable.
+func (c *docCache) committed(seq uint64, staleDocs, staleLists eventstore.Position) {
 	if staleDocs > 0 || staleLists > 0 {
 		for k, e := range c.entries {
 			stale := staleDocs
 			if _, ok := e.val.(*rawList); ok {
 				stale = staleLists
 			}
-			if e.used < stale {
+			if e.used < stale && !e.dirty && e.flushed <= seq {
 				c.evict(k)
 			}
 		}
@@ -303,7 +330,7 @@ func (c *docCache) committed(staleDocs, staleLists eventstore.Position) {
 		oldest = used[len(used)-keep]
 	}
 	for k, e := range c.entries {
-		if e.used < oldest {
+		if e.used < oldest && !e.dirty && e.flushed <= seq {
 			c.evict(k)
 		}
 	}
@@ -379,10 +406,17 @@ type querier interface {
 // element, and writing the document copies bytes: timeline and knowledge
 // chunks grow by one entry per event and are written once per batch, so
 // re-encoding them whole each time would dominate the cost of a rebuild.
-type rawList struct{ buf []byte }
+//
+// A row being written may hold the bytes (shared): the list then copies them
+// before it changes. Most chunks are full by then and never change again,
+// so few are copied.
+type rawList struct {
+	buf    []byte
+	shared bool
+}
 
 func (l *rawList) UnmarshalJSON(b []byte) error {
-	l.buf = append(l.buf[:0], b...)
+	l.buf, l.shared = slices.Clone(b), false
 	return nil
 }
 
@@ -404,6 +438,10 @@ type jsonAppender interface {
 // array makes room for at once: a chunk then grows by one copy, not by
 // doubling, element after element.
 func (l *rawList) add(v jsonAppender, room int) error {
+	if l.shared {
+		l.buf = append(make([]byte, 0, len(l.buf)+len(l.buf)/4+512), l.buf...)
+		l.shared = false
+	}
 	n := len(l.buf)
 	empty := n < 2 || string(l.buf) == "[]"
 	if empty {

@@ -16,7 +16,7 @@ import (
 // as nearly every string here is, and through encoding/json otherwise.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !plainJSON[s[i]] {
 			q, _ := json.Marshal(s) // a string always encodes
 			return append(b, q...)
 		}
@@ -25,6 +25,15 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// plainJSON tells the bytes encoding/json writes as they are in a string:
+// printable ASCII but the quote, the backslash and the HTML characters.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // appendJSONTime appends t as time.Time.MarshalJSON does (RFC 3339 with
 // nanoseconds), which fails for the years and offsets RFC 3339 cannot say.

@@ -13,10 +13,11 @@
 // Far behind the head of the store (a first start, a rebuild), the engine
 // catches up in large steps: events are decoded on every processor, each
 // batch is applied in memory only (the projections in parallel), and every
-// few batches the documents changed since the last step are written once,
-// with the checkpoints, in one transaction. A crash or a failure loses at
-// most the step in progress, which is applied again, once, from the
-// checkpoints. At the head, each batch commits at once.
+// few batches the documents changed since the last step are encoded and
+// written once, with the checkpoints, in one transaction, by a goroutine
+// of their own while the next step is applied (flush.go). A crash or a
+// failure loses at most the steps in progress, which are applied again,
+// once, from the checkpoints. At the head, each batch commits at once.
 //
 // The live projections follow the store with one subscription (Run). When a
 // projection's version changes, or on demand (Rebuild), a new generation is
@@ -89,7 +90,16 @@ type Engine struct {
 	// writeMu serialises writers: SQLite has one, and the switch-over of a
 	// rebuilt generation must not interleave with a live batch.
 	writeMu     sync.Mutex
-	liveUnsaved int // events catchUp staged and did not commit; under writeMu
+	liveUnsaved int    // events catchUp staged and did not commit; under writeMu
+	liveFlush   *flush // the serving generations' last step in flight; under writeMu
+	flushSeq    uint64 // of the last flush prepared; under writeMu
+	// sqlMu serialises SQLite write transactions, which flushes run
+	// without writeMu (see flush.go): SQLite would make one wait on the
+	// other through its busy timeout instead.
+	sqlMu   sync.Mutex
+	wconn   *sql.Conn // where flushes write, under sqlMu (see writeConn)
+	ckpt    *checkpointer
+	writing atomic.Int32 // flushes being written in the background
 
 	mu      sync.RWMutex
 	live    map[string]*instance // serving generation of each projection
@@ -98,6 +108,7 @@ type Engine struct {
 	running map[string]*sync.Mutex
 
 	applied  atomic.Uint64 // position every live projection has applied
+	epoch    atomic.Uint64 // bumped when a rebuilt generation starts serving
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced when applied moves
 
@@ -122,8 +133,10 @@ type instance struct {
 	// Guarded by the engine's writeMu: the position applied to the cache,
 	// at or after cp, and how many events were staged since the last
 	// commit.
-	staged  eventstore.Position
-	unsaved int
+	staged      eventstore.Position
+	unsaved     int
+	flushing    *flush              // the step being written, if any
+	flushingPos eventstore.Position // the checkpoint it writes
 
 	// readers is held (shared) by queries on the table; dropping a
 	// replaced generation waits for them and sets dropped.
@@ -133,9 +146,23 @@ type instance struct {
 
 func (in *instance) checkpoint() eventstore.Position { return eventstore.Position(in.cp.Load()) }
 
+// pending is the position committed or being written: what was staged
+// after it has not been encoded yet. The caller holds the engine's writeMu.
+func (in *instance) pending() eventstore.Position {
+	if in.flushing != nil {
+		return in.flushingPos
+	}
+	return in.checkpoint()
+}
+
 // discard forgets what was staged and not committed: the cache may hold
-// changes the database never saw. The caller holds the engine's writeMu.
+// changes the database never saw. A flush in flight is waited for first:
+// what it writes is committed or not, and the checkpoint says which. The
+// caller holds the engine's writeMu.
 func (in *instance) discard() {
+	if f := in.flushing; f != nil {
+		_ = settle(f) // its outcome is in the checkpoint
+	}
 	in.cache.reset()
 	in.staged = in.checkpoint()
 	in.unsaved = 0
@@ -168,20 +195,29 @@ func Open(ctx context.Context, path string, store eventstore.Store, opts Options
 		opts.Logger = slog.Default()
 	}
 	u := url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: strings.Join([]string{
-		"_pragma=page_size(65536)", // before WAL creates the file: fewer, larger writes
+		// Before WAL creates the file. A changed document costs a page in
+		// the WAL and again at the checkpoint: 64 KiB pages wrote six
+		// times the documents' bytes when rebuilding, 16 KiB ones half
+		// that, and a timeline chunk still fits in two.
+		"_pragma=page_size(16384)",
 		"_pragma=busy_timeout(10000)",
 		"_pragma=journal_mode(wal)",
 		// NORMAL in WAL mode may lose the last transactions on power loss,
 		// never half of one: model and checkpoint go back together.
 		"_pragma=synchronous(normal)",
 		"_pragma=cache_size(-65536)",
+		// The engine checkpoints the WAL itself, on its own goroutine
+		// (see checkpointer): SQLite would do it in the transaction
+		// that crosses the threshold, and copying and syncing pages
+		// there made writing the documents take twice as long.
+		"_pragma=wal_autocheckpoint(0)",
 	}, "&")}
 	db, err := sql.Open("sqlite3", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(4)
-	db.SetMaxIdleConns(4)
+	db.SetMaxOpenConns(5) // one of them writes the documents (writeConn)
+	db.SetMaxIdleConns(5)
 	e := &Engine{
 		db: db, reads: &stmtCache{db: db}, store: store, opts: opts,
 		live:    map[string]*instance{},
@@ -200,12 +236,15 @@ func Open(ctx context.Context, path string, store eventstore.Store, opts Options
 		db.Close()
 		return nil, err
 	}
+	e.ckpt = newCheckpointer(db, opts.Logger)
 	if opts.Registerer != nil {
 		if err := opts.Registerer.Register(e.eventsApplied); err != nil {
+			e.ckpt.stop()
 			db.Close()
 			return nil, fmt.Errorf("projections: register metrics: %w", err)
 		}
 		if err := opts.Registerer.Register(&lagCollector{e: e}); err != nil {
+			e.ckpt.stop()
 			db.Close()
 			return nil, fmt.Errorf("projections: register metrics: %w", err)
 		}
@@ -402,6 +441,8 @@ func (e *Engine) Close() error {
 	close(e.notify) // wake WaitFor callers; they see closed
 	e.notifyMu.Unlock()
 	e.reads.closeAll()
+	e.ckpt.stop()
+	e.closeWriteConn()
 	return e.db.Close()
 }
 
@@ -414,15 +455,21 @@ type item struct {
 }
 
 func decodeItem(se eventstore.RecordedEvent) (item, error) {
+	return decodeItemInto(se, new(ledger.Recorded))
+}
+
+// decodeItemInto is decodeItem, decoding into r: decoding a page or a
+// chunk of events allocates their records together, not one by one.
+func decodeItemInto(se eventstore.RecordedEvent, r *ledger.Recorded) (item, error) {
 	it := item{pos: se.Position, at: se.RecordedAt}
 	if !strings.HasPrefix(se.Stream, ledger.StreamPrefix) {
 		return it, nil
 	}
-	r, err := ledger.Decode(se)
-	if err != nil {
+	var err error
+	if *r, err = decodeRecorded(se); err != nil {
 		return it, fmt.Errorf("projections: %w", err)
 	}
-	it.rec = &r
+	it.rec = r
 	return it, nil
 }
 
@@ -430,7 +477,7 @@ func decodeItem(se eventstore.RecordedEvent) (item, error) {
 // every new event, until ctx is done (it then returns nil) or applying
 // fails. It also builds, in the background, the generations Open found
 // missing or out of date.
-func (e *Engine) Run(ctx context.Context) error {
+func (e *Engine) Run(ctx context.Context) (err error) {
 	if e.closed.Load() {
 		return ErrClosed
 	}
@@ -463,7 +510,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	ch, subErr := e.follow(ctx, eventstore.Position(e.applied.Load()), head)
 	// What catching up staged and did not commit is lost when Run
 	// returns: the next Run starts again from the checkpoints.
-	defer e.discardLive()
+	defer func() {
+		if derr := e.discardLive(); derr != nil && err == nil && ctx.Err() == nil {
+			err = derr
+		}
+	}()
 	batch := make([]item, 0, e.opts.BatchSize)
 	for it := range ch {
 		batch = append(batch[:0], it)
@@ -494,7 +545,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 		apply := e.applyLive
 		if batch[len(batch)-1].pos < head {
-			apply = e.catchUp
+			apply = func(ctx context.Context, batch []item) error { return e.catchUp(ctx, batch, head) }
 		}
 		if err := apply(ctx, batch); err != nil {
 			cancel()
@@ -519,6 +570,12 @@ func (e *Engine) Run(ctx context.Context) error {
 func (e *Engine) applyLive(ctx context.Context, batch []item) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	if f := e.liveFlush; f != nil {
+		e.liveFlush = nil
+		if err := settle(f); err != nil {
+			return e.failLive(err)
+		}
+	}
 	insts := e.liveInstances()
 	if err := e.applyTo(ctx, insts, batch); err != nil {
 		e.liveUnsaved = 0
@@ -534,27 +591,54 @@ func (e *Engine) applyLive(ctx context.Context, batch []item) error {
 // of the store. It only stages the batch, and commits once enough events
 // are staged (see commitEvery): the read models and the position then
 // move by large steps, but each document is written once per step
-// instead of once per batch.
-func (e *Engine) catchUp(ctx context.Context, batch []item) error {
+// instead of once per batch. The step is written in the background while
+// the next one is staged (see flush.go); the position moves once it is
+// durable. Close to head (the store's last position seen), steps shrink:
+// once staging is done, only the last one remains to be written, and the
+// smaller it is the sooner the read models are at the head.
+func (e *Engine) catchUp(ctx context.Context, batch []item, head eventstore.Position) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	if f := e.liveFlush; f != nil && flushed(f) {
+		e.liveFlush = nil
+		if err := settle(f); err != nil {
+			return e.failLive(err)
+		}
+	}
 	insts := e.liveInstances()
 	if err := e.stage(ctx, insts, batch); err != nil {
-		e.liveUnsaved = 0
-		return err
+		return e.failLive(err)
 	}
 	e.liveUnsaved += len(batch)
-	if e.liveUnsaved < e.commitEvery() {
+	n, pos := e.liveUnsaved, batch[len(batch)-1].pos
+	if n < e.commitEvery() && (n < e.opts.BatchSize || uint64(head-pos) > uint64(n)) {
 		return nil
 	}
-	if err := e.commit(ctx, insts); err != nil {
-		e.liveUnsaved = 0
-		return err
+	f, err := e.commitAsync(ctx, insts, func() {
+		e.eventsApplied.Add(float64(n))
+		e.advance(pos)
+	})
+	if err != nil {
+		return e.failLive(err)
 	}
-	e.eventsApplied.Add(float64(e.liveUnsaved))
 	e.liveUnsaved = 0
-	e.advance(batch[len(batch)-1].pos)
+	e.liveFlush = f
 	return nil
+}
+
+// failLive makes the serving generations forget what they staged and did
+// not commit, once the step in flight (if any) is settled, and returns
+// err. The caller holds writeMu.
+func (e *Engine) failLive(err error) error {
+	if f := e.liveFlush; f != nil {
+		e.liveFlush = nil
+		_ = settle(f)
+	}
+	for _, in := range e.liveInstances() {
+		in.discard()
+	}
+	e.liveUnsaved = 0
+	return err
 }
 
 // commitEvery is how many events catching up (or rebuilding) stages
@@ -563,17 +647,24 @@ func (e *Engine) catchUp(ctx context.Context, batch []item) error {
 // memory: the cache holds every document changed since the last commit.
 func (e *Engine) commitEvery() int { return 8 * e.opts.BatchSize }
 
-// discardLive forgets what catching up staged for the serving projections
-// and did not commit.
-func (e *Engine) discardLive() {
+// discardLive waits for the step in flight and forgets what catching up
+// staged for the serving projections and did not commit. It returns the
+// error the step in flight failed with.
+func (e *Engine) discardLive() error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	var err error
+	if f := e.liveFlush; f != nil {
+		e.liveFlush = nil
+		err = settle(f)
+	}
 	for _, in := range e.liveInstances() {
-		if in.staged != in.checkpoint() {
+		if in.staged != in.checkpoint() || in.flushing != nil {
 			in.discard()
 		}
 	}
 	e.liveUnsaved = 0
+	return err
 }
 
 func (e *Engine) liveInstances() []*instance {
@@ -609,7 +700,13 @@ func (e *Engine) stage(ctx context.Context, insts []*instance, batch []item) err
 	order := slices.Clone(insts)
 	slices.SortStableFunc(order, func(a, b *instance) int { return b.def.cost - a.def.cost })
 	errs := make([]error, len(order))
-	parallel(len(order), func(i int) { errs[i] = e.stageOne(ctx, order[i], batch) })
+	workers := runtime.GOMAXPROCS(0)
+	if e.writing.Load() > 0 {
+		// A flush is being written (see commitAsync): leave it a
+		// processor, or staging the next step gets ahead only to wait.
+		workers--
+	}
+	parallelN(len(order), workers, func(i int) { errs[i] = e.stageOne(ctx, order[i], batch) })
 	for _, err := range errs {
 		if err != nil {
 			for _, in := range insts {
@@ -655,7 +752,10 @@ func (e *Engine) stageOne(ctx context.Context, in *instance, batch []item) error
 
 // parallel calls fn for 0 to n-1, on as many goroutines as there are
 // processors, and returns when all calls have.
-func parallel(n int, fn func(i int)) {
+func parallel(n int, fn func(i int)) { parallelN(n, runtime.GOMAXPROCS(0), fn) }
+
+// parallelN is parallel on at most workers goroutines (at least one).
+func parallelN(n, workers int, fn func(i int)) {
 	var next atomic.Int64
 	work := func() {
 		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
@@ -663,98 +763,11 @@ func parallel(n int, fn func(i int)) {
 		}
 	}
 	var wg sync.WaitGroup
-	for range min(n, runtime.GOMAXPROCS(0)) - 1 {
+	for range min(n, workers) - 1 {
 		wg.Go(work)
 	}
 	work()
 	wg.Wait()
-}
-
-// commit writes what stage left in the caches of insts, with their
-// checkpoints, in one transaction. The caller holds writeMu; on failure,
-// every generation of insts forgets what it staged.
-func (e *Engine) commit(ctx context.Context, insts []*instance) (err error) {
-	touched := insts[:0:0]
-	for _, in := range insts {
-		if in.staged > in.checkpoint() {
-			touched = append(touched, in)
-		}
-	}
-	if len(touched) == 0 {
-		return nil
-	}
-	defer func() {
-		if err != nil {
-			for _, in := range insts {
-				in.discard()
-			}
-		}
-	}()
-	// Other goroutines encode the documents while this one writes those
-	// already encoded: SQLite has one writer, JSON has no such limit.
-	type encoded struct {
-		rows []docRow
-		err  error
-	}
-	results := make([]chan encoded, len(touched))
-	for i := range results {
-		results[i] = make(chan encoded, 1)
-	}
-	encoding := make(chan struct{})
-	go func() {
-		defer close(encoding)
-		parallel(len(touched), func(i int) {
-			rows, err := touched[i].cache.encode()
-			results[i] <- encoded{rows, err}
-		})
-	}()
-	defer func() { <-encoding }() // no encoder outlives the commit
-	// The documents go through the connection's own API, inside the
-	// transaction database/sql began on it: per row, database/sql costs
-	// as much again as SQLite itself.
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("projections: begin: %w", err)
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("projections: begin: %w", err)
-	}
-	defer tx.Rollback()
-	for i, in := range touched {
-		r := <-results[i]
-		if r.err != nil {
-			return fmt.Errorf("projections: %s: %w", in.def.name, r.err)
-		}
-		if err := conn.Raw(func(dc any) error { return in.cache.write(ctx, dc, r.rows) }); err != nil {
-			return fmt.Errorf("projections: %s: %w", in.def.name, err)
-		}
-		e.rowsWritten.Add(int64(len(r.rows)))
-		for _, row := range r.rows {
-			e.bytesWritten.Add(int64(len(row.data)))
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE checkpoints SET position = ? WHERE name = ? AND generation = ?`,
-			uint64(in.staged), in.def.name, in.gen); err != nil {
-			return fmt.Errorf("projections: %s: checkpoint: %w", in.def.name, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("projections: commit: %w", err)
-	}
-	for _, in := range touched {
-		// After a large step (catching up), let the chunks not used by
-		// its last batch go, and the documents not used by the step.
-		var staleDocs, staleLists eventstore.Position
-		if in.unsaved > e.opts.BatchSize {
-			staleDocs = in.staged - min(in.staged, eventstore.Position(e.commitEvery()))
-			staleLists = in.staged - min(in.staged, eventstore.Position(e.opts.BatchSize))
-		}
-		in.cp.Store(uint64(in.staged))
-		in.unsaved = 0
-		in.cache.committed(staleDocs, staleLists)
-	}
-	return nil
 }
 
 func (e *Engine) advance(pos eventstore.Position) {
@@ -791,3 +804,8 @@ func (e *Engine) WaitFor(ctx context.Context, pos eventstore.Position) error {
 
 // Position returns the position every serving read model has applied.
 func (e *Engine) Position() eventstore.Position { return eventstore.Position(e.applied.Load()) }
+
+// Epoch changes whenever a serving read model is replaced (a rebuilt
+// generation switched in), which may change any answer: caches of query
+// results keyed by position must start over.
+func (e *Engine) Epoch() uint64 { return e.epoch.Load() }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/ledger"
 )
 
 // followChunk is how many events, behind the head, are decoded together.
@@ -40,8 +41,9 @@ func (e *Engine) follow(ctx context.Context, from, head eventstore.Position) (<-
 		decoders.Go(func() {
 			for c := range jobs {
 				c.items = make([]item, 0, len(c.raw))
-				for _, se := range c.raw {
-					it, err := decodeItem(se)
+				recs := make([]ledger.Recorded, len(c.raw))
+				for i, se := range c.raw {
+					it, err := decodeItemInto(se, &recs[i])
 					if err != nil {
 						c.err = err
 						break

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/ledger"
 )
 
 // Names returns the names of the projections, in a stable order.
@@ -71,6 +72,8 @@ func (e *Engine) Rebuild(ctx context.Context, name string, progress func(done, t
 func (e *Engine) newGeneration(ctx context.Context, d *definition) (*instance, error) {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	e.sqlMu.Lock()
+	defer e.sqlMu.Unlock()
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -117,6 +120,14 @@ func (e *Engine) runBuild(ctx context.Context, in *instance, progress func(done,
 	pages := make(chan page, 2)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// No step of this build is still being written once it returns.
+	defer func() {
+		e.writeMu.Lock()
+		defer e.writeMu.Unlock()
+		if f := in.flushing; f != nil {
+			_ = settle(f) // a failure shows in the checkpoint
+		}
+	}()
 	go func() {
 		defer close(pages)
 		after := in.checkpoint()
@@ -145,12 +156,13 @@ func (e *Engine) runBuild(ctx context.Context, in *instance, progress func(done,
 			return fmt.Errorf("projections: rebuild %s: %w", in.def.name, p.err)
 		}
 		// Stage page after page, and commit only every commitEvery
-		// events: the new generation does not serve yet, so only a
-		// restart would see its checkpoint lag behind.
+		// events, in the background while the next pages are staged:
+		// the new generation does not serve yet, so only a restart
+		// would see its checkpoint lag behind.
 		e.writeMu.Lock()
 		err := e.stage(ctx, []*instance{in}, p.items)
 		if err == nil && in.unsaved >= e.commitEvery() {
-			err = e.commit(ctx, []*instance{in})
+			_, err = e.commitAsync(ctx, []*instance{in}, nil)
 		}
 		staged := in.staged
 		e.writeMu.Unlock()
@@ -191,11 +203,12 @@ func (e *Engine) readPage(ctx context.Context, after eventstore.Position) ([]ite
 	// Decoding costs more than applying the page to one projection: the
 	// processors share it.
 	items := make([]item, len(evs))
+	recs := make([]ledger.Recorded, len(evs))
 	const part = 512
 	errs := make([]error, (len(evs)+part-1)/part)
 	parallel(len(errs), func(p int) {
 		for i := p * part; i < min((p+1)*part, len(evs)); i++ {
-			if items[i], errs[p] = decodeItem(evs[i]); errs[p] != nil {
+			if items[i], errs[p] = decodeItemInto(evs[i], &recs[i]); errs[p] != nil {
 				return
 			}
 		}
@@ -231,7 +244,15 @@ func (e *Engine) switchOver(ctx context.Context, in *instance, progress func(don
 	e.mu.RLock()
 	old = e.live[in.def.name]
 	e.mu.RUnlock()
+	// A step of the old generation may still be on its way to its table,
+	// which is about to be dropped: let it land first. Its outcome is for
+	// Run to see.
+	if old != nil && old.flushing != nil {
+		_ = settle(old.flushing)
+	}
 
+	e.sqlMu.Lock()
+	defer e.sqlMu.Unlock()
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("projections: switch %s: %w", in.def.name, err)
@@ -253,6 +274,7 @@ func (e *Engine) switchOver(ctx context.Context, in *instance, progress func(don
 	}
 	e.mu.Lock()
 	e.live[in.def.name] = in
+	e.epoch.Add(1)
 	e.mu.Unlock()
 	if progress != nil {
 		cp := uint64(in.checkpoint())
@@ -274,6 +296,8 @@ func (e *Engine) dropReplaced(old *instance) {
 	// Statements prepared on the old table would hold it; they are cheap to
 	// prepare again.
 	e.reads.closeAll()
+	e.sqlMu.Lock()
+	defer e.sqlMu.Unlock()
 	if _, err := e.db.Exec("DROP TABLE IF EXISTS " + old.table); err != nil {
 		e.opts.Logger.Warn("drop replaced read model", "table", old.table, "err", err)
 	}

@@ -1,0 +1,74 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+)
+
+// checkpointEvery is how many bytes of documents may be committed to the
+// WAL before the checkpointer copies it into the database (SQLite's own
+// default is 1000 pages, 16 MiB here; a document costs at least its page).
+const checkpointEvery = 8 << 20
+
+// checkpointer copies the WAL into the database on its own goroutine and
+// connection. A PASSIVE checkpoint waits for no one: writers go on
+// appending to the WAL meanwhile, and SQLite starts the WAL over at the
+// first write after a checkpoint that copied it all. The read models' WAL
+// is written with synchronous=NORMAL, so this is where the data is synced
+// to disk: while catching up, that costs as long as writing the documents
+// did, and now runs next to it instead of inside it.
+type checkpointer struct {
+	db      *sql.DB
+	log     *slog.Logger
+	pending atomic.Int64  // bytes committed since the last checkpoint started
+	kick    chan struct{} // a checkpoint is due
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+func newCheckpointer(db *sql.DB, log *slog.Logger) *checkpointer {
+	c := &checkpointer{db: db, log: log, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+// wrote records that a transaction committed n bytes of documents.
+func (c *checkpointer) wrote(n int64) {
+	if c.pending.Add(n) < checkpointEvery {
+		return
+	}
+	select {
+	case c.kick <- struct{}{}:
+	default: // one is due already
+	}
+}
+
+func (c *checkpointer) run() {
+	defer close(c.done)
+	for {
+		select {
+		case <-c.quit:
+			return
+		case <-c.kick:
+		}
+		c.pending.Store(0)
+		// A failed checkpoint loses nothing: the WAL keeps the
+		// transactions, and the next one copies them.
+		if _, err := c.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			c.log.Warn("read models: WAL checkpoint", "err", err)
+		}
+	}
+}
+
+// stop waits for a checkpoint in progress and ends the goroutine. Closing
+// the database then checkpoints what is left.
+func (c *checkpointer) stop() {
+	c.once.Do(func() {
+		close(c.quit)
+		<-c.done
+	})
+}
