@@ -13,6 +13,12 @@ import (
 // default is 1000 pages, 16 MiB here; a document costs at least its page).
 const checkpointEvery = 8 << 20
 
+// pageSize is the page size of new read-model files (see Open).
+const pageSize = 16 << 10
+
+// maxWALFrames bounds the WAL (frames of pageSize bytes, 64 MiB).
+const maxWALFrames = (64 << 20) / pageSize
+
 // checkpointer copies the WAL into the database on its own goroutine and
 // connection. A PASSIVE checkpoint waits for no one: writers go on
 // appending to the WAL meanwhile, and SQLite starts the WAL over at the
@@ -58,8 +64,20 @@ func (c *checkpointer) run() {
 		c.pending.Store(0)
 		// A failed checkpoint loses nothing: the WAL keeps the
 		// transactions, and the next one copies them.
-		if _, err := c.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		var busy, frames, copied int64
+		err := c.db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+		if err != nil {
 			c.log.Warn("read models: WAL checkpoint", "err", err)
+			continue
+		}
+		// Under a steady stream of reads the WAL may never be free of
+		// readers when a write comes, so it never starts over and grows
+		// without end: past maxWALFrames, wait for the readers (briefly;
+		// writes wait too) and make the next write start it over.
+		if frames > maxWALFrames {
+			if _, err := c.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(RESTART)`); err != nil {
+				c.log.Warn("read models: WAL restart", "err", err)
+			}
 		}
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -199,13 +200,17 @@ func Open(ctx context.Context, path string, store eventstore.Store, opts Options
 		// the WAL and again at the checkpoint: 64 KiB pages wrote six
 		// times the documents' bytes when rebuilding, 16 KiB ones half
 		// that, and a timeline chunk still fits in two.
-		"_pragma=page_size(16384)",
+		"_pragma=page_size(" + strconv.Itoa(pageSize) + ")",
 		"_pragma=busy_timeout(10000)",
 		"_pragma=journal_mode(wal)",
 		// NORMAL in WAL mode may lose the last transactions on power loss,
 		// never half of one: model and checkpoint go back together.
 		"_pragma=synchronous(normal)",
-		"_pragma=cache_size(-65536)",
+		// Readers look up a few hot documents; the writing connection
+		// sets its own, larger cache (writeCacheKiB).
+		"_pragma=cache_size(-8192)",
+		// After the WAL starts over, its file is cut back to this size.
+		"_pragma=journal_size_limit(67108864)",
 		// The engine checkpoints the WAL itself, on its own goroutine
 		// (see checkpointer): SQLite would do it in the transaction
 		// that crosses the threshold, and copying and syncing pages

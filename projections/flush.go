@@ -130,7 +130,7 @@ func (e *Engine) writeParts(ctx context.Context, parts []flushPart) (err error) 
 		return fmt.Errorf("projections: begin: %w", err)
 	}
 	defer tx.Rollback()
-	var rows, bytes int64
+	var rows, bytes, walBytes int64
 	for _, p := range parts {
 		if err = conn.Raw(func(dc any) error { return p.in.cache.write(ctx, dc, p.rows) }); err != nil {
 			return fmt.Errorf("projections: %s: %w", p.in.def.name, err)
@@ -138,6 +138,7 @@ func (e *Engine) writeParts(ctx context.Context, parts []flushPart) (err error) 
 		rows += int64(len(p.rows))
 		for _, r := range p.rows {
 			bytes += int64(len(r.data))
+			walBytes += max(int64(len(r.data)), pageSize) // a document costs at least its page
 		}
 		if _, err = tx.ExecContext(ctx, `UPDATE checkpoints SET position = ? WHERE name = ? AND generation = ?`,
 			uint64(p.pos), p.in.def.name, p.in.gen); err != nil {
@@ -149,7 +150,7 @@ func (e *Engine) writeParts(ctx context.Context, parts []flushPart) (err error) 
 	}
 	e.rowsWritten.Add(rows)
 	e.bytesWritten.Add(bytes)
-	e.ckpt.wrote(bytes)
+	e.ckpt.wrote(walBytes)
 	return nil
 }
 
