@@ -11,13 +11,13 @@ import (
 // checkpointEvery is how many bytes of documents may be committed to the
 // WAL before the checkpointer copies it into the database (SQLite's own
 // default is 1000 pages, 16 MiB here; a document costs at least its page).
-const checkpointEvery = 8 << 20
+var checkpointEvery int64 = 8 << 20 // a variable for tests
 
 // pageSize is the page size of new read-model files (see Open).
 const pageSize = 16 << 10
 
 // maxWALFrames bounds the WAL (frames of pageSize bytes, 64 MiB).
-const maxWALFrames = (64 << 20) / pageSize
+var maxWALFrames int64 = (64 << 20) / pageSize // a variable for tests
 
 // checkpointer copies the WAL into the database on its own goroutine and
 // connection. A PASSIVE checkpoint waits for no one: writers go on
