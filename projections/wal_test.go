@@ -18,7 +18,10 @@ func TestWALStaysBoundedUnderLiveWritesAndReads(t *testing.T) {
 	if testing.Short() {
 		t.Skip("applies hundreds of live commits")
 	}
-	defer func(every, frames int64) { checkpointEvery, maxWALFrames = every, frames }(checkpointEvery, maxWALFrames)
+	// Restored by the first cleanup registered, so the last to run: after
+	// the engine's checkpointer has stopped reading them.
+	every, frames := checkpointEvery, maxWALFrames
+	t.Cleanup(func() { checkpointEvery, maxWALFrames = every, frames })
 	checkpointEvery, maxWALFrames = 64<<10, 32 // 512 KiB of 16 KiB pages
 
 	st, err := sqlite.Open(context.Background(), t.TempDir()+"/events.db")
