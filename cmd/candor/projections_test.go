@@ -167,3 +167,56 @@ func TestServeKeepsReadModels(t *testing.T) {
 		t.Errorf("no read models: %v", err)
 	}
 }
+
+// TestReleaseAfterCatchUp: the memory of a catch-up is released only
+// after the read models reach the head they started behind, and only
+// when they started far enough behind.
+func TestReleaseAfterCatchUp(t *testing.T) {
+	dir := t.TempDir()
+	demoStore(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rm, err := projections.Open(ctx, filepath.Join(dir, "readmodels.db"), store, projections.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rm.Close()
+	head, err := store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	if releaseAfterCatchUp(ctx, store, rm, log, uint64(head)+1) {
+		t.Error("released although the read models started less than the threshold behind")
+	}
+
+	var logs lockedBuffer
+	released := make(chan bool, 1)
+	go func() { released <- releaseAfterCatchUp(ctx, store, rm, slog.New(slog.NewTextHandler(&logs, nil)), uint64(head)) }()
+	select {
+	case <-released:
+		t.Fatal("returned before the read models ran")
+	case <-time.After(50 * time.Millisecond):
+	}
+	runDone := make(chan error, 1)
+	go func() { runDone <- rm.Run(ctx) }()
+	if !<-released {
+		t.Fatal("not released after catching up")
+	}
+	if rm.Position() < head {
+		t.Errorf("released at position %d, before the head %d", rm.Position(), head)
+	}
+	if !strings.Contains(logs.String(), "read models caught up") {
+		t.Errorf("no log line: %s", logs.String())
+	}
+	cancel()
+	if err := <-runDone; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}

@@ -27,6 +27,13 @@ type reader struct {
 	buf                   []byte            // arena for data and metadata
 }
 
+// readCacheKiB is each read connection's page cache. Reads are either
+// sequential scans (ReadAll, subscriptions), which a cache does not
+// speed up, or a stream's few pages by index; and each connection's
+// WebAssembly memory never shrinks, so a scan of a large store would
+// otherwise leave every connection holding a full cache for good.
+var readCacheKiB = 4096
+
 func openReader(ctx context.Context, path string) (_ *reader, err error) {
 	conn, err := sqlite3.OpenContext(ctx, path)
 	if err != nil {
@@ -41,7 +48,7 @@ func openReader(ctx context.Context, path string) (_ *reader, err error) {
 		return nil, classify("set busy timeout", err)
 	}
 	// A read connection never writes, whatever a bug may ask.
-	for _, p := range []string{`PRAGMA query_only = 1`, `PRAGMA cache_size = -16384`} {
+	for _, p := range []string{`PRAGMA query_only = 1`, fmt.Sprintf(`PRAGMA cache_size = -%d`, readCacheKiB)} {
 		if err := conn.Exec(p); err != nil {
 			return nil, classify(p, err)
 		}
