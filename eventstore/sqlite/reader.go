@@ -25,6 +25,7 @@ type reader struct {
 	streamFwd, streamBwd  *sqlite3.Stmt
 	strings               map[string]string // interned stream names and types
 	buf                   []byte            // arena for data and metadata
+	lastLen               int               // events the last scan returned
 }
 
 // readCacheKiB is each read connection's page cache. Reads are either
@@ -275,7 +276,11 @@ func bindAll(st *sqlite3.Stmt, args ...any) error {
 // scan reads the rows of st (selecting eventColumns) and resets it.
 func (r *reader) scan(st *sqlite3.Stmt, sizeHint int) ([]eventstore.RecordedEvent, error) {
 	defer st.Reset()
-	evs := make([]eventstore.RecordedEvent, 0, min(sizeHint, 1024))
+	// A live subscription reads a few events per commit with a large
+	// limit, a scan full pages: size by the last result on this connection,
+	// which saves the subscription ~140 KB of slice per read.
+	evs := make([]eventstore.RecordedEvent, 0, min(sizeHint, max(32, r.lastLen)))
+	defer func() { r.lastLen = len(evs) }()
 	for st.Step() {
 		var e eventstore.RecordedEvent
 		e.Position = eventstore.Position(st.ColumnInt64(0))
