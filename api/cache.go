@@ -34,8 +34,12 @@ const responseCacheSize = 4096
 // than its revision says.
 type responseCache struct {
 	rm      CachingReadModels
-	entries *lru.Cache[string, cachedResponse]
+	entries *lru.Cache[cacheKey, cachedResponse]
 }
+
+// cacheKey names a response: the operation, the engagement and the query.
+// A struct, not a concatenation, so that a lookup allocates nothing.
+type cacheKey struct{ op, engagementID, query string }
 
 type cachedResponse struct {
 	rev   uint64
@@ -48,7 +52,7 @@ func newResponseCache(q Queries) *responseCache {
 	if !ok {
 		return nil
 	}
-	entries, err := lru.New[string, cachedResponse](responseCacheSize)
+	entries, err := lru.New[cacheKey, cachedResponse](responseCacheSize)
 	if err != nil {
 		panic(err) // only for a size < 1
 	}
@@ -72,7 +76,7 @@ func (s *Server) respond(c echo.Context, build func() (any, error)) error {
 	if err != nil {
 		return err
 	}
-	key := operation(c).Operation.OperationID + "\x00" + engagementID + "\x00" + c.Request().URL.RawQuery
+	key := cacheKey{operation(c).Operation.OperationID, engagementID, c.Request().URL.RawQuery}
 	epoch := rc.rm.Epoch()
 	if e, ok := rc.entries.Get(key); ok && e.rev == rev && e.epoch == epoch {
 		s.metrics.cacheHits.Inc()

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -143,6 +144,35 @@ func TestOperations(t *testing.T) {
 			if strings.Contains(logs, secret) {
 				t.Errorf("log contains %q", secret)
 			}
+		}
+		// Every access log line has the same fields; the route is the
+		// template, never the path with its ids.
+		ts.do(req{method: "GET", path: "/v1/no/such/" + id, token: tok, header: map[string]string{headerUnlisted: "1"}})
+		seen := map[string]bool{}
+		for line := range strings.Lines(ts.logs.String()) {
+			var l map[string]any
+			if err := json.Unmarshal([]byte(line), &l); err != nil {
+				t.Fatalf("log line %q: %v", line, err)
+			}
+			if l["msg"] != "http request" {
+				continue
+			}
+			for _, k := range []string{"time", "level", "request_id", "method", "route", "status", "bytes", "duration"} {
+				if _, ok := l[k]; !ok {
+					t.Errorf("access log line without %s: %s", k, line)
+				}
+			}
+			route, _ := l["route"].(string)
+			if strings.Contains(route, id) || !strings.HasPrefix(route, "/") && route != "unmatched" {
+				t.Errorf("route %q", route)
+			}
+			seen[route] = true
+			if route == "/v1/engagements/:engagement_id/stakeholders" && l["principal_id"] == nil {
+				t.Errorf("authenticated request logged without its principal_id: %s", line)
+			}
+		}
+		if !seen["unmatched"] || !seen["/v1/engagements/:engagement_id/stakeholders"] {
+			t.Errorf("routes logged: %v", seen)
 		}
 	})
 }

@@ -3,7 +3,10 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +61,54 @@ func newMetrics(reg prometheus.Registerer, gat prometheus.Gatherer, store events
 
 func (m *metrics) observeRequest(route, method string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// requestsOf returns the latency histograms of one served route and
+// method, one per status.
+func (m *metrics) requestsOf(route, method string) *statusObservers {
+	return &statusObservers{vec: m.requests, route: route, method: method}
+}
+
+// statusObservers caches the children of candor_http_request_duration_seconds
+// of one route and method by status, so that a request does not hash its
+// three label values (WithLabelValues) to find its histogram. A route
+// answers a handful of statuses; the list is copied on the rare write and
+// read without a lock.
+type statusObservers struct {
+	vec           *prometheus.HistogramVec
+	route, method string
+	mu            sync.Mutex // serializes additions
+	list          atomic.Pointer[[]statusObserver]
+}
+
+type statusObserver struct {
+	status int
+	obs    prometheus.Observer
+}
+
+func (o *statusObservers) get(status int) prometheus.Observer {
+	if l := o.list.Load(); l != nil {
+		for _, e := range *l {
+			if e.status == status {
+				return e.obs
+			}
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var old []statusObserver
+	if l := o.list.Load(); l != nil {
+		old = *l
+		for _, e := range old {
+			if e.status == status {
+				return e.obs
+			}
+		}
+	}
+	obs := o.vec.WithLabelValues(o.route, o.method, strconv.Itoa(status))
+	l := append(slices.Clip(old), statusObserver{status: status, obs: obs})
+	o.list.Store(&l)
+	return obs
 }
 
 // AppendLatency registers candor_store_append_duration_seconds on reg and

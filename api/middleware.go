@@ -1,9 +1,12 @@
 package api
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"runtime"
 	"slices"
@@ -19,24 +22,117 @@ import (
 	"github.com/candor-ledger/candor/auth"
 )
 
-// Keys of the values middleware leaves in echo's context.
-const (
-	ctxOperation = "candor.operation" // *routers.Route
-	ctxPrincipal = "candor.principal" // auth.Principal
-	ctxTokenKey  = "candor.token"     // string: rate-limit key of the token
-)
+// request is the echo.Context that the middleware and the handlers of one
+// request see: echo's own, plus what the middleware learns about the
+// request, in a single allocation. echo's Set/Get would allocate a map per
+// request and box every value.
+type request struct {
+	echo.Context
+	route         *route // the contract operation; nil when the router matched none
+	principal     auth.Principal
+	authenticated bool
+	tokenKey      uint64 // rate-limit key of the bearer token
+	id            string // X-Request-Id
+	// headerVals backs the values of the fixed response headers, one
+	// single-element slice each (see setHeader).
+	headerVals [8]string
+	nHeaders   int
+}
+
+// setHeader sets a response header whose key is already in canonical form
+// (as every literal key passed here is), without Header.Set's
+// canonicalization and slice allocation: the value's slice is carved from
+// r.headerVals, with its capacity capped so that a later Add reallocates
+// instead of writing into the next header's value.
+func (r *request) setHeader(key, value string) {
+	h := r.Response().Header()
+	if r.nHeaders == len(r.headerVals) {
+		h[key] = []string{value}
+		return
+	}
+	i := r.nHeaders
+	r.nHeaders++
+	r.headerVals[i] = value
+	h[key] = r.headerVals[i : i+1 : i+1]
+}
+
+// route is a contract operation as served: kin-openapi's route and what
+// the middleware needs of it, computed once at start.
+type route struct {
+	*routers.Route
+	label     string           // echo's path template: the route of logs and metrics
+	public    bool             // no authentication (see public)
+	query     bool             // takes query parameters
+	validated *routers.Route   // what kin-openapi validates requests against (see withoutSecurity)
+	requests  *statusObservers // candor_http_request_duration_seconds of this route and method
+	// log is the handler of the server's logger with the access log's
+	// method and route: it encoded them once, and a request's record keeps
+	// its other attributes inline, without allocating.
+	log slog.Handler
+}
+
+// routeKey identifies a served route by method and echo path template.
+type routeKey struct{ method, path string }
+
+// middleware lists, outermost first, what every request goes through.
+func (s *Server) middleware() []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{s.requestID, s.observe, s.recoverPanics, s.securityHeaders, s.cors, s.bodyLimit,
+		s.authenticate, s.rateLimit, s.validateRequest}
+}
+
+// chain wraps h, the handler of rt (nil for the router's own answers: 404,
+// 405, OPTIONS), in the middleware. Routes are wrapped once, at start:
+// middleware given to echo's Use is applied anew on every request, a
+// closure per middleware per request.
+func (s *Server) chain(rt *route, h echo.HandlerFunc) echo.HandlerFunc {
+	mw := s.middleware()
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return func(c echo.Context) error {
+		return h(&request{Context: c, route: rt})
+	}
+}
+
+// entry is the one middleware given to echo's Use. A route of the contract
+// is registered already wrapped (see chain); what the router answers
+// itself (no route, wrong method, OPTIONS) goes through s.unrouted, the
+// same middleware around the handler the router picked.
+func (s *Server) entry(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := s.routes[routeKey{c.Request().Method, c.Path()}]; ok {
+			return next(c)
+		}
+		return s.unrouted(c)
+	}
+}
 
 // requestID takes the caller's X-Request-Id when it is short and plain (so
 // that it cannot inject anything into logs), or makes one.
 func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		r := c.(*request)
 		id := c.Request().Header.Get(echo.HeaderXRequestID)
 		if !plainToken(id, 64) {
-			id = uuid.Must(uuid.NewV7()).String()
+			id = newRequestID()
 		}
-		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		r.id = id
+		r.setHeader(echo.HeaderXRequestID, id)
 		return next(c)
 	}
+}
+
+// newRequestID makes a UUIDv7, time-ordered so that ids sort like the log,
+// with its 74 random bits from the runtime's generator: a request id must
+// be unique, not unpredictable, so it need not cost a read of the system's
+// cryptographic source (as uuid.NewV7 does).
+func newRequestID() string {
+	var u uuid.UUID
+	binary.BigEndian.PutUint64(u[0:8], uint64(time.Now().UnixMilli())<<16|rand.Uint64()&0xffff)
+	binary.BigEndian.PutUint64(u[8:16], rand.Uint64())
+	u[6] = 0x70 | u[6]&0x0f // version 7
+	u[8] = 0x80 | u[8]&0x3f // RFC 9562 variant
+	return u.String()
 }
 
 func plainToken(s string, maxLen int) bool {
@@ -77,34 +173,47 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // header: no token, no personal data, no client address.
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		r := c.(*request)
 		start := time.Now()
 		err := next(c)
 		if err != nil {
 			s.handleError(err, c) // commit the response now, so that its status is known
 		}
-		route := c.Path()
-		if _, ok := s.routes[c.Request().Method+" "+route]; !ok {
-			route = "unmatched" // bounded label cardinality
-		}
-		res := c.Response()
-		d := time.Since(start)
-		s.metrics.observeRequest(route, c.Request().Method, res.Status, d)
-		attrs := []slog.Attr{
-			slog.String("request_id", res.Header().Get(echo.HeaderXRequestID)),
-			slog.String("method", c.Request().Method),
-			slog.String("route", route),
-			slog.Int("status", res.Status),
-			slog.Int64("bytes", res.Size),
-			slog.Duration("duration", d),
-		}
-		if p, ok := c.Get(ctxPrincipal).(auth.Principal); ok {
-			attrs = append(attrs, slog.String("principal_id", p.ID))
+		req, res := c.Request(), c.Response()
+		end := time.Now()
+		d := end.Sub(start)
+		log := s.unmatchedLog
+		if r.route != nil {
+			log = r.route.log
+			r.route.requests.get(res.Status).Observe(d.Seconds())
+		} else {
+			s.metrics.observeRequest("unmatched", req.Method, res.Status, d)
 		}
 		level := slog.LevelInfo
 		if res.Status >= 500 {
 			level = slog.LevelError
 		}
-		s.log.LogAttrs(c.Request().Context(), level, "http request", attrs...)
+		ctx := req.Context()
+		if !log.Enabled(ctx, level) {
+			return nil
+		}
+		// The record goes to the handler directly, without the caller's
+		// program counter (which Logger methods look up on every call):
+		// the source of an access log line would be this function anyway.
+		rec := slog.NewRecord(end, level, "http request", 0)
+		rec.AddAttrs(
+			slog.String("request_id", r.id),
+			slog.Int("status", res.Status),
+			slog.Int64("bytes", res.Size),
+			slog.Duration("duration", d),
+		)
+		if r.authenticated {
+			rec.AddAttrs(slog.String("principal_id", r.principal.ID))
+		}
+		if r.route == nil {
+			rec.AddAttrs(slog.String("method", req.Method))
+		}
+		_ = log.Handle(ctx, rec) // as Logger does: a failed log line fails nothing
 		return nil
 	}
 }
@@ -114,16 +223,16 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 // its renderer from a CDN.
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		r := c.(*request)
+		r.setHeader("X-Content-Type-Options", "nosniff")
+		r.setHeader("X-Frame-Options", "DENY")
+		r.setHeader("Referrer-Policy", "no-referrer")
+		r.setHeader("Cross-Origin-Resource-Policy", "same-origin")
 		if c.Path() == "/docs" {
-			h.Set("Content-Security-Policy", docsCSP)
+			r.setHeader("Content-Security-Policy", docsCSP)
 		} else {
-			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-			h.Set(echo.HeaderCacheControl, "no-store")
+			r.setHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			r.setHeader(echo.HeaderCacheControl, "no-store")
 		}
 		return next(c)
 	}
@@ -181,21 +290,13 @@ func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// lookupOperation finds the contract operation of the matched route. A
-// request that matched no route goes on without one, to the router's 404
-// or 405.
-func (s *Server) lookupOperation(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if r, ok := s.routes[c.Request().Method+" "+c.Path()]; ok {
-			c.Set(ctxOperation, r)
-		}
-		return next(c)
-	}
-}
-
+// operation is the contract operation of the request, nil when the router
+// matched none.
 func operation(c echo.Context) *routers.Route {
-	r, _ := c.Get(ctxOperation).(*routers.Route)
-	return r
+	if r, ok := c.(*request); ok && r.route != nil {
+		return r.route.Route
+	}
+	return nil
 }
 
 // public reports whether an operation needs no authentication (its
@@ -207,8 +308,8 @@ func public(r *routers.Route) bool {
 // authenticate resolves the bearer token of every non-public operation.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r := operation(c)
-		if r == nil || public(r) {
+		r := c.(*request)
+		if r.route == nil || r.route.public {
 			return next(c)
 		}
 		authz := c.Request().Header.Get(echo.HeaderAuthorization)
@@ -216,25 +317,37 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 			return auth.ErrUnauthenticated
 		}
-		p, err := s.auth.Authenticate(strings.TrimSpace(secret))
+		secret = strings.TrimSpace(secret)
+		p, err := s.auth.Authenticate(secret)
 		if err != nil {
 			return err
 		}
-		c.Set(ctxPrincipal, p)
-		c.Set(ctxTokenKey, tokenKey(secret))
+		r.principal, r.authenticated = p, true
+		r.tokenKey = tokenKey(secret)
 		return next(c)
 	}
 }
 
+// principal is the authenticated caller; the zero Principal on a public
+// operation.
 func principal(c echo.Context) auth.Principal {
-	p, _ := c.Get(ctxPrincipal).(auth.Principal)
-	return p
+	if r, ok := c.(*request); ok {
+		return r.principal
+	}
+	return auth.Principal{}
 }
 
+// tokenSeed keys tokenKey; it is drawn at random for each process.
+var tokenSeed = maphash.MakeSeed()
+
 // tokenKey identifies a token for rate limiting without keeping its secret
-// in memory: a short keyed digest is enough to tell tokens apart.
-func tokenKey(secret string) string {
-	return uuid.NewSHA1(uuid.NameSpaceOID, []byte(secret)).String()
+// in memory: a 64-bit hash keyed by a per-process random seed tells tokens
+// apart (two of a few thousand tokens collide with odds of about 1e-13,
+// and would then merely share a bucket) and is far cheaper than a
+// cryptographic digest, which the registry has already checked the token
+// with.
+func tokenKey(secret string) uint64 {
+	return maphash.String(tokenSeed, secret)
 }
 
 // limiters holds one token bucket per bearer token.
@@ -242,17 +355,17 @@ type limiters struct {
 	limit rate.Limit
 	burst int
 	mu    sync.Mutex
-	m     map[string]*rate.Limiter
+	m     map[uint64]*rate.Limiter
 }
 
 func newLimiters(perSecond float64, burst int) *limiters {
 	if perSecond < 0 {
 		return nil
 	}
-	return &limiters{limit: rate.Limit(perSecond), burst: burst, m: map[string]*rate.Limiter{}}
+	return &limiters{limit: rate.Limit(perSecond), burst: burst, m: map[uint64]*rate.Limiter{}}
 }
 
-func (l *limiters) get(key string) *rate.Limiter {
+func (l *limiters) get(key uint64) *rate.Limiter {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim, ok := l.m[key]
@@ -267,16 +380,21 @@ func (l *limiters) get(key string) *rate.Limiter {
 // with Retry-After saying when the next request would pass.
 func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		key, ok := c.Get(ctxTokenKey).(string)
-		if !ok || s.limits == nil {
+		r := c.(*request)
+		if !r.authenticated || s.limits == nil {
 			return next(c)
 		}
-		res := s.limits.get(key).Reserve()
-		if d := res.Delay(); d > 0 {
-			res.Cancel()
-			p := newProblem(http.StatusTooManyRequests, CodeRateLimited, "too many requests for this token")
-			p.retryAfter = int(math.Ceil(d.Seconds()))
-			return p
+		lim := s.limits.get(r.tokenKey)
+		// Allow is the allocation-free common case; only a refusal reserves,
+		// to learn the delay, and gives the reservation back.
+		if !lim.Allow() {
+			res := lim.Reserve()
+			if d := res.Delay(); d > 0 {
+				res.Cancel()
+				p := newProblem(http.StatusTooManyRequests, CodeRateLimited, "too many requests for this token")
+				p.retryAfter = int(math.Ceil(d.Seconds()))
+				return p
+			}
 		}
 		return next(c)
 	}

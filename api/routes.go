@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -281,7 +282,7 @@ func specPath(p string) string { return echoParam.ReplaceAllString(p, "{$1}") }
 func (s *Server) registerRoutes() error {
 	hs := s.handlers()
 	used := map[string]bool{}
-	s.routes = map[string]*routers.Route{}
+	s.routes = map[routeKey]*route{}
 	for _, path := range s.doc.Paths.InMatchingOrder() {
 		item := s.doc.Paths.Value(path)
 		for method, op := range item.Operations() {
@@ -291,8 +292,16 @@ func (s *Server) registerRoutes() error {
 			}
 			used[op.OperationID] = true
 			ep := echoPath(path)
-			s.routes[method+" "+ep] = &routers.Route{Spec: s.doc, Path: path, PathItem: item, Method: method, Operation: op}
-			s.e.Add(method, ep, h)
+			rt := &route{
+				Route: &routers.Route{Spec: s.doc, Path: path, PathItem: item, Method: method, Operation: op},
+				label: ep, requests: s.metrics.requestsOf(ep, method),
+				log: s.log.Handler().WithAttrs([]slog.Attr{slog.String("method", method), slog.String("route", ep)}),
+			}
+			rt.public = public(rt.Route)
+			rt.validated = withoutSecurity(rt.Route)
+			rt.query = hasQueryParameters(rt.Route)
+			s.routes[routeKey{method, ep}] = rt
+			s.e.Add(method, ep, s.chain(rt, h))
 		}
 	}
 	var missing []string

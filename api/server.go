@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -134,13 +134,18 @@ type Server struct {
 	q      Queries
 	log    *slog.Logger
 
-	e       *echo.Echo
-	doc     *openapi3.T
-	routes  map[string]*routers.Route // "METHOD /echo/path" -> contract operation
-	metrics *metrics
-	limits  *limiters
-	index   *engagementIndex
-	cache   *responseCache // nil: no caching
+	e      *echo.Echo
+	doc    *openapi3.T
+	routes map[routeKey]*route // served contract operations
+	filter *openapi3filter.Options
+	// unrouted is the middleware chain around what the router answers
+	// itself (404, 405, OPTIONS); see entry.
+	unrouted     echo.HandlerFunc
+	unmatchedLog slog.Handler // the access log of unrouted requests
+	metrics      *metrics
+	limits       *limiters
+	index        *engagementIndex
+	cache        *responseCache // nil: no caching
 
 	shuttingDown atomic.Bool
 	inflight     sync.WaitGroup // writes in progress
@@ -164,11 +169,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.unmatchedLog = s.log.Handler().WithAttrs([]slog.Attr{slog.String("route", "unmatched")}) // bounded: never the raw path
 	doc, err := LoadSpec(context.Background())
 	if err != nil {
 		return nil, err
 	}
 	s.doc = doc
+	s.filter = filterOptions(doc)
 	reg, gat := deps.Registerer, deps.Gatherer
 	if reg == nil {
 		r := prometheus.NewRegistry()
@@ -191,9 +198,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, s.observe, s.recoverPanics, s.securityHeaders, s.cors, s.bodyLimit,
-		s.lookupOperation, s.authenticate, s.rateLimit, s.validateRequest)
+	e.Use(s.entry)
 	s.e = e
+	s.unrouted = s.chain(nil, func(c echo.Context) error { return c.Handler()(c) })
 	if err := s.registerRoutes(); err != nil {
 		return nil, err
 	}
@@ -207,10 +214,12 @@ func LoadSpec(ctx context.Context) (*openapi3.T, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: load openapi.yaml: %w", err)
 	}
-	if err := doc.Validate(ctx); err != nil {
+	// Validating compiles the patterns, with compilePattern: kin-openapi
+	// keeps what it compiled, by pattern, for request validation.
+	if err := doc.Validate(ctx, openapi3.SetRegexCompiler(compilePattern)); err != nil {
 		return nil, fmt.Errorf("api: openapi.yaml is invalid: %w", err)
 	}
-	doc.SetStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
+	doc.SetStringFormatValidator("uuid", uuidFormat{})
 	return doc, nil
 }
 

@@ -6,58 +6,111 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 
 	"github.com/candor-ledger/candor/auth"
 )
 
-// filterOptions are the kin-openapi options of request validation.
-// Authentication already happened (see authenticate): the filter's own
-// check only confirms that a principal was found.
-func filterOptions() *openapi3filter.Options {
+// filterOptions are the kin-openapi options of request validation, with
+// the contract's own format validators (see LoadSpec: kin-openapi applies
+// a document's formats only when told to).
+//
+// The contract's security requirements are enforced by authenticate (a
+// valid bearer token for every operation whose security is not the
+// explicit empty list), before validation; kin-openapi's own check could
+// only confirm that a principal was found, at the cost of a copy of every
+// request body, so the routes it is given have no requirement (see
+// route.validated) and validateRequest asserts the principal instead.
+// Should a requirement reach kin-openapi all the same, it fails closed.
+func filterOptions(doc *openapi3.T) *openapi3filter.Options {
 	return &openapi3filter.Options{
 		MultiError:                        true,
 		SkipSettingDefaults:               true, // defaults are applied by the handlers, explicitly
 		RejectWhenRequestBodyNotSpecified: true,
-		AuthenticationFunc: func(ctx context.Context, _ *openapi3filter.AuthenticationInput) error {
-			if _, ok := ctx.Value(principalKey{}).(auth.Principal); ok {
-				return nil
-			}
+		// The patterns were compiled by LoadSpec, with compilePattern, and
+		// kin-openapi keeps them: a compiler here would only be a fallback.
+		SchemaValidationOptions: doc.GetSchemaValidationOptions(),
+		AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error {
 			return auth.ErrUnauthenticated
 		},
 	}
 }
 
-type principalKey struct{}
+// hasQueryParameters reports whether operation r takes query parameters.
+func hasQueryParameters(r *routers.Route) bool {
+	for _, ps := range []openapi3.Parameters{r.PathItem.Parameters, r.Operation.Parameters} {
+		for _, p := range ps {
+			if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// withoutSecurity is the route given to kin-openapi: r with an operation
+// that requires no authentication (see filterOptions).
+func withoutSecurity(r *routers.Route) *routers.Route {
+	op := *r.Operation
+	op.Security = &openapi3.SecurityRequirements{}
+	v := *r
+	v.Operation = &op
+	return &v
+}
+
+// validation is the input of one request's validation, pooled: kin-openapi
+// keeps nothing of it once ValidateRequest returns and validationProblem
+// has read the error.
+type validation struct {
+	in     openapi3filter.RequestValidationInput
+	params map[string]string
+}
+
+var validations = sync.Pool{New: func() any { return &validation{params: map[string]string{}} }}
 
 // validateRequest checks parameters, content type and body against the
 // contract before any handler runs.
 func (s *Server) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
-	opts := filterOptions()
 	return func(c echo.Context) error {
-		r := operation(c)
-		if r == nil {
+		r := c.(*request)
+		if r.route == nil {
 			return next(c)
 		}
-		req := c.Request()
-		names, values := c.ParamNames(), c.ParamValues()
-		params := make(map[string]string, len(names))
-		for i, n := range names {
-			params[n] = values[i]
+		if !r.route.public && !r.authenticated { // authenticate's invariant, see filterOptions
+			return auth.ErrUnauthenticated
 		}
-		ctx := req.Context()
-		if p, ok := c.Get(ctxPrincipal).(auth.Principal); ok {
-			ctx = context.WithValue(ctx, principalKey{}, p)
-		}
-		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: r, Options: opts}
-		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
-			return validationProblem(err)
+		if err := s.validate(c, r.route); err != nil {
+			return err
 		}
 		return next(c)
 	}
+}
+
+func (s *Server) validate(c echo.Context, rt *route) error {
+	v := validations.Get().(*validation)
+	defer func() {
+		clear(v.params)
+		v.in = openapi3filter.RequestValidationInput{}
+		validations.Put(v)
+	}()
+	values := c.ParamValues()
+	for i, n := range c.ParamNames() {
+		v.params[n] = values[i]
+	}
+	req := c.Request()
+	v.in = openapi3filter.RequestValidationInput{Request: req, PathParams: v.params, Route: rt.validated, Options: s.filter}
+	if rt.query {
+		v.in.QueryParams = c.QueryParams() // parsed once, shared with the handler
+	}
+	if err := openapi3filter.ValidateRequest(req.Context(), &v.in); err != nil {
+		return validationProblem(err)
+	}
+	return nil
 }
 
 // validationProblem turns what kin-openapi reports into one problem: 415

@@ -350,7 +350,14 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, 
 		h.Set(echo.HeaderLocation, resolveLocation(op.location, c, res.EngagementID, out.Events))
 		status = http.StatusCreated
 	}
-	return c.JSON(status, out)
+	if _, pretty := c.QueryParams()["pretty"]; pretty || c.Echo().Debug {
+		return c.JSON(status, out) // echo's indented form, on request
+	}
+	body, err := out.appendJSON(make([]byte, 0, 1024))
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(status, body)
 }
 
 // eventOut shows a stored event: its data exactly as stored, its actor
@@ -399,11 +406,8 @@ func locationParam(name string, c echo.Context, engagementID string, events []Ev
 		return engagementID
 	}
 	for _, e := range events {
-		var m map[string]any
-		if json.Unmarshal(e.Data, &m) == nil {
-			if v, ok := m[name].(string); ok && v != "" {
-				return v
-			}
+		if v, ok := topLevelString(e.Data, name); ok && v != "" {
+			return v
 		}
 	}
 	return ""
