@@ -210,7 +210,7 @@ func applyTimeline(t *txn, r *ledger.Recorded) error {
 		return err
 	}
 	id := chunkID(r.Revision)
-	c, err := loadOrNew[rawList](t, kindChunk, h.EngagementID, id)
+	c, err := loadList(t, kindChunk, h.EngagementID, id)
 	if err != nil {
 		return err
 	}
@@ -542,7 +542,7 @@ func applyKnowledge(t *txn, r *ledger.Recorded) error {
 	eng := h.EngagementID
 	add := func(who string, it KnowledgeItem) error {
 		id := knowledgeID(who, r.Revision)
-		c, err := loadOrNew[rawList](t, kindKnowledge, eng, id)
+		c, err := loadList(t, kindKnowledge, eng, id)
 		if err != nil {
 			return err
 		}

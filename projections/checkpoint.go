@@ -8,9 +8,9 @@ import (
 	"sync/atomic"
 )
 
-// checkpointEvery is how many bytes of documents may be committed to the
-// WAL before the checkpointer copies it into the database (SQLite's own
-// default is 1000 pages, 16 MiB here; a document costs at least its page).
+// checkpointEvery is how many bytes of pages may be committed to the WAL
+// before the checkpointer copies it into the database (SQLite's own
+// default is 1000 pages, 16 MiB here).
 var checkpointEvery int64 = 8 << 20 // a variable for tests
 
 // pageSize is the page size of new read-model files (see Open).
@@ -30,6 +30,8 @@ type checkpointer struct {
 	db      *sql.DB
 	log     *slog.Logger
 	pending atomic.Int64  // bytes committed since the last checkpoint started
+	frames  int           // in the WAL after the last commit seen; under the engine's sqlMu
+	written atomic.Int64  // frames written to the WAL, for the benchmarks
 	kick    chan struct{} // a checkpoint is due
 	quit    chan struct{}
 	done    chan struct{}
@@ -42,9 +44,16 @@ func newCheckpointer(db *sql.DB, log *slog.Logger) *checkpointer {
 	return c
 }
 
-// wrote records that a transaction committed n bytes of documents.
-func (c *checkpointer) wrote(n int64) {
-	if c.pending.Add(n) < checkpointEvery {
+// wrote records that a transaction committed, leaving frames pages in the
+// WAL (SQLite's WAL hook). The caller holds the engine's sqlMu.
+func (c *checkpointer) wrote(frames int) {
+	n := frames - c.frames
+	if n < 0 { // the WAL started over
+		n = frames
+	}
+	c.frames = frames
+	c.written.Add(int64(n))
+	if c.pending.Add(int64(n)*pageSize) < checkpointEvery {
 		return
 	}
 	select {

@@ -10,16 +10,15 @@ import (
 	"slices"
 	"strings"
 
-	sqlite3driver "github.com/ncruces/go-sqlite3/driver"
-
 	"github.com/candor-ledger/candor/eventstore"
 )
 
 // Every projection generation keeps its read model in one table of small
 // JSON documents, keyed by (engagement, kind, id). The projection logic is
 // plain Go over those documents (load, change, put); the engine writes each
-// changed document once per commit (a batch at the head, many batches when
-// catching up), together with the checkpoint, in one transaction.
+// changed document once per commit (the batches of a few milliseconds at
+// the head, many batches when catching up), together with the checkpoint,
+// in one transaction.
 // Coalescing writes this way is what makes replaying a million events fast:
 // SQLite through a pure-Go driver costs several microseconds per row
 // written, so a row per event and per read model would not do.
@@ -30,9 +29,17 @@ const docTableDDL = `CREATE TABLE IF NOT EXISTS %[1]s (
 	id   TEXT NOT NULL,
 	seq  INTEGER NOT NULL,
 	tag  TEXT NOT NULL DEFAULT '',
-	data BLOB NOT NULL,
-	PRIMARY KEY (eng, kind, id)
-) WITHOUT ROWID`
+	data BLOB NOT NULL
+)`
+
+// docKeyDDL is the table's key. The documents are in a rowid table, and
+// their keys in an index of their own: in a WITHOUT ROWID table, the
+// documents larger than a quarter of a page (timeline chunks) overflow the
+// B-tree's cells, and SQLite loads the whole of such a cell to compare its
+// key, at every step of every search; writing a timeline chunk then read
+// two or three others whole. Generations created before keep the WITHOUT
+// ROWID table (same columns, same key): the statements serve both.
+const docKeyDDL = `CREATE UNIQUE INDEX IF NOT EXISTS %[1]s_key ON %[1]s (eng, kind, id)`
 
 const docTagIndexDDL = `CREATE INDEX IF NOT EXISTS %[1]s_tag ON %[1]s (kind, tag, eng)`
 
@@ -55,6 +62,7 @@ type docEntry struct {
 // time (the projections apply a batch in parallel, each to its own cache).
 type docCache struct {
 	table   string
+	loadSQL string // reads a document of the table
 	limit   int
 	entries map[docKey]*docEntry
 	dirty   []*docEntry
@@ -65,11 +73,20 @@ type docCache struct {
 	// query. A rebuild creates many (timeline chunks, people...).
 	complete bool
 	evicted  map[string]struct{} // engagements that lost documents to eviction
+
+	// durable is the last flush of the cache's documents now in the
+	// table: a raw list encoded by it (or before) is no longer read by a
+	// flush, and may change in place.
+	durable uint64
+	// The documents encoded by their own appendJSON and their bytes, to
+	// size the buffers of the next encode.
+	appendedDocs, appendedBytes int
 }
 
 func newDocCache(table string, limit int, complete bool) *docCache {
 	return &docCache{table: table, limit: limit, entries: make(map[docKey]*docEntry),
-		complete: complete, evicted: make(map[string]struct{})}
+		complete: complete, evicted: make(map[string]struct{}),
+		loadSQL: fmt.Sprintf(`SELECT seq, tag, data FROM %s WHERE eng = ? AND kind = ? AND id = ?`, table)}
 }
 
 // reset forgets everything, dirty documents included: after a failed
@@ -95,9 +112,8 @@ func (c *docCache) stored(eng string) bool {
 // cache are read from the committed table, with q.
 type txn struct {
 	ctx   context.Context
-	q     *sql.DB
+	q     *stmtCache // the engine's prepared statements
 	cache *docCache
-	get   *sql.Stmt
 	pos   eventstore.Position // of the event being applied
 	last  *docEntry           // the entry loaded or put last
 
@@ -137,19 +153,14 @@ func load[T any](t *txn, kind, eng, id string) (*T, bool, error) {
 	if !t.cache.stored(eng) {
 		return nil, false, nil
 	}
-	if t.get == nil {
-		st, err := t.q.PrepareContext(t.ctx, fmt.Sprintf(`SELECT seq, tag, data FROM %s WHERE eng = ? AND kind = ? AND id = ?`, t.cache.table))
-		if err != nil {
-			return nil, false, fmt.Errorf("prepare load: %w", err)
-		}
-		t.get = st
-	}
 	var (
 		seq  int64
 		tag  string
 		data []byte
 	)
-	err := t.get.QueryRowContext(t.ctx, eng, kind, id).Scan(&seq, &tag, &data)
+	// A statement the engine keeps prepared: after a large step, the
+	// first batches at the head load back many documents, a few a batch.
+	err := t.q.QueryRowContext(t.ctx, t.cache.loadSQL, eng, kind, id).Scan(&seq, &tag, &data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -194,12 +205,9 @@ func (t *txn) put(kind, eng, id string, seq int64, tag string, v any) {
 	}
 }
 
-func (t *txn) close() {
-	if t.get != nil {
-		t.get.Close()
-		t.get = nil
-	}
-}
+// close ends the staging of a batch: the txn keeps no document between
+// batches (the cache may let them go).
+func (t *txn) close() { t.ctx, t.last = nil, nil }
 
 // docRow is a dirty document, encoded.
 type docRow struct {
@@ -227,30 +235,50 @@ func (c *docCache) encode(seq uint64) ([]docRow, error) {
 	})
 	rows := make([]docRow, len(c.dirty))
 	// The documents are encoded one after the other into shared buffers,
-	// not one allocation each.
+	// not one allocation each, of about the size they take (at the head,
+	// a commit encodes a few documents, not hundreds).
 	var buf []byte
+	left := 0 // documents encoded by their own appendJSON, still to encode
+	for _, e := range c.dirty {
+		if _, ok := e.val.(jsonAppender); ok {
+			left++
+		}
+	}
+	appenders, appended := 0, 0
 	for i, e := range c.dirty {
 		k := e.key
 		rows[i] = docRow{key: k, seq: e.seq, tag: e.tag}
 		if l, ok := e.val.(*rawList); ok {
 			rows[i].data = l.bytes()
-			l.shared = true // the next add copies first
+			// An add before this flush is durable copies first (loadList
+			// lets the list change in place once it is).
+			l.shared, l.heldBy = true, seq
 		} else if a, ok := e.val.(jsonAppender); ok {
-			if cap(buf)-len(buf) < 4096 {
-				buf = make([]byte, 0, 256<<10)
+			if cap(buf)-len(buf) < maxAppended {
+				buf = make([]byte, 0, min(256<<10, max(maxAppended, left*c.appendedSize()*9/8)))
 			}
+			left--
 			start := len(buf)
 			var err error
 			if buf, err = a.appendJSON(buf); err != nil {
 				return nil, fmt.Errorf("encode %s/%s: %w", k.kind, k.id, err)
 			}
 			rows[i].data = buf[start:len(buf):len(buf)]
+			appenders++
+			appended += len(rows[i].data)
 		} else {
 			data, err := json.Marshal(e.val)
 			if err != nil {
 				return nil, fmt.Errorf("encode %s/%s: %w", k.kind, k.id, err)
 			}
 			rows[i].data = data
+		}
+	}
+	if appenders > 0 {
+		c.appendedDocs += appenders
+		c.appendedBytes += appended
+		if c.appendedDocs > 1<<20 { // follow changes in the documents' size
+			c.appendedDocs, c.appendedBytes = c.appendedDocs/2, c.appendedBytes/2
 		}
 	}
 	for _, e := range c.dirty {
@@ -261,39 +289,17 @@ func (c *docCache) encode(seq uint64) ([]docRow, error) {
 	return rows, nil
 }
 
-// write stores rows in the table, on dc (a connection of the driver, in
-// the transaction the caller began and commits).
-func (c *docCache) write(ctx context.Context, dc any, rows []docRow) (err error) {
-	if len(rows) == 0 {
-		return nil
+// maxAppended is what a document encoded by its own appendJSON takes at
+// most, about: a buffer with less room left is not used for the next one.
+const maxAppended = 4096
+
+// appendedSize is the average size of the documents encoded by their own
+// appendJSON so far.
+func (c *docCache) appendedSize() int {
+	if c.appendedDocs == 0 {
+		return 1024
 	}
-	rc, ok := dc.(sqlite3driver.Conn)
-	if !ok {
-		return fmt.Errorf("write: connection %T is not SQLite's", dc)
-	}
-	conn := rc.Raw()
-	defer conn.SetInterrupt(conn.SetInterrupt(ctx))
-	st, _, err := conn.Prepare(fmt.Sprintf(`INSERT OR REPLACE INTO %s (eng, kind, id, seq, tag, data) VALUES (?, ?, ?, ?, ?, ?)`, c.table))
-	if err != nil {
-		return fmt.Errorf("prepare write: %w", err)
-	}
-	defer func() {
-		if cerr := st.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("write: %w", cerr)
-		}
-	}()
-	for _, r := range rows {
-		err := errors.Join(
-			st.BindText(1, r.key.eng), st.BindText(2, r.key.kind), st.BindText(3, r.key.id),
-			st.BindInt64(4, r.seq), st.BindText(5, r.tag), st.BindBlob(6, r.data))
-		if err == nil {
-			err = st.Exec()
-		}
-		if err != nil {
-			return fmt.Errorf("write %s/%s: %w", r.key.kind, r.key.id, err)
-		}
-	}
-	return nil
+	return c.appendedBytes / c.appendedDocs
 }
 
 // committed bounds the cache once a step is durable. After a large step
@@ -306,6 +312,7 @@ func (c *docCache) write(ctx context.Context, dc any, rows []docRow) (err error)
 // flush) stays whatever its age: the table does not have that version yet.
 // seq is the flush now durable.
 func (c *docCache) committed(seq uint64, staleDocs, staleLists eventstore.Position) {
+	c.durable = seq
 	if staleDocs > 0 || staleLists > 0 {
 		for k, e := range c.entries {
 			stale := staleDocs
@@ -407,17 +414,33 @@ type querier interface {
 // chunks grow by one entry per event and are written once per batch, so
 // re-encoding them whole each time would dominate the cost of a rebuild.
 //
-// A row being written may hold the bytes (shared): the list then copies them
-// before it changes. Most chunks are full by then and never change again,
-// so few are copied.
+// A row of a flush may hold the bytes (shared) until the flush is durable:
+// the list then copies them before it changes. At the head, a chunk
+// changes again long after the flush that wrote it, and is not copied;
+// catching up, most chunks are full by then and never change again.
 type rawList struct {
 	buf    []byte
 	shared bool
+	heldBy uint64 // the last flush that encoded it (see docCache.durable)
 }
 
 func (l *rawList) UnmarshalJSON(b []byte) error {
-	l.buf, l.shared = slices.Clone(b), false
+	l.buf, l.shared, l.heldBy = slices.Clone(b), false, 0
 	return nil
+}
+
+// loadList loads a raw list of the cache (a new one when it does not
+// exist), to add to it.
+func loadList(t *txn, kind, eng, id string) (*rawList, error) {
+	l, err := loadOrNew[rawList](t, kind, eng, id)
+	if err != nil {
+		return nil, err
+	}
+	// A flush holds the bytes until it is durable.
+	if l.shared && l.heldBy <= t.cache.durable {
+		l.shared = false
+	}
+	return l, nil
 }
 
 func (l *rawList) MarshalJSON() ([]byte, error) { return l.bytes(), nil }
@@ -440,7 +463,7 @@ type jsonAppender interface {
 func (l *rawList) add(v jsonAppender, room int) error {
 	if l.shared {
 		l.buf = append(make([]byte, 0, len(l.buf)+len(l.buf)/4+512), l.buf...)
-		l.shared = false
+		l.shared, l.heldBy = false, 0
 	}
 	n := len(l.buf)
 	empty := n < 2 || string(l.buf) == "[]"

@@ -17,7 +17,9 @@
 // written once, with the checkpoints, in one transaction, by a goroutine
 // of their own while the next step is applied (flush.go). A crash or a
 // failure loses at most the steps in progress, which are applied again,
-// once, from the checkpoints. At the head, each batch commits at once.
+// once, from the checkpoints. At the head, commits go as a group commit:
+// the events that come while one is written are staged, and committed
+// together once it is durable (see commitLive).
 //
 // The live projections follow the store with one subscription (Run). When a
 // projection's version changes, or on demand (Rebuild), a new generation is
@@ -36,6 +38,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,6 +78,11 @@ type Options struct {
 	// between batches (default 100,000). While catching up, every document
 	// changed since the last commit stays in memory as well.
 	CacheSize int
+	// CommitInterval is the least time between two commits at the head of
+	// the store under a steady stream of events (default 10ms): the events
+	// of that time commit in one transaction (see commitLive). Negative:
+	// no wait.
+	CommitInterval time.Duration
 	// Now gives the time for lag figures (default time.Now).
 	Now func() time.Time
 	// Logger reports background rebuilds (default slog.Default()).
@@ -91,14 +99,16 @@ type Engine struct {
 	// writeMu serialises writers: SQLite has one, and the switch-over of a
 	// rebuilt generation must not interleave with a live batch.
 	writeMu     sync.Mutex
-	liveUnsaved int    // events catchUp staged and did not commit; under writeMu
-	liveFlush   *flush // the serving generations' last step in flight; under writeMu
-	flushSeq    uint64 // of the last flush prepared; under writeMu
+	liveUnsaved int                 // events staged and not committed; under writeMu
+	livePos     eventstore.Position // of the last of them; under writeMu
+	liveFlush   *flush              // the serving generations' last step in flight; under writeMu
+	flushSeq    uint64              // of the last flush prepared; under writeMu
 	// sqlMu serialises SQLite write transactions, which flushes run
 	// without writeMu (see flush.go): SQLite would make one wait on the
 	// other through its busy timeout instead.
 	sqlMu   sync.Mutex
-	wconn   *sql.Conn // where flushes write, under sqlMu (see writeConn)
+	uri     string  // of the read-model file, with the pragmas of every connection
+	w       *writer // where flushes write, under sqlMu (see Engine.writer)
 	ckpt    *checkpointer
 	writing atomic.Int32 // flushes being written in the background
 
@@ -116,11 +126,15 @@ type Engine struct {
 	eventsApplied prometheus.Counter
 	closed        atomic.Bool
 
-	// Documents and bytes written, for the benchmarks.
-	rowsWritten, bytesWritten atomic.Int64
+	// Transactions, documents and bytes written, for the benchmarks.
+	commits, rowsWritten, bytesWritten atomic.Int64
+	releases                           atomic.Int64 // of memory (releaseMemory), for the tests
 
 	// failpoint, set by tests, makes applying fail at an event.
 	failpoint func(projection string, pos eventstore.Position) error
+	// beforeWrite, set by tests, runs before a flush is written (on the
+	// flush's goroutine); an error fails the flush.
+	beforeWrite func(f *flush) error
 }
 
 // instance is one generation of one projection.
@@ -130,6 +144,7 @@ type instance struct {
 	table string
 	cp    atomic.Uint64 // committed checkpoint
 	cache *docCache
+	txn   txn // what stageOne applies with, under the engine's writeMu
 
 	// Guarded by the engine's writeMu: the position applied to the cache,
 	// at or after cp, and how many events were staged since the last
@@ -189,6 +204,9 @@ func Open(ctx context.Context, path string, store eventstore.Store, opts Options
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = 100_000
 	}
+	if opts.CommitInterval == 0 {
+		opts.CommitInterval = 10 * time.Millisecond
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -221,10 +239,10 @@ func Open(ctx context.Context, path string, store eventstore.Store, opts Options
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(5) // one of them writes the documents (writeConn)
+	db.SetMaxOpenConns(5) // for queries and schema changes; documents have their own (writer)
 	db.SetMaxIdleConns(5)
 	e := &Engine{
-		db: db, reads: &stmtCache{db: db}, store: store, opts: opts,
+		db: db, reads: &stmtCache{db: db}, store: store, opts: opts, uri: u.String(),
 		live:    map[string]*instance{},
 		builds:  map[string]*instance{},
 		running: map[string]*sync.Mutex{},
@@ -386,8 +404,10 @@ func (e *Engine) createGeneration(ctx context.Context, tx *sql.Tx, d *definition
 	if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 		return nil, fmt.Errorf("projections: create %s: %w", t, err)
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(docTableDDL, t)); err != nil {
-		return nil, fmt.Errorf("projections: create %s: %w", t, err)
+	for _, ddl := range []string{docTableDDL, docKeyDDL} {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(ddl, t)); err != nil {
+			return nil, fmt.Errorf("projections: create %s: %w", t, err)
+		}
 	}
 	if d.tagged {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(docTagIndexDDL, t)); err != nil {
@@ -447,16 +467,19 @@ func (e *Engine) Close() error {
 	e.notifyMu.Unlock()
 	e.reads.closeAll()
 	e.ckpt.stop()
-	e.closeWriteConn()
+	e.sqlMu.Lock()
+	e.closeWriter()
+	e.sqlMu.Unlock()
 	return e.db.Close()
 }
 
 // item is one event on its way to the projections; rec is nil for events
 // of other streams (principals...), which only move the checkpoint.
 type item struct {
-	pos eventstore.Position
-	at  time.Time
-	rec *ledger.Recorded
+	pos  eventstore.Position
+	at   time.Time
+	rec  *ledger.Recorded
+	head eventstore.Position // the store's head, as follow last saw it
 }
 
 func decodeItem(se eventstore.RecordedEvent) (item, error) {
@@ -507,7 +530,8 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 
 	// While catching up (behind the head seen last), wait for full batches:
 	// a batch per event would cost a transaction per event. At the head,
-	// apply whatever is there at once, for the lowest latency.
+	// apply whatever is there at once, and commit it as a group (see
+	// commitLive).
 	head, err := e.store.Head(ctx)
 	if err != nil {
 		return fmt.Errorf("projections: head: %w", err)
@@ -520,58 +544,231 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 			err = derr
 		}
 	}()
+	fail := func(err error) error {
+		cancel()
+		for range ch { // let the subscription return
+		}
+		<-subErr
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	}
+	var (
+		atHead     bool      // the last batch reached the head
+		lastCommit time.Time // when the last commit at the head started
+		caughtUp   int       // events staged behind the head, since the head was last reached
+		releaseOn  *flush    // once durable, memory is released (see releaseMemory)
+		wake       = time.NewTimer(time.Hour)
+		waking     bool // wake is set
+	)
+	wake.Stop()
+	defer wake.Stop()
 	batch := make([]item, 0, e.opts.BatchSize)
-	for it := range ch {
-		batch = append(batch[:0], it)
-	fill:
-		for len(batch) < e.opts.BatchSize {
-			if batch[len(batch)-1].pos < head {
-				it, ok := <-ch
-				if !ok {
-					break fill
+	for {
+		var flushed <-chan struct{} // the step in flight
+		if _, f := e.liveState(); f != nil {
+			flushed = f.done
+		}
+		select {
+		case it, ok := <-ch:
+			if !ok {
+				err = <-subErr
+				if err != nil && !errors.Is(err, context.Canceled) {
+					return fmt.Errorf("projections: subscription: %w", err)
 				}
-				batch = append(batch, it)
-				continue
-			}
-			select {
-			case it, ok := <-ch:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, it)
-			default:
-				break fill
-			}
-		}
-		if last := batch[len(batch)-1].pos; last >= head {
-			if h, err := e.store.Head(ctx); err == nil {
-				head = h
-			}
-		}
-		apply := e.applyLive
-		if batch[len(batch)-1].pos < head {
-			apply = func(ctx context.Context, batch []item) error { return e.catchUp(ctx, batch, head) }
-		}
-		if err := apply(ctx, batch); err != nil {
-			cancel()
-			for range ch { // let the subscription return
-			}
-			<-subErr
-			if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 				return nil
 			}
-			return err
+			batch = e.fill(ch, append(batch[:0], it), head)
+			last := batch[len(batch)-1]
+			head = max(head, last.head)
+			atHead = last.pos >= head
+			if atHead {
+				err = e.stageLive(ctx, batch)
+			} else {
+				caughtUp += len(batch)
+				err = e.catchUp(ctx, batch, head)
+			}
+		case <-flushed:
+			err = e.settleLive()
+		case <-wake.C:
+			waking = false
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if releaseOn != nil && e.durable(releaseOn) {
+			// A large catch-up is over and durable.
+			releaseOn = nil
+			e.releaseMemory()
+		}
+		n, f := e.liveState()
+		if !atHead || n == 0 || f != nil {
+			continue // the flush in flight wakes the loop when it is done
+		}
+		since := time.Since(lastCommit)
+		if wait := e.opts.CommitInterval - since; wait > 0 && steady(n, since) {
+			if !waking {
+				wake.Reset(wait)
+				waking = true
+			}
+			continue
+		}
+		lastCommit = time.Now()
+		if err := e.commitLive(ctx); err != nil {
+			return fail(err)
+		}
+		if caughtUp >= e.commitEvery() {
+			// The first commit at the head after a large catch-up:
+			// once it is durable, what catching up needed can go.
+			caughtUp = 0
+			if _, releaseOn = e.liveState(); releaseOn == nil {
+				e.releaseMemory()
+			}
 		}
 	}
-	err = <-subErr
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("projections: subscription: %w", err)
+}
+
+// releaseMemory gives back what catching up (or a build) needed and the
+// head does not, once no build is going on: the writer's large page cache
+// (SQLite's memory never shrinks: the connection is opened again) and the
+// Go heap that staging, decoding and encoding many events left free
+// (returned to the system at once, instead of over minutes).
+func (e *Engine) releaseMemory() {
+	e.mu.RLock()
+	building := len(e.builds) > 0 || len(e.pending) > 0
+	e.mu.RUnlock()
+	if building {
+		return
+	}
+	e.sqlMu.Lock()
+	if e.w != nil && e.w.cacheKiB > liveCacheKiB {
+		e.closeWriter() // the next commit opens another
+	}
+	e.sqlMu.Unlock()
+	e.releases.Add(1)
+	go debug.FreeOSMemory()
+}
+
+// fill adds to batch the events already in ch, up to a full batch; behind
+// head, it waits for them.
+func (e *Engine) fill(ch <-chan item, batch []item, head eventstore.Position) []item {
+	for len(batch) < e.opts.BatchSize {
+		if batch[len(batch)-1].pos < head {
+			it, ok := <-ch
+			if !ok {
+				return batch
+			}
+			batch = append(batch, it)
+			continue
+		}
+		select {
+		case it, ok := <-ch:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, it)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// At the head of the store, events come a few at a time, and a commit per
+// batch would write the same pages (the checkpoints', the tables' upper
+// levels, the busiest engagements') once per batch: at a few thousand
+// events a second, the read models spent most of their time writing pages.
+// Instead, commits at the head go as a group commit: Run stages the
+// batches as they come (stageLive) while the previous commit is written
+// in the background, and once it is durable, commits all that was staged
+// meanwhile (commitLive). Under a steady stream (see steady), the next
+// commit starts no sooner than CommitInterval after the previous one, so
+// that each commit carries more events; otherwise (a writer that waits to
+// read its own write before the next one, a few writers) it starts at
+// once. WaitFor sees a position move only once it is durable, as before.
+
+// steadyRate is the rate of events, in events per second, from which the
+// commits at the head wait for each other: below it, waiting would mostly
+// delay the readers of their own writes (a few writers), above it a commit
+// gathers the events of CommitInterval.
+const steadyRate = 1000
+
+// steady reports whether n events staged in the time since the last commit
+// started make a steady stream.
+func steady(n int, since time.Duration) bool {
+	return float64(n) >= since.Seconds()*steadyRate
+}
+
+// durable reports whether f was settled and written.
+func (e *Engine) durable(f *flush) bool {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	return f.settled && f.err == nil
+}
+
+// liveState returns how many events the serving projections staged and did
+// not commit, and their flush in flight.
+func (e *Engine) liveState() (int, *flush) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	return e.liveUnsaved, e.liveFlush
+}
+
+// stageLive applies a batch at the head to every serving projection's
+// cache, for the next commitLive.
+func (e *Engine) stageLive(ctx context.Context, batch []item) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	if err := e.stage(ctx, e.liveInstances(), batch); err != nil {
+		return e.failLive(err)
+	}
+	e.liveUnsaved += len(batch)
+	e.livePos = batch[len(batch)-1].pos
+	return nil
+}
+
+// commitLive starts writing what was staged for the serving projections;
+// the position moves once the flush is durable and settled (settleLive).
+// The caller (Run) has settled the previous flush.
+func (e *Engine) commitLive(ctx context.Context) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	n, pos := e.liveUnsaved, e.livePos
+	done := func() {
+		e.eventsApplied.Add(float64(n))
+		e.advance(pos)
+	}
+	f, err := e.commitAsync(ctx, e.liveInstances(), done)
+	if err != nil {
+		return e.failLive(err)
+	}
+	e.liveUnsaved = 0
+	e.liveFlush = f
+	if f == nil { // every projection had applied them already
+		done()
+	}
+	return nil
+}
+
+// settleLive applies the outcome of the serving generations' flush in
+// flight, once it is done: the position moves, or, on failure, what was
+// staged since is forgotten and the error returned.
+func (e *Engine) settleLive() error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	if f := e.liveFlush; f != nil {
+		e.liveFlush = nil
+		if err := settle(f); err != nil {
+			return e.failLive(err)
+		}
 	}
 	return nil
 }
 
 // applyLive applies a batch to every serving projection, and commits it
-// with whatever catching up staged before it.
+// with whatever was staged before it, synchronously (Run goes through
+// stageLive and commitLive instead; tests call it directly).
 func (e *Engine) applyLive(ctx context.Context, batch []item) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
@@ -615,7 +812,8 @@ func (e *Engine) catchUp(ctx context.Context, batch []item, head eventstore.Posi
 		return e.failLive(err)
 	}
 	e.liveUnsaved += len(batch)
-	n, pos := e.liveUnsaved, batch[len(batch)-1].pos
+	e.livePos = batch[len(batch)-1].pos
+	n, pos := e.liveUnsaved, e.livePos
 	if n < e.commitEvery() && (n < e.opts.BatchSize || uint64(head-pos) > uint64(n)) {
 		return nil
 	}
@@ -706,7 +904,11 @@ func (e *Engine) stage(ctx context.Context, insts []*instance, batch []item) err
 	slices.SortStableFunc(order, func(a, b *instance) int { return b.def.cost - a.def.cost })
 	errs := make([]error, len(order))
 	workers := runtime.GOMAXPROCS(0)
-	if e.writing.Load() > 0 {
+	if len(batch) < minParallelBatch {
+		// At the head: waking another goroutine for a few events costs
+		// more than it saves.
+		workers = 1
+	} else if e.writing.Load() > 0 {
 		// A flush is being written (see commitAsync): leave it a
 		// processor, or staging the next step gets ahead only to wait.
 		workers--
@@ -723,6 +925,9 @@ func (e *Engine) stage(ctx context.Context, insts []*instance, batch []item) err
 	return nil
 }
 
+// minParallelBatch is the smallest batch the generations stage in parallel.
+const minParallelBatch = 64
+
 // stageOne applies a batch to one generation's cache.
 func (e *Engine) stageOne(ctx context.Context, in *instance, batch []item) error {
 	last := batch[len(batch)-1].pos
@@ -730,7 +935,10 @@ func (e *Engine) stageOne(ctx context.Context, in *instance, batch []item) error
 	if last <= sp {
 		return nil // already applied (a generation that just caught up)
 	}
-	t := &txn{ctx: ctx, q: e.db, cache: in.cache}
+	// The generation's own txn: staging a few events at the head would
+	// otherwise allocate one per generation and batch.
+	t := &in.txn
+	t.ctx, t.q, t.cache, t.last = ctx, e.reads, in.cache, nil
 	defer t.close()
 	for i := range batch {
 		it := &batch[i]

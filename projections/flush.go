@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/candor-ledger/candor/eventstore"
@@ -31,6 +30,7 @@ import (
 // database.
 type flush struct {
 	seq   uint64 // order of preparation, across the engine
+	large bool   // a step of many batches (catching up, rebuilding)
 	parts []flushPart
 	done  chan struct{} // closed once err is set
 	err   error
@@ -65,6 +65,7 @@ func (e *Engine) prepareFlush(insts []*instance) (*flush, error) {
 		e.flushSeq++
 		f = &flush{seq: e.flushSeq, parts: make([]flushPart, len(touched)), done: make(chan struct{})}
 		errs := make([]error, len(touched))
+		large := make([]bool, len(touched))
 		// JSON has no single-writer limit: the generations encode in parallel.
 		parallel(len(touched), func(i int) {
 			in := touched[i]
@@ -75,6 +76,7 @@ func (e *Engine) prepareFlush(insts []*instance) (*flush, error) {
 			if in.unsaved > e.opts.BatchSize {
 				p.staleDocs = p.pos - min(p.pos, eventstore.Position(e.commitEvery()))
 				p.staleLists = p.pos - min(p.pos, eventstore.Position(e.opts.BatchSize))
+				large[i] = true
 			}
 			f.parts[i], errs[i] = p, err
 		})
@@ -82,6 +84,7 @@ func (e *Engine) prepareFlush(insts []*instance) (*flush, error) {
 			if err != nil {
 				return nil, fmt.Errorf("projections: %s: %w", touched[i].def.name, err)
 			}
+			f.large = f.large || large[i]
 		}
 	}
 	// The steps before reach the database first.
@@ -106,51 +109,42 @@ func (e *Engine) prepareFlush(insts []*instance) (*flush, error) {
 // lock but sqlMu, which it takes: it may run on its own goroutine.
 func (e *Engine) write(ctx context.Context, f *flush) {
 	defer close(f.done)
-	f.err = e.writeParts(ctx, f.parts)
+	if e.beforeWrite != nil {
+		if f.err = e.beforeWrite(f); f.err != nil {
+			return
+		}
+	}
+	f.err = e.writeParts(ctx, f.parts, f.large)
 }
 
-func (e *Engine) writeParts(ctx context.Context, parts []flushPart) (err error) {
+func (e *Engine) writeParts(ctx context.Context, parts []flushPart, large bool) (err error) {
 	e.sqlMu.Lock()
 	defer e.sqlMu.Unlock()
-	conn, err := e.writeConn(ctx)
-	if err != nil {
-		return fmt.Errorf("projections: begin: %w", err)
+	w, err := e.writer(ctx)
+	if err == nil && large {
+		err = w.growCache(writeCacheKiB)
 	}
-	defer func() {
-		if err != nil { // start over with another connection
-			e.wconn = nil
-			conn.Close()
-		}
-	}()
-	// The documents go through the connection's own API, inside the
-	// transaction database/sql began on it: per row, database/sql costs
-	// as much again as SQLite itself.
-	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("projections: begin: %w", err)
+		e.closeWriter()
+		return fmt.Errorf("projections: open writer: %w", err)
 	}
-	defer tx.Rollback()
-	var rows, bytes, walBytes int64
+	if err := w.write(ctx, parts); err != nil {
+		// Start over with another connection: whatever went wrong
+		// stays with this one.
+		e.closeWriter()
+		return fmt.Errorf("projections: %w", err)
+	}
+	var rows, bytes int64
 	for _, p := range parts {
-		if err = conn.Raw(func(dc any) error { return p.in.cache.write(ctx, dc, p.rows) }); err != nil {
-			return fmt.Errorf("projections: %s: %w", p.in.def.name, err)
-		}
 		rows += int64(len(p.rows))
 		for _, r := range p.rows {
 			bytes += int64(len(r.data))
-			walBytes += max(int64(len(r.data)), pageSize) // a document costs at least its page
-		}
-		if _, err = tx.ExecContext(ctx, `UPDATE checkpoints SET position = ? WHERE name = ? AND generation = ?`,
-			uint64(p.pos), p.in.def.name, p.in.gen); err != nil {
-			return fmt.Errorf("projections: %s: checkpoint: %w", p.in.def.name, err)
 		}
 	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("projections: commit: %w", err)
-	}
+	e.commits.Add(1)
 	e.rowsWritten.Add(rows)
 	e.bytesWritten.Add(bytes)
-	e.ckpt.wrote(walBytes)
+	e.ckpt.wrote(w.frames)
 	return nil
 }
 
@@ -242,36 +236,37 @@ func (e *Engine) commitAsync(ctx context.Context, insts []*instance, onDone func
 }
 
 // writeCacheKiB is the page cache of the connection that writes the
-// documents: about what a rebuild's step changes, so that the next step
-// finds most of the pages it changes again (those of the engagements still
-// active) without reading them back.
+// documents while catching up or rebuilding: about what a step changes, so
+// that the next step finds most of the pages it changes again (those of
+// the engagements still active) without reading them back.
 const writeCacheKiB = 128 << 10
 
-// writeConn returns the connection documents are written on, the same one
-// each time so that its page cache stays warm (database/sql hands out its
-// idle connections in turn). The caller holds sqlMu.
-func (e *Engine) writeConn(ctx context.Context) (*sql.Conn, error) {
-	if e.wconn != nil {
-		return e.wconn, nil
+// liveCacheKiB is its page cache at the head, where a commit changes a
+// few pages of the active engagements. SQLite's memory never shrinks: once
+// a large catch-up is over, the writer is opened again with this one (see
+// releaseMemory).
+const liveCacheKiB = 16 << 10
+
+// writer returns the connection documents are written on, the same one
+// each time so that its page cache stays warm and its statements prepared.
+// The caller holds sqlMu.
+func (e *Engine) writer(ctx context.Context) (*writer, error) {
+	if e.w != nil {
+		return e.w, nil
 	}
-	conn, err := e.db.Conn(ctx)
+	w, err := openWriter(ctx, e.uri, liveCacheKiB)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", writeCacheKiB)); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	e.wconn = conn
-	return conn, nil
+	e.w = w
+	return w, nil
 }
 
-// closeWriteConn gives the write connection back, at Close.
-func (e *Engine) closeWriteConn() {
-	e.sqlMu.Lock()
-	defer e.sqlMu.Unlock()
-	if e.wconn != nil {
-		e.wconn.Close()
-		e.wconn = nil
+// closeWriter closes the write connection (a later write opens another).
+// The caller holds sqlMu.
+func (e *Engine) closeWriter() {
+	if e.w != nil {
+		e.w.close()
+		e.w = nil
 	}
 }

@@ -185,6 +185,10 @@ func (e *Engine) runBuild(ctx context.Context, in *instance, progress func(done,
 	if old != nil {
 		e.dropReplaced(old)
 	}
+	e.mu.Lock()
+	delete(e.builds, in.def.name) // before releaseMemory looks
+	e.mu.Unlock()
+	e.releaseMemory()
 	return nil
 }
 
@@ -298,6 +302,9 @@ func (e *Engine) dropReplaced(old *instance) {
 	e.reads.closeAll()
 	e.sqlMu.Lock()
 	defer e.sqlMu.Unlock()
+	if e.w != nil {
+		e.w.forget(old.table)
+	}
 	if _, err := e.db.Exec("DROP TABLE IF EXISTS " + old.table); err != nil {
 		e.opts.Logger.Warn("drop replaced read model", "table", old.table, "err", err)
 	}

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -272,7 +271,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer close(rmDone)
 		runProjections(rmCtx, rm, log, time.Second, 30*time.Second)
 	}()
-	go releaseAfterCatchUp(rmCtx, store, rm, log, bigCatchUp)
 	if addr := os.Getenv("CANDOR_PPROF_ADDR"); addr != "" {
 		// Profiling for performance work, on its own (loopback) listener so
 		// it is never exposed with the API.
@@ -303,40 +301,6 @@ func openReadModels(ctx context.Context, dataDir string, store eventstore.Store,
 		return nil, fmt.Errorf("open read models: %w", err)
 	}
 	return e, nil
-}
-
-// bigCatchUp is how far behind the read models must start for
-// releaseAfterCatchUp to hand memory back once they reach the head.
-const bigCatchUp = 50_000
-
-// caughtUpWaiter is the part of *projections.Engine releaseAfterCatchUp needs.
-type caughtUpWaiter interface {
-	Position() eventstore.Position
-	WaitFor(ctx context.Context, pos eventstore.Position) error
-}
-
-// releaseAfterCatchUp returns the memory of a large catch-up to the OS
-// once the read models reach the head the store had at start. Building
-// the read models of a big store takes hundreds of MB of heap that a
-// server at the head no longer needs, and Go's background scavenger gives
-// it back only slowly: without this, RSS stays near the catch-up's peak
-// for a long time (measured in BENCHMARKS.md).
-func releaseAfterCatchUp(ctx context.Context, store eventstore.Store, rm caughtUpWaiter, log *slog.Logger, threshold uint64) bool {
-	head, err := store.Head(ctx)
-	if err != nil {
-		return false
-	}
-	behind := uint64(head) - min(uint64(head), uint64(rm.Position()))
-	if behind < threshold {
-		return false
-	}
-	start := time.Now()
-	if err := rm.WaitFor(ctx, head); err != nil {
-		return false
-	}
-	debug.FreeOSMemory()
-	log.Info("read models caught up", slog.Uint64("events", behind), slog.Duration("took", time.Since(start)))
-	return true
 }
 
 // runner is what runProjections restarts: *projections.Engine.
