@@ -103,4 +103,29 @@ func BenchmarkReadModelGET(b *testing.B) {
 	if plain > 0 {
 		b.ReportMetric(full/plain, "candor/bare")
 	}
+
+	// The same pair over a real loopback connection (keep-alive client,
+	// net/http servers), where both also pay what a user's request pays.
+	overLoopback := func(h http.Handler) func(b *testing.B) {
+		return func(b *testing.B) {
+			ts := httptest.NewServer(h)
+			defer ts.Close()
+			client := ts.Client()
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+				req.Header.Set("Authorization", "Bearer "+d.Client.Token)
+				res, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					b.Fatal(res.StatusCode)
+				}
+			}
+		}
+	}
+	b.Run("candor-loopback", overLoopback(srv))
+	b.Run("bare-echo-loopback", overLoopback(bare))
 }
