@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
+	"os"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -144,4 +147,28 @@ func TestServeAndHealthcheck(t *testing.T) {
 		t.Errorf("second start printed a token again")
 	}
 	stop()
+}
+
+// TestDefaultMemoryLimit: serve sets a soft memory limit unless the
+// operator chose one with GOMEMLIMIT.
+func TestDefaultMemoryLimit(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+
+	t.Setenv("GOMEMLIMIT", "") // restored after the test
+	os.Unsetenv("GOMEMLIMIT")
+	debug.SetMemoryLimit(math.MaxInt64)
+	if prev := setDefaultMemoryLimit(); prev != math.MaxInt64 {
+		t.Errorf("returned %d, want the previous limit", prev)
+	}
+	if got := debug.SetMemoryLimit(-1); got != defaultMemoryLimit {
+		t.Errorf("limit %d without GOMEMLIMIT, want %d", got, defaultMemoryLimit)
+	}
+
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	debug.SetMemoryLimit(1 << 30) // what the runtime read from it at start
+	setDefaultMemoryLimit()
+	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
+		t.Errorf("limit %d with GOMEMLIMIT=1GiB, want it kept", got)
+	}
 }
