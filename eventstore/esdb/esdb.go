@@ -390,7 +390,10 @@ func unavailable(err error) bool {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted:
 		return true
 	}
-	return false
+	// gRPC's Send answers io.EOF when the stream already broke, which is
+	// how the first append on a connection the server dropped (a restart)
+	// fails: the client wraps it with an unknown code.
+	return errors.Is(err, io.EOF)
 }
 
 // unwrapStatus finds the innermost error carrying a gRPC status, if any.

@@ -2,6 +2,8 @@ package esdb
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"testing"
 )
 
@@ -35,5 +37,24 @@ func TestSettingsIn(t *testing.T) {
 	}
 	if len(settingsIn("esdb://h:1")) != 0 {
 		t.Fatal("settings found in a string without query")
+	}
+}
+
+// TestUnavailable: a stream that broke under a send (io.EOF, wrapped by the
+// client) is a connection failure, retried once and otherwise reported as
+// unavailable; other errors are not.
+func TestUnavailable(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("could not send append request. Reason: %w", io.EOF), true},
+		{errors.New("wrong expected version"), false},
+		{io.ErrUnexpectedEOF, false},
+	}
+	for _, tt := range tests {
+		if got := unavailable(tt.err); got != tt.want {
+			t.Errorf("unavailable(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }
