@@ -60,9 +60,14 @@ func (r *request) setHeader(key, value string) {
 // the middleware needs of it, computed once at start.
 type route struct {
 	*routers.Route
-	label     string           // echo's path template: the route of logs and metrics
-	public    bool             // no authentication (see public)
-	query     bool             // takes query parameters
+	label  string // echo's path template: the route of logs and metrics
+	public bool   // no authentication (see public)
+	query  bool   // takes query parameters
+	// memo says a successful validation may be remembered (see
+	// validMemo): the operation takes no body, and headers names the
+	// header parameters whose values are part of what it validates.
+	memo      bool
+	headers   []string
 	validated *routers.Route   // what kin-openapi validates requests against (see withoutSecurity)
 	requests  *statusObservers // candor_http_request_duration_seconds of this route and method
 	// log is the handler of the server's logger with the access log's

@@ -26,6 +26,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -146,6 +147,7 @@ type Server struct {
 	limits       *limiters
 	index        *engagementIndex
 	cache        *responseCache // nil: no caching
+	validated    *lru.Cache[validMemo, struct{}]
 
 	shuttingDown atomic.Bool
 	inflight     sync.WaitGroup // writes in progress
@@ -194,6 +196,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.limits = newLimiters(s.cfg.RateLimit, s.cfg.RateBurst)
 	s.index = newEngagementIndex(s.store)
 	s.cache = newResponseCache(s.q)
+	if s.validated, err = lru.New[validMemo, struct{}](validMemoSize); err != nil {
+		return nil, err
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
