@@ -6,7 +6,24 @@ import (
 	"fmt"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/candor-ledger/candor/internal/walgather"
 )
+
+// writerVFS is the VFS of the write connection: each commit's writes to
+// the WAL reach the OS in one write instead of two per page (at the head
+// every event changes two or three pages, and those system calls were the
+// largest part of what a live event cost). The writer runs with
+// synchronous=FULL only so that SQLite tells the VFS where a commit ends;
+// a sync of the WAL then writes what was gathered and does not sync the
+// disk. What is durable stays what synchronous=NORMAL gives every other
+// connection of the read models: the WAL is synced by the checkpoints
+// (which the writer never runs, see openWriter); a power loss may lose the
+// last transactions, never half of one, and a crash of the process loses
+// nothing that was committed.
+const writerVFS = "candor-projections-writer"
+
+func init() { walgather.Register(writerVFS, walgather.Options{NoDiskSync: true}) }
 
 // writer is the connection the documents and checkpoints are written on:
 // SQLite's own API, not database/sql, which per row and per statement

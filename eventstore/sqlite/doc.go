@@ -10,8 +10,8 @@
 // nothing. An Append whose context ended while it waited may or may not have
 // been stored; retrying it with the same event ids is safe (see Idempotency).
 //
-// The write connection opens the file through a thin VFS of this package
-// ("candor-wal", the OS VFS otherwise): the frames a commit appends to the
+// The write connection opens the file through a thin VFS (internal/walgather,
+// registered as "candor-wal"; the OS VFS otherwise): the frames a commit appends to the
 // WAL are gathered in memory and handed to the OS in one write when SQLite
 // syncs the WAL, instead of two writes per page. SQLite syncs at every
 // commit (synchronous=FULL) before it makes the commit visible to other
