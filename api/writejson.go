@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/candor-ledger/candor/internal/jsonenc"
 )
 
 // appendJSON appends w encoded exactly as encoding/json's Encoder, and so
@@ -39,9 +40,9 @@ func (w *WriteResult) appendJSON(b []byte) ([]byte, error) {
 
 func (e *EventOut) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"id":`...)
-	b = appendJSONString(b, e.ID)
+	b = jsonenc.AppendString(b, e.ID)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, e.Type)
+	b = jsonenc.AppendString(b, e.Type)
 	b = append(b, `,"schema_version":`...)
 	b = strconv.AppendInt(b, int64(e.SchemaVersion), 10)
 	b = append(b, `,"revision":`...)
@@ -49,52 +50,23 @@ func (e *EventOut) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `,"position":`...)
 	b = strconv.AppendUint(b, e.Position, 10)
 	b = append(b, `,"recorded_at":`...)
-	b, err := appendJSONTime(b, e.RecordedAt)
+	b, err := jsonenc.AppendTime(b, e.RecordedAt)
 	if err != nil {
 		return nil, err
 	}
 	if e.Actor != "" {
 		b = append(b, `,"actor":`...)
-		b = appendJSONString(b, e.Actor)
+		b = jsonenc.AppendString(b, e.Actor)
 	}
 	if e.CorrelationID != "" {
 		b = append(b, `,"correlation_id":`...)
-		b = appendJSONString(b, e.CorrelationID)
+		b = jsonenc.AppendString(b, e.CorrelationID)
 	}
 	b = append(b, `,"data":`...)
 	if b, err = appendJSONRaw(b, e.Data); err != nil {
 		return nil, err
 	}
 	return append(b, '}'), nil
-}
-
-// appendJSONString appends s as a JSON string. Ids, types and the like
-// need no escaping and are copied; anything else is left to encoding/json.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// appendJSONTime appends t as time.Time's MarshalJSON does; a time that
-// it might refuse (a year past 9999, an odd zone offset) is left to it.
-func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
-	if _, offset := t.Zone(); offset != 0 || t.Year() < 0 || t.Year() > 9999 {
-		q, err := t.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		return append(b, q...), nil
-	}
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"'), nil
 }
 
 // appendJSONRaw appends a json.RawMessage as encoding/json does: null when

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/candor-ledger/candor/internal/jsonenc"
 )
 
 // Encoders of the documents a rebuild writes most (one or more per item of
@@ -47,7 +49,7 @@ func appendJSONStrings(b []byte, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, s)
+		b = jsonenc.AppendString(b, s)
 	}
 	return append(b, ']')
 }
@@ -63,13 +65,13 @@ func appendJSONBool(b []byte, v bool) []byte {
 // string s.
 func appendStringField(b []byte, name string, s string) []byte {
 	b = append(b, name...)
-	return appendJSONString(b, s)
+	return jsonenc.AppendString(b, s)
 }
 
 // appendTimeField appends name and the time t.
 func appendTimeField(b []byte, name string, t time.Time) ([]byte, error) {
 	b = append(b, name...)
-	return appendJSONTime(b, t)
+	return jsonenc.AppendTime(b, t)
 }
 
 // appendSlice appends a list of documents: null when nil.
@@ -592,7 +594,7 @@ func appendMap[T any, P interface {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
+		b = jsonenc.AppendString(b, k)
 		b = append(b, ':')
 		v := m[k]
 		var err error
