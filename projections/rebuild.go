@@ -297,9 +297,9 @@ func (e *Engine) dropReplaced(old *instance) {
 	if e.closed.Load() {
 		return
 	}
-	// Statements prepared on the old table would hold it; they are cheap to
-	// prepare again.
-	e.reads.closeAll()
+	// Statements prepared on the old table would hold it. Only those close:
+	// queries of other tables may be running theirs.
+	e.reads.forget(old.table)
 	e.sqlMu.Lock()
 	defer e.sqlMu.Unlock()
 	if e.w != nil {

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 )
 
@@ -57,7 +58,7 @@ func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...a
 	return st.QueryRowContext(ctx, args...)
 }
 
-// closeAll closes every statement (at Close, and when a table is dropped).
+// closeAll closes every statement, at Close.
 func (c *stmtCache) closeAll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -65,4 +66,38 @@ func (c *stmtCache) closeAll() {
 		_ = st.Close()
 		delete(c.m, q)
 	}
+}
+
+// forget closes the statements that read table, which is about to be
+// dropped. Statements of other tables stay open: a query may be between
+// taking one from the cache and running it.
+func (c *stmtCache) forget(table string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.m {
+		if mentions(q, table) {
+			_ = st.Close()
+			delete(c.m, q)
+		}
+	}
+}
+
+// mentions reports whether query names table as a whole identifier, so
+// that p_timeline_g1 does not match p_timeline_g12.
+func mentions(query, table string) bool {
+	for i := 0; ; {
+		j := strings.Index(query[i:], table)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(table)
+		if (start == 0 || !identByte(query[start-1])) && (end == len(query) || !identByte(query[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func identByte(b byte) bool {
+	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
 }
