@@ -125,6 +125,33 @@ func AppendLatency(reg prometheus.Registerer) (func(time.Duration), error) {
 	return func(d time.Duration) { h.Observe(d.Seconds()) }, nil
 }
 
+// StoreCommits registers candor_store_commit_duration_seconds and
+// candor_store_commit_events on reg and returns the observer to pass to
+// sqlite.WithCommitObserver: the embedded store's group commits, their
+// fsync included, apart from the wait in the queue that
+// candor_store_append_duration_seconds also counts.
+func StoreCommits(reg prometheus.Registerer) (func(events int, took time.Duration), error) {
+	took := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "candor_store_commit_duration_seconds",
+		Help:    "Duration of the embedded store's commits (one per group of appends), fsync included.",
+		Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16),
+	})
+	events := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "candor_store_commit_events",
+		Help:    "Events stored by each of the embedded store's commits.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+	})
+	for _, c := range []prometheus.Collector{took, events} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return func(n int, d time.Duration) {
+		took.Observe(d.Seconds())
+		events.Observe(float64(n))
+	}, nil
+}
+
 // lagCollector reports, at scrape time, how many positions each projection
 // is behind the store's head: the hook through which read models expose
 // their lag without knowing about Prometheus.

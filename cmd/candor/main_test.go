@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"regexp"
 	"runtime/debug"
@@ -136,6 +138,12 @@ func TestServeAndHealthcheck(t *testing.T) {
 	if code := run(context.Background(), []string{"healthcheck", "--url", url + "/readyz"}, &hc, &hc); code != 0 {
 		t.Errorf("healthcheck exit %d: %s", code, hc.String())
 	}
+	// The admin principal was stored: the embedded store's commit metrics
+	// count it.
+	if m := metricsText(t, url); !regexp.MustCompile(`(?m)^candor_store_commit_events_sum [1-9]`).MatchString(m) ||
+		!strings.Contains(m, "candor_store_commit_duration_seconds_count") {
+		t.Errorf("no store commit metrics after the first start:\n%s", m)
+	}
 	if code := stop(); code != 0 {
 		t.Errorf("serve exit %d", code)
 	}
@@ -171,4 +179,18 @@ func TestDefaultMemoryLimit(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
 		t.Errorf("limit %d with GOMEMLIMIT=1GiB, want it kept", got)
 	}
+}
+
+func metricsText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

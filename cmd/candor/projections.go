@@ -82,7 +82,7 @@ func runProjectionsCmd(ctx context.Context, args []string, stdout, stderr io.Wri
 		names = projections.Names()
 	}
 
-	store, _, err := openStore(ctx, c)
+	store, _, err := openStore(ctx, c, nil)
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}

@@ -163,15 +163,24 @@ func splitList(s string) []string {
 	return out
 }
 
-// openStore opens the configured event store.
-func openStore(ctx context.Context, c serveConfig) (eventstore.Store, string, error) {
+// openStore opens the configured event store, with the embedded store's
+// commit metrics on metrics unless nil.
+func openStore(ctx context.Context, c serveConfig, metrics prometheus.Registerer) (eventstore.Store, string, error) {
 	switch {
 	case c.eventStore == "":
 		if err := os.MkdirAll(c.dataDir, 0o750); err != nil {
 			return nil, "", fmt.Errorf("data directory: %w", err)
 		}
 		path := filepath.Join(c.dataDir, "events.db")
-		s, err := sqlite.Open(ctx, path)
+		var opts []sqlite.Option
+		if metrics != nil {
+			onCommit, err := api.StoreCommits(metrics)
+			if err != nil {
+				return nil, "", err
+			}
+			opts = append(opts, sqlite.WithCommitObserver(onCommit))
+		}
+		s, err := sqlite.Open(ctx, path, opts...)
 		if err != nil {
 			return nil, "", err
 		}
@@ -204,7 +213,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer logOut.Close()
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
 
-	store, storeName, err := openStore(ctx, c)
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	store, storeName, err := openStore(ctx, c, metrics)
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}
@@ -227,8 +238,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	metrics := prometheus.NewRegistry()
-	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	onAppend, err := api.AppendLatency(metrics)
 	if err != nil {
 		return err

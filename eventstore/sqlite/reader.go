@@ -23,7 +23,8 @@ type reader struct {
 	conn                  *sqlite3.Conn
 	readAll, head, exists *sqlite3.Stmt
 	streamFwd, streamBwd  *sqlite3.Stmt
-	strings               map[string]string // interned stream names and types
+	filtered              map[string]*sqlite3.Stmt // by SQL text (see readFiltered)
+	strings               map[string]string        // interned stream names and types
 	buf                   []byte            // arena for data and metadata
 	lastLen               int               // events the last scan returned
 }
@@ -207,29 +208,33 @@ func (r *reader) readFiltered(after eventstore.Position, f eventstore.Filter, li
 	}
 	var where strings.Builder
 	args := []any{int64(after), int64(head)}
-	for col, prefixes := range map[string][]string{"stream": f.StreamPrefixes, "type": f.TypePrefixes} {
-		for _, p := range prefixes {
+	// In a fixed order, so that a filter gives the same SQL every time.
+	for _, c := range [...]struct {
+		col      string
+		prefixes []string
+	}{{"stream", f.StreamPrefixes}, {"type", f.TypePrefixes}} {
+		for _, p := range c.prefixes {
 			if where.Len() > 0 {
 				where.WriteString(" OR ")
 			}
 			// A prefix range on the BINARY collation (memcmp) is exactly
 			// a byte prefix match.
 			if hi, ok := prefixEnd(p); ok {
-				fmt.Fprintf(&where, "(%s >= ? AND %s < ?)", col, col)
+				fmt.Fprintf(&where, "(%s >= ? AND %s < ?)", c.col, c.col)
 				args = append(args, p, hi)
 			} else {
-				fmt.Fprintf(&where, "%s >= ?", col)
+				fmt.Fprintf(&where, "%s >= ?", c.col)
 				args = append(args, p)
 			}
 		}
 	}
 	args = append(args, int64(limit))
-	st, _, err := r.conn.Prepare(`SELECT ` + eventColumns + ` FROM events WHERE pos > ? AND pos <= ? AND (` + where.String() + `) ORDER BY pos LIMIT ?`)
+	st, err := r.prepareFiltered(`SELECT ` + eventColumns + ` FROM events WHERE pos > ? AND pos <= ? AND (` + where.String() + `) ORDER BY pos LIMIT ?`)
 	if err != nil {
 		return nil, after, false, err
 	}
-	defer st.Close()
 	if err := bindAll(st, args...); err != nil {
+		st.Reset()
 		return nil, after, false, err
 	}
 	evs, err := r.scan(st, limit)
@@ -240,6 +245,33 @@ func (r *reader) readFiltered(after eventstore.Position, f eventstore.Filter, li
 		return evs, evs[len(evs)-1].Position, true, nil
 	}
 	return evs, head, false, nil
+}
+
+// maxFiltered bounds the filtered reads' statements kept per connection: a
+// subscription repeats its filter's statement at every commit, and parsing
+// it cost more than the read.
+const maxFiltered = 16
+
+// prepareFiltered returns the connection's prepared statement for query.
+func (r *reader) prepareFiltered(query string) (*sqlite3.Stmt, error) {
+	if st, ok := r.filtered[query]; ok {
+		return st, nil
+	}
+	if len(r.filtered) >= maxFiltered {
+		for q, st := range r.filtered {
+			st.Close()
+			delete(r.filtered, q)
+		}
+	}
+	st, _, err := r.conn.Prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	if r.filtered == nil {
+		r.filtered = make(map[string]*sqlite3.Stmt)
+	}
+	r.filtered[query] = st
+	return st, nil
 }
 
 // prefixEnd returns the smallest string greater than every string starting

@@ -56,6 +56,7 @@ type config struct {
 	pageSize    int      // page size of a new file
 	walLimit    int      // frames the WAL holds before it starts over
 	pragmas     []string // extra pragmas for the write connection (tests)
+	onCommit    func(events int, took time.Duration)
 }
 
 // defaultPageSize is the page size of a new file, SQLite's default. A
@@ -88,6 +89,14 @@ func WithMaxBatch(n int) Option {
 			c.maxBatch = n
 		}
 	}
+}
+
+// WithCommitObserver has fn called after each commit that stored events,
+// with how many it stored and how long the transaction took, its fsync
+// included: what the disk costs, apart from the wait in the queue. fn runs
+// on the writer before the callers are answered, and must be quick.
+func WithCommitObserver(fn func(events int, took time.Duration)) Option {
+	return func(c *config) { c.onCommit = fn }
 }
 
 // withPageSize sets the page size of a new file (tests).

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/ncruces/go-sqlite3"
@@ -353,5 +355,42 @@ func TestPrefixEnd(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("prefixEnd(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// The commit observer sees every commit that stored events, with their
+// number, and no commit that stored none (a retry, a conflict).
+func TestCommitObserver(t *testing.T) {
+	var mu sync.Mutex
+	var commits, events int
+	s, _ := openTemp(t, WithCommitObserver(func(n int, took time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n <= 0 || took <= 0 {
+			t.Errorf("observed %d events in %v", n, took)
+		}
+		commits++
+		events += n
+	}))
+	ctx := t.Context()
+	ev := func() eventstore.EventData { return eventstore.EventData{ID: uuid.New(), Type: "t", Data: []byte(`{}`)} }
+	two := []eventstore.EventData{ev(), ev()}
+	if _, err := s.Append(ctx, "a", eventstore.NoStream(), two...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "a", eventstore.NoStream(), two...); err != nil { // a retry: stored already
+		t.Fatal(err)
+	}
+	var conflict *eventstore.ConflictError
+	if _, err := s.Append(ctx, "a", eventstore.NoStream(), ev()); !errors.As(err, &conflict) {
+		t.Fatalf("append to an existing stream expecting none: %v", err)
+	}
+	if _, err := s.Append(ctx, "b", eventstore.Any(), ev()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if commits != 2 || events != 3 {
+		t.Errorf("observed %d commits of %d events, want 2 of 3", commits, events)
 	}
 }

@@ -35,6 +35,7 @@ type writer struct {
 	stop     chan struct{} // closed by Store.Close
 	exited   chan struct{} // closed when run returns
 	notify   func()        // called after a commit that stored events
+	onCommit func(events int, took time.Duration)
 	ckpt     *checkpointer
 	// walFrames is the length of the WAL after the last commit, set by
 	// the WAL hook; wokeAt is what it was when the checkpointer was last
@@ -114,6 +115,7 @@ func openWriter(ctx context.Context, path string, cfg config) (_ *writer, err er
 	w := &writer{
 		conn:      conn,
 		group:     cfg.groupCommit,
+		onCommit:  cfg.onCommit,
 		maxBatch:  cfg.maxBatch,
 		reqs:      make(chan *appendReq, 1024),
 		stop:      make(chan struct{}),
@@ -275,6 +277,7 @@ func (w *writer) drain() {
 // again with a savepoint around each request.
 func (w *writer) store(batch []*appendReq) {
 	w.ckpt.txn.Lock() // the checkpointer may hold the writer between transactions
+	start := time.Now()
 	stored, again := w.storeTx(batch, false)
 	if again {
 		for _, r := range batch {
@@ -282,8 +285,12 @@ func (w *writer) store(batch []*appendReq) {
 		}
 		stored, _ = w.storeTx(batch, true)
 	}
+	took := time.Since(start)
 	w.ckpt.txn.Unlock()
-	if stored {
+	if stored > 0 {
+		if w.onCommit != nil {
+			w.onCommit(stored, took)
+		}
 		w.notify()
 	}
 	for _, r := range batch {
@@ -294,9 +301,9 @@ func (w *writer) store(batch []*appendReq) {
 }
 
 // storeTx runs one transaction for batch, with a savepoint per request when
-// careful. It reports whether events were stored, and, when not careful,
+// careful. It reports how many events it stored, and, when not careful,
 // whether the batch must be run again carefully.
-func (w *writer) storeTx(batch []*appendReq, careful bool) (stored, again bool) {
+func (w *writer) storeTx(batch []*appendReq, careful bool) (stored int, again bool) {
 	failAll := func(err error) {
 		for _, r := range batch {
 			if r.err == nil {
@@ -305,15 +312,15 @@ func (w *writer) storeTx(batch []*appendReq, careful bool) (stored, again bool) 
 		}
 	}
 	// fail aborts the transaction; stmt errors leave it unusable.
-	fail := func(op string, err error) (bool, bool) {
+	fail := func(op string, err error) (int, bool) {
 		w.abort()
 		failAll(classify(op, err))
-		return false, false
+		return 0, false
 	}
 	clear(w.pending)
 	if err := w.begin.Exec(); err != nil {
 		failAll(classify("begin", err))
-		return false, false
+		return 0, false
 	}
 	head, version, err := w.readHead()
 	if err != nil {
@@ -341,12 +348,12 @@ func (w *writer) storeTx(batch []*appendReq, careful bool) (stored, again bool) 
 		if err != nil && unavailable(err) {
 			w.abort()
 			failAll(err)
-			return false, false
+			return 0, false
 		}
 		if err != nil && wrote {
 			if !careful {
 				w.abort()
-				return false, true
+				return 0, true
 			}
 			if err := w.rollbackTo.Exec(); err != nil {
 				return fail("rollback to savepoint", err)
@@ -375,7 +382,7 @@ func (w *writer) storeTx(batch []*appendReq, careful bool) (stored, again bool) 
 			w.revs[stream] = rev.last
 		}
 	}
-	return inserted > 0, false
+	return inserted, false
 }
 
 // abort rolls the transaction back after a failure and forgets the cached
