@@ -191,6 +191,17 @@ func generateWith(tb testing.TB, st eventstore.Store, n, active, perEng, workers
 	}
 }
 
+// benchPageSize sets the page size of the read-model files the benchmark
+// creates from CANDOR_BENCH_PAGE_KIB (default: pageSize's), for comparing
+// page sizes.
+func benchPageSize(b *testing.B) {
+	if v := envInt("CANDOR_BENCH_PAGE_KIB", 0); v > 0 {
+		old := pageSize
+		b.Cleanup(func() { pageSize = old })
+		pageSize = v << 10
+	}
+}
+
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
 		return v
@@ -259,6 +270,7 @@ func BenchmarkRebuildAll(b *testing.B) {
 	if testing.Short() {
 		b.Skip("a million events")
 	}
+	benchPageSize(b)
 	st, n := benchStore(b)
 	benchRebuild(b, st, n)
 }
@@ -401,6 +413,7 @@ func BenchmarkLag(b *testing.B) {
 		b.Skip("sustained load")
 	}
 	rate := envInt("CANDOR_BENCH_RATE", 200) // commands per second
+	benchPageSize(b)
 	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "events.db"))
 	if err != nil {
 		b.Fatal(err)

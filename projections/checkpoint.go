@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -13,11 +14,13 @@ import (
 // default is 1000 pages, 16 MiB here).
 var checkpointEvery int64 = 8 << 20 // a variable for tests
 
-// pageSize is the page size of new read-model files (see Open).
-const pageSize = 16 << 10
+// pageSize is the page size of new read-model files (see Open). A file
+// keeps the page size it was created with: the checkpointer counts in the
+// file's own (see newCheckpointer).
+var pageSize = 16 << 10 // a variable for tests
 
-// maxWALFrames bounds the WAL (frames of pageSize bytes, 64 MiB).
-var maxWALFrames int64 = (64 << 20) / pageSize // a variable for tests
+// maxWALBytes bounds the WAL (64 MiB).
+var maxWALBytes int64 = 64 << 20 // a variable for tests
 
 // checkpointer copies the WAL into the database on its own goroutine and
 // connection. A PASSIVE checkpoint waits for no one: writers go on
@@ -29,6 +32,7 @@ var maxWALFrames int64 = (64 << 20) / pageSize // a variable for tests
 type checkpointer struct {
 	db      *sql.DB
 	log     *slog.Logger
+	page    int64         // the file's page size: a WAL frame holds one page
 	pending atomic.Int64  // bytes committed since the last checkpoint started
 	frames  int           // in the WAL after the last commit seen; under the engine's sqlMu
 	written atomic.Int64  // frames written to the WAL, for the benchmarks
@@ -38,10 +42,17 @@ type checkpointer struct {
 	once    sync.Once
 }
 
-func newCheckpointer(db *sql.DB, log *slog.Logger) *checkpointer {
-	c := &checkpointer{db: db, log: log, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+// newCheckpointer starts checkpointing the read-model file of db, whose
+// page size is read from the file: one created before pageSize changed
+// keeps its own.
+func newCheckpointer(ctx context.Context, db *sql.DB, log *slog.Logger) (*checkpointer, error) {
+	var page int64
+	if err := db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&page); err != nil {
+		return nil, fmt.Errorf("projections: page size: %w", err)
+	}
+	c := &checkpointer{db: db, log: log, page: page, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
-	return c
+	return c, nil
 }
 
 // wrote records that a transaction committed, leaving frames pages in the
@@ -53,7 +64,7 @@ func (c *checkpointer) wrote(frames int) {
 	}
 	c.frames = frames
 	c.written.Add(int64(n))
-	if c.pending.Add(int64(n)*pageSize) < checkpointEvery {
+	if c.pending.Add(int64(n)*c.page) < checkpointEvery {
 		return
 	}
 	select {
@@ -81,9 +92,9 @@ func (c *checkpointer) run() {
 		}
 		// Under a steady stream of reads the WAL may never be free of
 		// readers when a write comes, so it never starts over and grows
-		// without end: past maxWALFrames, wait for the readers (briefly;
+		// without end: past maxWALBytes, wait for the readers (briefly;
 		// writes wait too) and make the next write start it over.
-		if frames > maxWALFrames {
+		if frames*c.page > maxWALBytes {
 			if _, err := c.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(RESTART)`); err != nil {
 				c.log.Warn("read models: WAL restart", "err", err)
 			}

@@ -259,7 +259,10 @@ func Open(ctx context.Context, path string, store eventstore.Store, opts Options
 		db.Close()
 		return nil, err
 	}
-	e.ckpt = newCheckpointer(db, opts.Logger)
+	if e.ckpt, err = newCheckpointer(ctx, db, opts.Logger); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if opts.Registerer != nil {
 		if err := opts.Registerer.Register(e.eventsApplied); err != nil {
 			e.ckpt.stop()

@@ -27,7 +27,8 @@ import (
 // per event (the in-memory store appends and subscribes for a small part
 // of it), the allocations per event, how many events each commit wrote,
 // and the lag from an append to WaitFor's return (the producer measures
-// one append in 64).
+// one append in 64). CANDOR_BENCH_PAGE_KIB sets the page size of the
+// read-model file.
 //
 //	go test -run '^$' -bench 'LiveCPU$' -benchtime 20000x -count 5 ./projections/
 func BenchmarkLiveCPU(b *testing.B) {
@@ -35,6 +36,7 @@ func BenchmarkLiveCPU(b *testing.B) {
 		b.Skip("sustained load")
 	}
 	rate := envInt("CANDOR_BENCH_RATE", 4000)
+	benchPageSize(b)
 	const engagements = 1000
 	st := newFakeStore()
 	ctx := context.Background()
@@ -137,7 +139,9 @@ func BenchmarkLiveCPU(b *testing.B) {
 	if c := e.commits.Load() - commits0; c > 0 {
 		b.ReportMetric(n/float64(c), "events/commit")
 	}
-	b.ReportMetric(float64(e.ckpt.written.Load()-frames0)/n, "WAL-frames/event")
+	frames := float64(e.ckpt.written.Load() - frames0)
+	b.ReportMetric(frames/n, "WAL-frames/event")
+	b.ReportMetric(frames*float64(e.ckpt.page)/n, "B-WAL/event")
 	if written > 0 { // the WAL and the checkpoints
 		b.ReportMetric(float64(written)/n, "B-io-written/event")
 	}

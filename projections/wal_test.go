@@ -20,9 +20,9 @@ func TestWALStaysBoundedUnderLiveWritesAndReads(t *testing.T) {
 	}
 	// Restored by the first cleanup registered, so the last to run: after
 	// the engine's checkpointer has stopped reading them.
-	every, frames := checkpointEvery, maxWALFrames
-	t.Cleanup(func() { checkpointEvery, maxWALFrames = every, frames })
-	checkpointEvery, maxWALFrames = 64<<10, 32 // 512 KiB of 16 KiB pages
+	every, most := checkpointEvery, maxWALBytes
+	t.Cleanup(func() { checkpointEvery, maxWALBytes = every, most })
+	checkpointEvery, maxWALBytes = 64<<10, 512<<10
 
 	st, err := sqlite.Open(context.Background(), t.TempDir()+"/events.db")
 	if err != nil {
@@ -64,7 +64,7 @@ func TestWALStaysBoundedUnderLiveWritesAndReads(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	if bound := 4 * maxWALFrames * pageSize; largest > bound {
+	if bound := 4 * maxWALBytes; largest > bound {
 		t.Fatalf("the WAL reached %d bytes over 400 live commits, bound %d", largest, bound)
 	}
 	t.Logf("largest WAL: %d KiB", largest>>10)

@@ -25,8 +25,8 @@ type reader struct {
 	streamFwd, streamBwd  *sqlite3.Stmt
 	filtered              map[string]*sqlite3.Stmt // by SQL text (see readFiltered)
 	strings               map[string]string        // interned stream names and types
-	buf                   []byte            // arena for data and metadata
-	lastLen               int               // events the last scan returned
+	buf                   []byte                   // arena for data and metadata
+	lastLen               int                      // events the last scan returned
 }
 
 // readCacheKiB is each read connection's page cache. Reads are either

@@ -373,7 +373,9 @@ func TestCommitObserver(t *testing.T) {
 		events += n
 	}))
 	ctx := t.Context()
-	ev := func() eventstore.EventData { return eventstore.EventData{ID: uuid.New(), Type: "t", Data: []byte(`{}`)} }
+	ev := func() eventstore.EventData {
+		return eventstore.EventData{ID: uuid.New(), Type: "t", Data: []byte(`{}`)}
+	}
 	two := []eventstore.EventData{ev(), ev()}
 	if _, err := s.Append(ctx, "a", eventstore.NoStream(), two...); err != nil {
 		t.Fatal(err)
