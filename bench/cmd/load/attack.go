@@ -84,6 +84,8 @@ type AttackResult struct {
 	LagEnd       float64 `json:"projection_lag_at_end_events"`
 	LagSamples   int     `json:"projection_lag_samples"`
 	CatchUpAfter float64 `json:"projection_catch_up_after_s"`
+	// StoreCommits: the embedded store's group commits during the attack.
+	StoreCommits *CommitResult `json:"store_commits,omitempty"`
 }
 
 // classStats accumulates one class.
@@ -209,6 +211,11 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 
 	classes := map[string]*classStats{classReadModel: newClassStats(), classReadState: newClassStats(), classWrite: newClassStats()}
 	total := newClassStats()
+	var commits0 commitSnapshot
+	haveCommits := false
+	if a.metrics != "" {
+		commits0, haveCommits, _ = scrapeCommits(ctx, samplerTransport, a.metrics)
+	}
 	selfCPU0, _ := processCPU(os.Getpid())
 	mach0, _ := machineCPU()
 	srvCPU0, _ := processCPU(a.pid)
@@ -237,6 +244,11 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 	}
 	stopSampling()
 	wg.Wait()
+	if haveCommits {
+		if c, ok, err := scrapeCommits(ctx, samplerTransport, a.metrics); err == nil && ok {
+			res.StoreCommits = c.since(commits0, elapsed.Seconds())
+		}
+	}
 
 	res.DurationSec = elapsed.Seconds()
 	res.Total = *total.result(elapsed)
@@ -379,6 +391,10 @@ func printResult(r *AttackResult) {
 		r.LoadGenCores, r.ServerCores, r.MachineCores, runtime.NumCPU())
 	if r.RSSMaxMB > 0 {
 		logf("  server RSS max %.0f MB, at end %.0f MB", r.RSSMaxMB, r.RSSEndMB)
+	}
+	if c := r.StoreCommits; c != nil {
+		logf("  store commits: %.0f/s, %.1f events each, mean %.2f ms, p50 %.2f ms, p99 %.2f ms (fsync included)",
+			c.PerSecond, c.EventsPerCommit, c.MeanMs, c.P50Ms, c.P99Ms)
 	}
 	if r.LagSamples > 0 {
 		logf("  projection lag: max %.0f events, at end %.0f, caught up %.2fs after the load", r.LagMax, r.LagEnd, r.CatchUpAfter)
