@@ -217,7 +217,10 @@ func Open(ctx context.Context, path string, store eventstore.Store, opts Options
 		// Before WAL creates the file. A changed document costs a page in
 		// the WAL and again at the checkpoint: 64 KiB pages wrote six
 		// times the documents' bytes when rebuilding, 16 KiB ones half
-		// that, and a timeline chunk still fits in two.
+		// that, and a timeline chunk still fits in two. Smaller pages
+		// cut the WAL's bytes per live event (8 KiB: -28%, 4 KiB: -46%)
+		// but not the CPU: the chunks then span several pages (4 KiB
+		// cost 5-10% more).
 		"_pragma=page_size(" + strconv.Itoa(pageSize) + ")",
 		"_pragma=busy_timeout(10000)",
 		"_pragma=journal_mode(wal)",
