@@ -1,27 +1,43 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"sync"
 	"time"
 )
 
-// logWriter buffers the server's log lines and writes them out at most
-// every flushEvery, and at once when the buffer fills or on Close. Without
-// it every access-log line is a write(2) made under the log handler's
-// lock, which serialises concurrent requests on the log.
+// logWriter buffers the server's log lines and writes them out from a
+// goroutine of its own, at most every flushEvery or as soon as flushAt
+// bytes wait. A request's log line only goes into memory: without this
+// every access-log line was a write(2) under the log handler's lock, and
+// when the writes happened under the lock a slow reader of stderr (a pipe
+// to a log collector) stalled every request for as long as it was slow.
+// The backlog is bounded: past maxBacklog bytes a line waits for the
+// writer, so that a sink that never catches up slows the server rather
+// than losing lines or growing memory without end.
 type logWriter struct {
-	mu   sync.Mutex
-	w    *bufio.Writer
-	stop chan struct{}
-	done chan struct{}
+	out io.Writer
+
+	mu      sync.Mutex
+	room    *sync.Cond // signalled when the backlog was taken
+	backlog []byte     // lines not yet taken by the writer
+	spare   []byte     // the buffer last written out, reused
+
+	outMu sync.Mutex // serialises writes to out: lines stay in order
+	kick  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
 }
 
-const flushEvery = 100 * time.Millisecond
+const (
+	flushEvery = 100 * time.Millisecond
+	flushAt    = 64 << 10
+	maxBacklog = 8 << 20
+)
 
 func newLogWriter(w io.Writer) *logWriter {
-	lw := &logWriter{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	lw := &logWriter{out: w, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	lw.room = sync.NewCond(&lw.mu)
 	go lw.run()
 	return lw
 }
@@ -35,8 +51,9 @@ func (lw *logWriter) run() {
 		case <-lw.stop:
 			return
 		case <-t.C:
-			lw.Flush()
+		case <-lw.kick:
 		}
+		lw.Flush()
 	}
 }
 
@@ -44,14 +61,38 @@ func (lw *logWriter) run() {
 func (lw *logWriter) Write(p []byte) (int, error) {
 	lw.mu.Lock()
 	defer lw.mu.Unlock()
-	return lw.w.Write(p)
+	for len(lw.backlog) > 0 && len(lw.backlog)+len(p) > maxBacklog {
+		lw.room.Wait()
+	}
+	lw.backlog = append(lw.backlog, p...)
+	if len(lw.backlog) >= flushAt {
+		select {
+		case lw.kick <- struct{}{}:
+		default: // the writer is due already
+		}
+	}
+	return len(p), nil
 }
 
-// Flush writes out what is buffered.
+// Flush writes out what is buffered, holding no lock that Write needs.
 func (lw *logWriter) Flush() error {
+	lw.outMu.Lock()
+	defer lw.outMu.Unlock()
+	lw.mu.Lock()
+	b := lw.backlog
+	lw.backlog, lw.spare = lw.spare[:0], nil
+	lw.room.Broadcast()
+	lw.mu.Unlock()
+	var err error
+	if len(b) > 0 {
+		_, err = lw.out.Write(b)
+	}
 	lw.mu.Lock()
 	defer lw.mu.Unlock()
-	return lw.w.Flush()
+	if cap(b) <= maxBacklog { // keep one buffer of ordinary size
+		lw.spare = b[:0]
+	}
+	return err
 }
 
 // Close stops the periodic flush and flushes.

@@ -76,7 +76,7 @@ func intList(s string) ([]int, error) {
 func usage() {
 	fmt.Fprintf(os.Stderr, `usage: load SCENARIO [flags]
 
-scenarios: mixed, write, growth, sweep, all, bare-server
+scenarios: mixed, write, growth, sweep, all, wrk (the write load with wrk), bare-server
 run "load SCENARIO -h" for the flags.
 `)
 	os.Exit(2)
@@ -148,7 +148,7 @@ func main() {
 	}
 	defer r.close()
 	scenarios := map[string]func(context.Context) error{
-		"mixed": r.mixed, "write": r.write, "growth": r.growth, "sweep": r.sweep,
+		"mixed": r.mixed, "write": r.write, "growth": r.growth, "sweep": r.sweep, "wrk": r.wrkWrite,
 	}
 	var run []string
 	if scenario == "all" {
