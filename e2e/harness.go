@@ -101,6 +101,11 @@ type ServerConfig struct {
 	// NoReadyWait returns as soon as /healthz answers (for tests of a
 	// server that starts not ready).
 	NoReadyWait bool
+	// LogFile, when set, receives the process's stdout and stderr (the
+	// process writes it directly) instead of the harness's memory: for
+	// long loads, whose access logs would fill memory and whose reader
+	// would share the load tool's CPU.
+	LogFile string
 }
 
 // Server is a running candor process.
@@ -146,12 +151,20 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}
 	logs := &lockedBuffer{}
 	cmd := exec.Command(cfg.Binary, "serve", "--addr", cfg.Addr, "--data", cfg.DataDir)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if cfg.LogFile != "" {
+		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("e2e: server log: %w", err)
+		}
+		defer f.Close() // the process keeps its own descriptor
+		cmd.Stdout, cmd.Stderr = f, f
+	}
 	cmd.Env = append(os.Environ(), "CANDOR_ADDR="+cfg.Addr, "CANDOR_DATA_DIR="+cfg.DataDir)
 	if cfg.AdminToken != "" {
 		cmd.Env = append(cmd.Env, "CANDOR_ADMIN_TOKEN="+cfg.AdminToken)
 	}
 	cmd.Env = append(cmd.Env, cfg.Env...)
-	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("e2e: start %s: %w", cfg.Binary, err)
 	}
@@ -169,7 +182,7 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}
 	if err := s.waitFor(ctx, path, cfg.ReadyTimeout); err != nil {
 		_ = s.Kill()
-		return nil, fmt.Errorf("%w: %v\n--- server output ---\n%s", ErrNotReady, err, tail(logs.String(), 4000))
+		return nil, fmt.Errorf("%w: %v\n--- server output ---\n%s", ErrNotReady, err, tail(s.Logs(), 4000))
 	}
 	return s, nil
 }
@@ -217,7 +230,16 @@ func (s *Server) PID() int { return s.cmd.Process.Pid }
 func (s *Server) Addr() string { return s.cfg.Addr }
 
 // Logs returns everything the process wrote to stdout and stderr so far.
-func (s *Server) Logs() string { return s.logs.String() }
+func (s *Server) Logs() string {
+	if s.cfg.LogFile != "" {
+		b, err := os.ReadFile(s.cfg.LogFile)
+		if err != nil {
+			return fmt.Sprintf("(server log %s: %v)", s.cfg.LogFile, err)
+		}
+		return string(b)
+	}
+	return s.logs.String()
+}
 
 // Done is closed when the process has exited.
 func (s *Server) Done() <-chan struct{} { return s.done }

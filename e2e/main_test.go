@@ -102,8 +102,11 @@ func (e *env) restart() {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// The log goes to a file beside the data, where every restart appends
+	// to it: Logs() then tells the whole story of a crash test.
 	srv, err := e2e.Start(ctx, e2e.ServerConfig{Binary: e.bin, DataDir: e.dataDir, AdminToken: e.admin,
-		Env: append([]string{"CANDOR_RATE_LIMIT=off"}, e.extraEnv...), ReadyTimeout: time.Minute})
+		Env: append([]string{"CANDOR_RATE_LIMIT=off"}, e.extraEnv...), ReadyTimeout: time.Minute,
+		LogFile: filepath.Clean(e.dataDir) + ".log"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
