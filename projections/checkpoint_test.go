@@ -72,12 +72,9 @@ func testFileKeepsItsPageSize(t *testing.T, created, reopened int) {
 	s := newScenario(t, st)
 	s.mainScenario(eng1)
 	e, path := openEngine(t, st, Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	stop := runEngine(e)
 	waitFor(t, e, s.last)
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Close(); err != nil {
@@ -101,8 +98,7 @@ func testFileKeepsItsPageSize(t *testing.T, created, reopened int) {
 		t.Errorf("created with %d-byte pages, reopened with pageSize %d: file %d, checkpointer %d",
 			created, reopened, got, e2.ckpt.page)
 	}
-	ctx, cancel = context.WithCancel(context.Background())
-	go func() { done <- e2.Run(ctx) }()
+	stop = runEngine(e2)
 	for i, cmd := range []domain.Command{
 		domain.AcceptDelivery{ActorID: bob, DeliveryID: "del-1"},
 		domain.InformClient{ActorID: alice, InformationID: "info-3", Subject: "Delivered", Channel: domain.ChannelEmail, Recipients: []string{bob}},
@@ -117,8 +113,7 @@ func testFileKeepsItsPageSize(t *testing.T, created, reopened int) {
 	if a, b := dump(t, e2), dump(t, ref); a != b {
 		t.Errorf("created with %d-byte pages: differs from a fresh engine:\n%s", created, firstDiff(b, a))
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	e2.ckpt.stop() // the last checkpoint it started has ended

@@ -63,12 +63,9 @@ func TestRestartResumesFromCheckpoint(t *testing.T) {
 	s := newScenario(t, st)
 	s.mainScenario(eng1)
 	e, path := openEngine(t, st, Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	stop := runEngine(e)
 	waitFor(t, e, s.last)
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	e.Close()
@@ -275,12 +272,9 @@ func TestVersionBumpRebuildsInBackground(t *testing.T) {
 	s := newScenario(t, st)
 	s.mainScenario(eng1)
 	e, path := openEngine(t, st, Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	stop := runEngine(e)
 	waitFor(t, e, s.last)
-	cancel()
-	<-done
+	stop()
 	want := dump(t, e)
 	e.Close()
 

@@ -149,15 +149,23 @@ func openEngine(t testing.TB, store eventstore.Store, opts Options) (*Engine, st
 // running starts e.Run and stops it at the end of the test.
 func running(t testing.TB, e *Engine) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	stop := runEngine(e)
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	})
+}
+
+// runEngine runs e until stop, which returns what Run returned.
+func runEngine(e *Engine) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	return func() error {
+		cancel()
+		return <-done
+	}
 }
 
 func waitFor(t testing.TB, e *Engine, pos eventstore.Position) {
