@@ -161,12 +161,11 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 	// Samplers: RSS every 500 ms, projection lag every second.
 	sctx, stopSampling := context.WithCancel(ctx)
 	var (
-		wg               sync.WaitGroup
-		rssMax, rssLast  atomic.Int64
-		lagMax, lagLast  atomic.Int64
-		lagSamples       atomic.Int64
-		lagSeen          atomic.Bool
-		samplerTransport = &http.Client{Timeout: 5 * time.Second}
+		wg              sync.WaitGroup
+		rssMax, rssLast atomic.Int64
+		lagMax, lagLast atomic.Int64
+		lagSamples      atomic.Int64
+		lagSeen         atomic.Bool
 	)
 	if a.pid > 0 {
 		wg.Go(func() {
@@ -197,7 +196,7 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 					return
 				case <-t.C:
 				}
-				if v, ok, err := scrapeLag(sctx, samplerTransport, a.metrics); err == nil && ok {
+				if v, ok, err := scrapeLag(sctx, samplerClient, a.metrics); err == nil && ok {
 					lagSeen.Store(true)
 					lagSamples.Add(1)
 					lagLast.Store(int64(v))
@@ -214,7 +213,7 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 	var commits0 commitSnapshot
 	haveCommits := false
 	if a.metrics != "" {
-		commits0, haveCommits, _ = scrapeCommits(ctx, samplerTransport, a.metrics)
+		commits0, haveCommits, _ = scrapeCommits(ctx, samplerClient, a.metrics)
 	}
 	selfCPU0, _ := processCPU(os.Getpid())
 	mach0, _ := machineCPU()
@@ -245,7 +244,7 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 	stopSampling()
 	wg.Wait()
 	if haveCommits {
-		if c, ok, err := scrapeCommits(ctx, samplerTransport, a.metrics); err == nil && ok {
+		if c, ok, err := scrapeCommits(ctx, samplerClient, a.metrics); err == nil && ok {
 			res.StoreCommits = c.since(commits0, elapsed.Seconds())
 		}
 	}
@@ -263,7 +262,7 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 		// How long until the projections reach the head once the load stops.
 		t0 := time.Now()
 		for time.Since(t0) < 2*time.Minute {
-			v, ok, err := scrapeLag(ctx, samplerTransport, a.metrics)
+			v, ok, err := scrapeLag(ctx, samplerClient, a.metrics)
 			if err == nil && ok && v == 0 {
 				res.CatchUpAfter = time.Since(t0).Seconds()
 				break
@@ -273,6 +272,9 @@ func runAttack(ctx context.Context, a attackSpec) (*AttackResult, error) {
 	}
 	return res, ctx.Err()
 }
+
+// samplerClient scrapes the server's /metrics during and around attacks.
+var samplerClient = &http.Client{Timeout: 5 * time.Second}
 
 // lagGauges are the projection-lag gauges the tool understands, newest
 // first: candor serve exposes candor_projection_lag_positions (one sample
@@ -392,10 +394,7 @@ func printResult(r *AttackResult) {
 	if r.RSSMaxMB > 0 {
 		logf("  server RSS max %.0f MB, at end %.0f MB", r.RSSMaxMB, r.RSSEndMB)
 	}
-	if c := r.StoreCommits; c != nil {
-		logf("  store commits: %.0f/s, %.1f events each, mean %.2f ms, p50 %.2f ms, p99 %.2f ms (fsync included)",
-			c.PerSecond, c.EventsPerCommit, c.MeanMs, c.P50Ms, c.P99Ms)
-	}
+	r.StoreCommits.log()
 	if r.LagSamples > 0 {
 		logf("  projection lag: max %.0f events, at end %.0f, caught up %.2fs after the load", r.LagMax, r.LagEnd, r.CatchUpAfter)
 	}

@@ -103,6 +103,15 @@ func (s commitSnapshot) since(before commitSnapshot, elapsed float64) *CommitRes
 	}
 }
 
+// log prints c as one line of a report; nil prints nothing.
+func (c *CommitResult) log() {
+	if c == nil {
+		return
+	}
+	logf("  store commits: %.0f/s, %.1f events each, mean %.2f ms, p50 %.2f ms, p99 %.2f ms (fsync included)",
+		c.PerSecond, c.EventsPerCommit, c.MeanMs, c.P50Ms, c.P99Ms)
+}
+
 // quantile estimates the q-quantile of n observations from cumulative
 // buckets sorted by upper bound, interpolating linearly within the bucket
 // it falls in, as Prometheus's histogram_quantile does. Past the last

@@ -110,17 +110,23 @@ func (r *runner) write(ctx context.Context) error {
 	}
 	w := full.Classes[classWrite]
 	bw := bres.Classes[classWrite]
-	ratio := w.OKPerSec / bw.OKPerSec
-	rep.Extra["full_over_bare"] = ratio
-	logf("full stack: %.0f durable writes/s (p99 %.2f ms); bare handler: %.0f/s (p99 %.2f ms); ratio %.1f%%",
-		w.OKPerSec, w.P99Ms, bw.OKPerSec, bw.P99Ms, 100*ratio)
-	rep.Verdicts = append(rep.Verdicts,
-		verdict(w.OKPerSec >= 10000, ">= 10,000 writes/s (%.0f)", w.OKPerSec),
-		verdict(w.P99Ms < 25, "p99 < 25 ms (%.2f ms)", w.P99Ms),
-		verdict(ratio >= 0.12, ">= 12%% of the bare handler (%.1f%%)", 100*ratio),
-		verdict(full.Total.Errors == 0, "no errors (%d)", full.Total.Errors),
-	)
+	writeVerdicts(rep, "vegeta", w.OKPerSec, w.P99Ms, bw.OKPerSec, bw.P99Ms)
+	rep.Verdicts = append(rep.Verdicts, verdict(full.Total.Errors == 0, "no errors (%d)", full.Total.Errors))
 	return r.save(rep)
+}
+
+// writeVerdicts records the write load's targets: the full stack's
+// durable writes/s and p99, and its ratio to the bare handler.
+func writeVerdicts(rep *report, tool string, okPerSec, p99Ms, bareOKPerSec, bareP99Ms float64) {
+	ratio := okPerSec / bareOKPerSec
+	rep.Extra["full_over_bare"] = ratio
+	logf("%s: full stack %.0f durable writes/s (p99 %.2f ms); bare handler %.0f/s (p99 %.2f ms); ratio %.1f%%",
+		tool, okPerSec, p99Ms, bareOKPerSec, bareP99Ms, 100*ratio)
+	rep.Verdicts = append(rep.Verdicts,
+		verdict(okPerSec >= 10000, ">= 10,000 writes/s (%.0f)", okPerSec),
+		verdict(p99Ms < 25, "p99 < 25 ms (%.2f ms)", p99Ms),
+		verdict(ratio >= 0.12, ">= 12%% of the bare handler (%.1f%%)", 100*ratio),
+	)
 }
 
 // growth: the write load against stores prefilled with 0, 100k, 1M events.
