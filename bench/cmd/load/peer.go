@@ -172,7 +172,7 @@ func openPG(ctx context.Context, dsn string, conns int) (*pgxpool.Pool, error) {
 	// number of CPUs) requests would queue for a connection, and
 	// PostgreSQL could not flush the WAL of more than that many commits at
 	// once.
-	cfg.MaxConns, cfg.MinConns = int32(conns), int32(conns)
+	cfg.MaxConns = int32(conns)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -181,6 +181,7 @@ func openPG(ctx context.Context, dsn string, conns int) (*pgxpool.Pool, error) {
 		pool.Close()
 		return nil, fmt.Errorf("create table: %w", err)
 	}
+	// Connect them all now, not during the first round.
 	held := make([]*pgxpool.Conn, 0, conns)
 	defer func() {
 		for _, c := range held {
