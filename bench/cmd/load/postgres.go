@@ -105,7 +105,9 @@ func startPostgres(ctx context.Context, binDir, parent string, conns int) (_ *po
 	// as long as one run; the server's durability settings are its own.
 	initdb := exec.CommandContext(ctx, filepath.Join(binDir, "initdb"), "-D", data, "-U", "candor",
 		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	// Run from a directory the postgres user may enter (ours may be
+	// root's own).
+	initdb.Dir, initdb.SysProcAttr = dir, &syscall.SysProcAttr{Credential: cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
@@ -121,7 +123,7 @@ func startPostgres(ctx context.Context, binDir, parent string, conns int) (_ *po
 		"-c", "listen_addresses="+host, "-c", "port="+port, "-c", "unix_socket_directories=",
 		"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on",
 		"-c", fmt.Sprintf("max_connections=%d", conns+10))
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	p.cmd.Dir, p.cmd.SysProcAttr = dir, &syscall.SysProcAttr{Credential: cred}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
