@@ -143,7 +143,7 @@ func main() {
 	if o.sweepDur == 0 {
 		o.sweepDur = o.duration
 	}
-	o.tokens = max(o.tokens, 1)
+	o.tokens, o.rounds = max(o.tokens, 1), max(o.rounds, 1)
 	// The per-token rate limit (default 50/s) stays on, so its middleware is
 	// measured, but high enough not to refuse the load; -server-env
 	// CANDOR_RATE_LIMIT=... overrides it.

@@ -89,8 +89,7 @@ type wrkSpec struct {
 	base, script string
 	conns        int
 	duration     time.Duration
-	// cpu returns the CPU the target's processes have used so far (nil:
-	// not measured).
+	// cpu returns the CPU the target's processes have used so far.
 	cpu func() (time.Duration, error)
 	// metrics is the candor server's /metrics ("" for the peers).
 	metrics string
@@ -107,12 +106,8 @@ func runWrk(ctx context.Context, spec wrkSpec) (*WrkResult, error) {
 	if spec.metrics != "" {
 		commits0, haveCommits, _ = scrapeCommits(ctx, samplerClient, spec.metrics)
 	}
-	cpu := spec.cpu
-	if cpu == nil {
-		cpu = func() (time.Duration, error) { return 0, nil }
-	}
 	mach0, _ := machineCPU()
-	srv0, err := cpu()
+	srv0, err := spec.cpu()
 	if err != nil {
 		return nil, fmt.Errorf("%s: server CPU: %w", spec.target, err)
 	}
@@ -137,7 +132,7 @@ func runWrk(ctx context.Context, spec wrkSpec) (*WrkResult, error) {
 		}
 		r.SettleSec = time.Since(t0).Seconds()
 	}
-	srv1, err := cpu()
+	srv1, err := spec.cpu()
 	if err != nil {
 		return nil, fmt.Errorf("%s: server CPU: %w", spec.target, err)
 	}
