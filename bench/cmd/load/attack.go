@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -400,9 +401,7 @@ func printResult(r *AttackResult) {
 	}
 }
 
-// processCPU returns the user+system CPU time a process has used so far
-// (fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s, the
-// value of USER_HZ on Linux).
+// processCPU returns the user+system CPU time a process has used so far.
 func processCPU(pid int) (time.Duration, error) {
 	if pid <= 0 {
 		return 0, nil
@@ -411,26 +410,95 @@ func processCPU(pid int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	return parseStatCPU(string(b))
+	st, err := parseStat(string(b))
+	return st.utime + st.stime, err
 }
 
-func parseStatCPU(stat string) (time.Duration, error) {
+// procStat is what the tool reads of /proc/PID/stat.
+type procStat struct {
+	pid, ppid                    int
+	utime, stime, cutime, cstime time.Duration
+}
+
+// parseStat reads fields 1, 4 and 14-17 of /proc/PID/stat (times in clock
+// ticks of 1/100 s, the value of USER_HZ on Linux).
+func parseStat(stat string) (procStat, error) {
 	// The command name (field 2) is in parentheses and may hold spaces.
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("malformed /proc stat %q", truncate(stat, 80))
+		return procStat{}, fmt.Errorf("malformed /proc stat %q", truncate(stat, 80))
 	}
 	f := strings.Fields(stat[i+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("malformed /proc stat %q", truncate(stat, 80))
+	if len(f) < 15 {
+		return procStat{}, fmt.Errorf("malformed /proc stat %q", truncate(stat, 80))
 	}
-	// After the name: state is f[0], so utime (field 14) is f[11], stime f[12].
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("malformed /proc stat times %q %q", f[11], f[12])
+	// After the name: state is f[0] (field 3), so field n is f[n-3].
+	var n [5]int64
+	for j, k := range []int{1, 11, 12, 13, 14} {
+		v, err := strconv.ParseInt(f[k], 10, 64)
+		if err != nil {
+			return procStat{}, fmt.Errorf("malformed /proc stat field %d %q", k+3, f[k])
+		}
+		n[j] = v
 	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
+	pid, err := strconv.Atoi(strings.TrimSpace(stat[:strings.IndexByte(stat, '(')]))
+	if err != nil {
+		return procStat{}, fmt.Errorf("malformed /proc stat pid in %q", truncate(stat, 80))
+	}
+	tick := func(v int64) time.Duration { return time.Duration(v) * 10 * time.Millisecond }
+	return procStat{pid: pid, ppid: int(n[0]), utime: tick(n[1]), stime: tick(n[2]), cutime: tick(n[3]), cstime: tick(n[4])}, nil
+}
+
+// treeCPU returns the CPU time used so far by the process tree rooted at
+// root (PostgreSQL is a postmaster and its children): each live process's
+// own time, plus what its children that exited used (cutime, cstime).
+func treeCPU(root int) (time.Duration, error) {
+	paths, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		return 0, err
+	}
+	var procs []procStat
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue // exited since the glob
+		}
+		if st, err := parseStat(string(b)); err == nil {
+			procs = append(procs, st)
+		}
+	}
+	cpu, found := sumTree(root, procs)
+	if !found {
+		return 0, fmt.Errorf("no process %d", root)
+	}
+	return cpu, nil
+}
+
+// sumTree adds up the CPU time of root and its descendants in procs.
+// A process that exited and was waited for is in its parent's cutime and
+// cstime; one still alive is counted by its own times only, so nothing is
+// counted twice.
+func sumTree(root int, procs []procStat) (time.Duration, bool) {
+	children := map[int][]procStat{}
+	var top *procStat
+	for i, p := range procs {
+		children[p.ppid] = append(children[p.ppid], p)
+		if p.pid == root {
+			top = &procs[i]
+		}
+	}
+	if top == nil {
+		return 0, false
+	}
+	var sum time.Duration
+	queue := []procStat{*top}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		sum += p.utime + p.stime + p.cutime + p.cstime
+		queue = append(queue, children[p.pid]...)
+	}
+	return sum, true
 }
 
 // machineCPU returns the busy CPU time of the whole machine so far: the

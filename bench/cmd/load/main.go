@@ -10,7 +10,11 @@
 //	load growth       the write load against stores prefilled with N events
 //	load sweep        writes at several concurrencies, plotted to a PNG
 //	load all          all of the above, in that order
-//	load bare-server  the bare Echo handler (started by "write" itself)
+//	load wrk          the write scenario with wrk instead of vegeta
+//	load peers        the full stack against plain Echo + PostgreSQL, Echo +
+//	                  Candor's store and bare Echo, alternating rounds (wrk)
+//	load peer-server  one of those peers (started by "write", "wrk" and
+//	                  "peers" themselves)
 //
 // Results are printed and written as JSON (and PNG) to -out.
 package main
@@ -43,6 +47,8 @@ type options struct {
 	sweepConns  []int
 	sweepDur    time.Duration
 	keepData    bool
+	rounds      int
+	pgBin       string
 }
 
 type multiFlag []string
@@ -76,7 +82,8 @@ func intList(s string) ([]int, error) {
 func usage() {
 	fmt.Fprintf(os.Stderr, `usage: load SCENARIO [flags]
 
-scenarios: mixed, write, growth, sweep, all, wrk (the write load with wrk), bare-server
+scenarios: mixed, write, growth, sweep, all, wrk (the write load with wrk),
+peers (the full stack against its peers, with wrk), peer-server
 run "load SCENARIO -h" for the flags.
 `)
 	os.Exit(2)
@@ -90,12 +97,17 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if scenario == "bare-server" {
-		fs := flag.NewFlagSet("bare-server", flag.ExitOnError)
-		addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	if scenario == "peer-server" {
+		var c peerConfig
+		fs := flag.NewFlagSet("peer-server", flag.ExitOnError)
+		fs.StringVar(&c.kind, "kind", "bare", "bare (nothing stored), store (Candor's embedded store), pg (PostgreSQL)")
+		fs.StringVar(&c.addr, "addr", "127.0.0.1:0", "listen address")
+		fs.StringVar(&c.data, "data", "", "store: data directory (events.db)")
+		fs.StringVar(&c.dsn, "dsn", "", "pg: connection string")
+		fs.IntVar(&c.conns, "pool", 64, "pg: connections in the pool")
 		_ = fs.Parse(os.Args[2:])
-		if err := runBareServer(ctx, *addr); err != nil {
-			fmt.Fprintln(os.Stderr, "bare-server:", err)
+		if err := runPeerServer(ctx, c); err != nil {
+			fmt.Fprintln(os.Stderr, "peer-server:", err)
 			os.Exit(1)
 		}
 		return
@@ -116,6 +128,8 @@ func main() {
 	sweep := fs.String("sweep-conns", "8,16,32,64,128", "sweep: concurrencies")
 	fs.DurationVar(&o.sweepDur, "sweep-duration", 0, "sweep: duration of each point (default: -duration)")
 	fs.BoolVar(&o.keepData, "keep-data", false, "keep the data directories (printed) instead of removing them")
+	fs.IntVar(&o.rounds, "rounds", 3, "peers: rounds, each running every target for -duration")
+	fs.StringVar(&o.pgBin, "pg-bin", "", "peers: directory of PostgreSQL's initdb and postgres (default: the newest /usr/lib/postgresql/*/bin)")
 	_ = fs.Parse(os.Args[2:])
 	var err error
 	if o.prefill, err = intList(*prefill); err != nil {
@@ -129,7 +143,7 @@ func main() {
 	if o.sweepDur == 0 {
 		o.sweepDur = o.duration
 	}
-	o.tokens = max(o.tokens, 1)
+	o.tokens, o.rounds = max(o.tokens, 1), max(o.rounds, 1)
 	// The per-token rate limit (default 50/s) stays on, so its middleware is
 	// measured, but high enough not to refuse the load; -server-env
 	// CANDOR_RATE_LIMIT=... overrides it.
@@ -148,7 +162,7 @@ func main() {
 	}
 	defer r.close()
 	scenarios := map[string]func(context.Context) error{
-		"mixed": r.mixed, "write": r.write, "growth": r.growth, "sweep": r.sweep, "wrk": r.wrkWrite,
+		"mixed": r.mixed, "write": r.write, "growth": r.growth, "sweep": r.sweep, "wrk": r.wrkWrite, "peers": r.peers,
 	}
 	var run []string
 	if scenario == "all" {

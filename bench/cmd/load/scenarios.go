@@ -92,14 +92,14 @@ func (r *runner) write(ctx context.Context) error {
 		return err
 	}
 	rep.Runs = append(rep.Runs, full)
-	bare, err := startBare(ctx)
+	bare, err := startPeer(ctx, "bare")
 	if err != nil {
 		return err
 	}
 	defer bare.stop()
 	bres, err := runAttack(ctx, attackSpec{
-		name: "write-bare", target: "bare", tr: s.targeter("http://"+bare.addr, 0), conns: r.o.conns, duration: r.o.duration,
-		pid: bare.cmd.Process.Pid,
+		name: "write-bare", target: "bare", tr: s.targeter(bare.url(), 0), conns: r.o.conns, duration: r.o.duration,
+		pid: bare.pid(),
 	})
 	if bres != nil {
 		printResult(bres)

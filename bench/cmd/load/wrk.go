@@ -37,7 +37,13 @@ type WrkResult struct {
 	P99Ms        float64 `json:"p99_ms"`
 	WrkCores     float64 `json:"wrk_cpu_cores"`
 	ServerCores  float64 `json:"server_cpu_cores"`
-	MachineCores float64 `json:"machine_cpu_cores"`
+	// ServerCPUSec is the CPU the target's processes used from the start
+	// of the load to its end (or, with a settle step, to the end of that),
+	// and CPUPerWriteUs the same per 2xx answer.
+	ServerCPUSec  float64 `json:"server_cpu_s"`
+	CPUPerWriteUs float64 `json:"server_cpu_per_write_us"`
+	SettleSec     float64 `json:"settle_s,omitempty"`
+	MachineCores  float64 `json:"machine_cpu_cores"`
 	// OKPerSec is requests/s less the non-2xx ones.
 	OKPerSec     float64       `json:"ok_per_s"`
 	StoreCommits *CommitResult `json:"store_commits,omitempty"`
@@ -77,19 +83,37 @@ end
 	return path, os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
-// runWrk runs wrk against base with script and parses its report.
-func runWrk(ctx context.Context, name, target, base, script string, conns int, d time.Duration, pid int, metrics string) (*WrkResult, error) {
+// wrkSpec says what to run wrk against.
+type wrkSpec struct {
+	name, target string
+	base, script string
+	conns        int
+	duration     time.Duration
+	// cpu returns the CPU the target's processes have used so far.
+	cpu func() (time.Duration, error)
+	// metrics is the candor server's /metrics ("" for the peers).
+	metrics string
+	// settle, when set, waits after the load for the work it left behind
+	// (the projections catching up), so that its CPU counts with the load's.
+	settle func(context.Context) error
+}
+
+// runWrk runs wrk as spec says and parses its report.
+func runWrk(ctx context.Context, spec wrkSpec) (*WrkResult, error) {
 	threads := 2
 	var commits0 commitSnapshot
 	haveCommits := false
-	if metrics != "" {
-		commits0, haveCommits, _ = scrapeCommits(ctx, samplerClient, metrics)
+	if spec.metrics != "" {
+		commits0, haveCommits, _ = scrapeCommits(ctx, samplerClient, spec.metrics)
 	}
 	mach0, _ := machineCPU()
-	srv0, _ := processCPU(pid)
+	srv0, err := spec.cpu()
+	if err != nil {
+		return nil, fmt.Errorf("%s: server CPU: %w", spec.target, err)
+	}
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns),
-		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency", "-s", script, base)
+	cmd := exec.CommandContext(ctx, "wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(spec.conns),
+		"-d", fmt.Sprintf("%ds", int(spec.duration.Seconds())), "--latency", "-s", spec.script, spec.base)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -97,25 +121,45 @@ func runWrk(ctx context.Context, name, target, base, script string, conns int, d
 	}
 	elapsed := time.Since(start)
 	mach1, _ := machineCPU()
-	srv1, _ := processCPU(pid)
 	r, err := parseWrk(out.String())
 	if err != nil {
 		return nil, err
 	}
-	r.Name, r.Target, r.Conns, r.Threads, r.DurationSec = name, target, conns, threads, elapsed.Seconds()
+	if spec.settle != nil {
+		t0 := time.Now()
+		if err := spec.settle(ctx); err != nil {
+			return nil, fmt.Errorf("%s: after the load: %w", spec.target, err)
+		}
+		r.SettleSec = time.Since(t0).Seconds()
+	}
+	srv1, err := spec.cpu()
+	if err != nil {
+		return nil, fmt.Errorf("%s: server CPU: %w", spec.target, err)
+	}
+	r.Name, r.Target, r.Conns, r.Threads, r.DurationSec = spec.name, spec.target, spec.conns, threads, elapsed.Seconds()
 	r.WrkCores = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds() / elapsed.Seconds()
-	r.ServerCores = (srv1 - srv0).Seconds() / elapsed.Seconds()
+	r.ServerCPUSec = (srv1 - srv0).Seconds()
+	r.ServerCores = r.ServerCPUSec / elapsed.Seconds()
+	if ok := r.Requests - r.Non2xx; ok > 0 {
+		r.CPUPerWriteUs = r.ServerCPUSec / float64(ok) * 1e6
+	}
 	r.MachineCores = (mach1 - mach0).Seconds() / elapsed.Seconds()
 	if haveCommits {
-		if c, ok, err := scrapeCommits(ctx, samplerClient, metrics); err == nil && ok {
+		if c, ok, err := scrapeCommits(ctx, samplerClient, spec.metrics); err == nil && ok {
 			r.StoreCommits = c.since(commits0, elapsed.Seconds())
 		}
 	}
 	logf("%s [%s, wrk, %d conns]: %.0f req/s (%.0f ok/s), p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, non-2xx %d%s",
-		name, target, conns, r.PerSecond, r.OKPerSec, r.P50Ms, r.P90Ms, r.P99Ms, r.Non2xx, r.SocketErrors)
-	logf("  CPU: wrk %.2f cores, server %.2f cores, whole machine %.2f cores", r.WrkCores, r.ServerCores, r.MachineCores)
+		spec.name, spec.target, spec.conns, r.PerSecond, r.OKPerSec, r.P50Ms, r.P90Ms, r.P99Ms, r.Non2xx, r.SocketErrors)
+	logf("  CPU: wrk %.2f cores, server %.2f cores (%.0f µs per 2xx), whole machine %.2f cores",
+		r.WrkCores, r.ServerCores, r.CPUPerWriteUs, r.MachineCores)
 	r.StoreCommits.log()
 	return r, nil
+}
+
+// processCPUOf measures one process.
+func processCPUOf(pid int) func() (time.Duration, error) {
+	return func() (time.Duration, error) { return processCPU(pid) }
 }
 
 var (
@@ -176,16 +220,18 @@ func (r *runner) wrkWrite(ctx context.Context) error {
 		return err
 	}
 	rep := r.newReport("wrk")
-	full, err := runWrk(ctx, "write", "candor", s.srv.URL, script, r.o.conns, r.o.duration, s.srv.PID(), s.srv.URL+"/metrics")
+	full, err := runWrk(ctx, wrkSpec{name: "write", target: "candor", base: s.srv.URL, script: script,
+		conns: r.o.conns, duration: r.o.duration, cpu: processCPUOf(s.srv.PID()), metrics: s.srv.URL + "/metrics"})
 	if err != nil {
 		return err
 	}
-	bare, err := startBare(ctx)
+	bare, err := startPeer(ctx, "bare")
 	if err != nil {
 		return err
 	}
 	defer bare.stop()
-	bres, err := runWrk(ctx, "write-bare", "bare", "http://"+bare.addr, script, r.o.conns, r.o.duration, bare.cmd.Process.Pid, "")
+	bres, err := runWrk(ctx, wrkSpec{name: "write-bare", target: "bare", base: bare.url(), script: script,
+		conns: r.o.conns, duration: r.o.duration, cpu: processCPUOf(bare.pid())})
 	if err != nil {
 		return err
 	}
