@@ -1,0 +1,281 @@
+// Package personal encrypts the personal fields of Candor's events, each
+// with the key of the data subject it is about, so that destroying that key
+// (package keystore) erases the person from every copy of the log while the
+// events, and the hashes that cover their stored bytes, stay as they are.
+//
+// The fields are those domain.PersonalFields lists (tagged
+// personal:"true"); which subject each event's fields belong to is the rule
+// in subjects.go. A field's value is stored as a JSON string, the envelope
+//
+//	"enc:v1:<subject>:<base64url(nonce ‖ ciphertext ‖ tag)>"
+//
+// sealed with AES-256-GCM under the subject's key, a 96-bit random nonce,
+// and associated data that binds it to its event and field (see
+// associatedData): an envelope copied into another event, another field or
+// another subject's event does not open. docs/PERSONAL_DATA.md specifies
+// the format.
+package personal
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/candor-ledger/candor/domain"
+	"github.com/candor-ledger/candor/keystore"
+)
+
+// ErasedValue replaces every personal field of an erased subject when an
+// event is read.
+const ErasedValue = "(erased)"
+
+// prefix starts every envelope; v1 is AES-256-GCM with the associated data
+// of associatedData.
+const prefix = "enc:v1:"
+
+const nonceSize = 12
+
+// Errors of the package. Key store failures keep wrapping the key store's
+// errors (keystore.ErrKeyMissing among them).
+var (
+	// ErrMalformedEnvelope: a personal field holds "enc:..." that is not
+	// a v1 envelope, or an envelope naming another subject than the
+	// event's.
+	ErrMalformedEnvelope = errors.New("personal: malformed envelope")
+	// ErrUndecryptable: the envelope does not open with the subject's key.
+	// The ciphertext was altered or moved, or the key store was replaced
+	// by one holding another key for the subject.
+	ErrUndecryptable = errors.New("personal: envelope does not open with the subject's key: data altered or key store replaced")
+	// ErrNoSubject: the event has personal fields but names no subject
+	// (an empty id), or its type has no rule (a test keeps the rules
+	// complete).
+	ErrNoSubject = errors.New("personal: no data subject for the event's personal fields")
+	// ErrNotString: a personal field is not a JSON string.
+	ErrNotString = errors.New("personal: personal field is not a string")
+)
+
+// Status says what Open found in an event.
+type Status uint8
+
+const (
+	// Clear: no envelope (no personal field, or data written before
+	// encryption).
+	Clear Status = iota
+	// Decrypted: every envelope opened.
+	Decrypted
+	// Erased: the subject was erased; their fields read ErasedValue.
+	Erased
+)
+
+// Keys is what the cipher needs of a key store (*keystore.Store).
+type Keys interface {
+	// KeyFor returns the subject's key, creating it durably first.
+	KeyFor(ctx context.Context, subject string) (keystore.Key, error)
+	// Key returns an existing key, *keystore.ErasedError or
+	// keystore.ErrKeyMissing.
+	Key(ctx context.Context, subject string) (keystore.Key, error)
+}
+
+// Cipher seals and opens the personal fields of events. It is safe for
+// concurrent use.
+type Cipher struct {
+	keys  Keys
+	nonce io.Reader
+}
+
+// New returns a Cipher over a key store.
+func New(keys Keys) *Cipher { return &Cipher{keys: keys, nonce: rand.Reader} }
+
+// Seal returns data (an event's JSON, as domain.Marshal writes it) with
+// every non-empty personal field replaced by its envelope, and data itself
+// when the type has no personal field. The subject's key is created (and
+// stored durably) if it has none; an erased subject's events are refused
+// (*keystore.ErasedError).
+func (c *Cipher) Seal(ctx context.Context, eventID uuid.UUID, typ string, data []byte) ([]byte, error) {
+	fields := domain.PersonalFields(typ)
+	if len(fields) == 0 {
+		return data, nil
+	}
+	obj, err := decodeObject(data)
+	if err != nil {
+		return nil, err
+	}
+	subject, err := subjectOf(typ, obj)
+	if err != nil {
+		return nil, err
+	}
+	changed := false
+	var key keystore.Key
+	for _, f := range fields {
+		raw, ok := obj[f]
+		if !ok {
+			continue
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("%w: %s.%s", ErrNotString, typ, f)
+		}
+		if v == "" {
+			continue // nothing to hide
+		}
+		if !changed {
+			if key, err = c.keys.KeyFor(ctx, subject); err != nil {
+				return nil, fmt.Errorf("personal: key of %q: %w", subject, err)
+			}
+		}
+		env, err := c.seal(key, eventID, typ, f, subject, v)
+		if err != nil {
+			return nil, err
+		}
+		obj[f], _ = json.Marshal(env)
+		changed = true
+	}
+	if !changed {
+		return data, nil
+	}
+	return json.Marshal(obj)
+}
+
+func (c *Cipher) seal(key keystore.Key, eventID uuid.UUID, typ, field, subject, plain string) (string, error) {
+	aead, err := key.AEAD()
+	if err != nil {
+		return "", err
+	}
+	out := make([]byte, nonceSize, nonceSize+len(plain)+aead.Overhead())
+	if _, err := io.ReadFull(c.nonce, out); err != nil {
+		return "", fmt.Errorf("personal: nonce: %w", err)
+	}
+	out = aead.Seal(out, out[:nonceSize], []byte(plain), associatedData(eventID, typ, field, subject))
+	return prefix + subject + ":" + base64.RawURLEncoding.EncodeToString(out), nil
+}
+
+// Open returns data with every envelope replaced by its plaintext, or by
+// ErasedValue when the subject was erased (Status Erased). A missing key
+// (keystore.ErrKeyMissing), an envelope that does not open
+// (ErrUndecryptable) or a malformed one is an error: never a guess.
+func (c *Cipher) Open(ctx context.Context, eventID uuid.UUID, typ string, data []byte) ([]byte, Status, error) {
+	fields := domain.PersonalFields(typ)
+	if len(fields) == 0 || !bytes.Contains(data, []byte(`"`+prefix)) {
+		return data, Clear, nil
+	}
+	obj, err := decodeObject(data)
+	if err != nil {
+		return nil, Clear, err
+	}
+	subject, err := subjectOf(typ, obj)
+	if err != nil {
+		return nil, Clear, err
+	}
+	status := Clear
+	var (
+		key    keystore.Key
+		looked bool
+	)
+	for _, f := range fields {
+		raw, ok := obj[f]
+		if !ok {
+			continue
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, Clear, fmt.Errorf("%w: %s.%s", ErrNotString, typ, f)
+		}
+		if !strings.HasPrefix(v, prefix) {
+			continue // written before encryption
+		}
+		envSubject, payload, err := parseEnvelope(v)
+		if err != nil {
+			return nil, Clear, fmt.Errorf("%s.%s: %w", typ, f, err)
+		}
+		if envSubject != subject {
+			return nil, Clear, fmt.Errorf("%w: %s.%s is sealed for another subject", ErrMalformedEnvelope, typ, f)
+		}
+		if !looked {
+			key, err = c.keys.Key(ctx, subject)
+			looked = true
+			if errors.Is(err, keystore.ErrErased) {
+				status = Erased
+			} else if err != nil {
+				return nil, Clear, fmt.Errorf("personal: key of %q: %w", subject, err)
+			}
+		}
+		plain := ErasedValue
+		if status != Erased {
+			p, err := open(key, payload, associatedData(eventID, typ, f, subject))
+			if err != nil {
+				return nil, Clear, fmt.Errorf("%s.%s of %q: %w", typ, f, subject, err)
+			}
+			plain, status = p, Decrypted
+		}
+		obj[f], _ = json.Marshal(plain)
+	}
+	if status == Clear {
+		return data, Clear, nil
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return nil, Clear, fmt.Errorf("personal: encode %s: %w", typ, err)
+	}
+	return out, status, nil
+}
+
+func open(key keystore.Key, payload []byte, ad []byte) (string, error) {
+	aead, err := key.AEAD()
+	if err != nil {
+		return "", err
+	}
+	if len(payload) < nonceSize+aead.Overhead() {
+		return "", fmt.Errorf("%w: payload too short", ErrMalformedEnvelope)
+	}
+	plain, err := aead.Open(nil, payload[:nonceSize], payload[nonceSize:], ad)
+	if err != nil {
+		return "", ErrUndecryptable
+	}
+	return string(plain), nil
+}
+
+// parseEnvelope splits "enc:v1:<subject>:<payload>". The subject may hold
+// colons; the payload (base64url) never does.
+func parseEnvelope(v string) (subject string, payload []byte, err error) {
+	rest := strings.TrimPrefix(v, prefix)
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 {
+		return "", nil, ErrMalformedEnvelope
+	}
+	payload, err = base64.RawURLEncoding.DecodeString(rest[i+1:])
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: payload is not base64url", ErrMalformedEnvelope)
+	}
+	return rest[:i], payload, nil
+}
+
+// associatedData binds a ciphertext to where it is stored: the label, the
+// event's id (16 bytes), its type, the field's JSON name and the subject,
+// each but the id prefixed with its length (uint32, big-endian).
+func associatedData(eventID uuid.UUID, typ, field, subject string) []byte {
+	ad := make([]byte, 0, 64+len(typ)+len(field)+len(subject))
+	ad = append(ad, "candor-personal-v1"...)
+	ad = append(ad, eventID[:]...)
+	for _, s := range []string{typ, field, subject} {
+		ad = binary.BigEndian.AppendUint32(ad, uint32(len(s)))
+		ad = append(ad, s...)
+	}
+	return ad
+}
+
+func decodeObject(data []byte) (map[string]json.RawMessage, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("%w: event data is not a JSON object", domain.ErrMalformedEvent)
+	}
+	return obj, nil
+}
