@@ -17,6 +17,7 @@
 package ledger
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"encoding/json"
@@ -59,6 +60,10 @@ type Options struct {
 	// instances on EventStoreDB): reads then catch up with the stream
 	// first. Writes are checked by the store's revision either way.
 	Shared bool
+	// Seal, when set, rewrites an event's data before it is hashed and
+	// stored: package personal encrypts the personal fields there, so that
+	// the store, the hash chain and the cached state hold only ciphertext.
+	Seal func(ctx context.Context, id uuid.UUID, typ string, data []byte) ([]byte, error)
 }
 
 // Ledger executes commands against engagements. It is safe for concurrent use.
@@ -233,6 +238,19 @@ func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.En
 		id, err := uuid.NewV7()
 		if err != nil {
 			return Result{}, fmt.Errorf("event id: %w", err)
+		}
+		if l.opts.Seal != nil {
+			sealed, err := l.opts.Seal(ctx, id, typ, body)
+			if err != nil {
+				return Result{}, fmt.Errorf("seal %s: %w", typ, err)
+			}
+			if !bytes.Equal(sealed, body) {
+				// Fold what is stored, as a reload would.
+				if events[i], err = domain.Unmarshal(typ, version, sealed); err != nil {
+					return Result{}, fmt.Errorf("seal %s: %w", typ, err)
+				}
+				body = sealed
+			}
 		}
 		m := Metadata{
 			Actor:          ev.Head().ActorID,

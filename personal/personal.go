@@ -7,13 +7,18 @@
 // personal:"true"); which subject each event's fields belong to is the rule
 // in subjects.go. A field's value is stored as a JSON string, the envelope
 //
-//	"enc:v1:<subject>:<base64url(nonce ‖ ciphertext ‖ tag)>"
+//	"enc:v1:<subject>:<event id>:<field>:<base64url(nonce ‖ ciphertext ‖ tag)>"
 //
 // sealed with AES-256-GCM under the subject's key, a 96-bit random nonce,
-// and associated data that binds it to its event and field (see
-// associatedData): an envelope copied into another event, another field or
-// another subject's event does not open. docs/PERSONAL_DATA.md specifies
-// the format.
+// and associated data that binds it to its event, field and subject (see
+// associatedData): changing any of the three makes it fail to open, and
+// Open refuses an envelope found in another event or field than the one it
+// names. docs/PERSONAL_DATA.md specifies the format.
+//
+// Everything inside Candor (the event store, the ledger's state, the read
+// models and their caches) carries envelopes; they are opened at the edge,
+// by Reveal on each response body and by Open in an export, so that
+// destroying a key takes effect at once everywhere, rebuilds included.
 package personal
 
 import (
@@ -132,7 +137,7 @@ func (c *Cipher) Seal(ctx context.Context, eventID uuid.UUID, typ string, data [
 				return nil, fmt.Errorf("personal: key of %q: %w", subject, err)
 			}
 		}
-		env, err := c.seal(key, eventID, typ, f, subject, v)
+		env, err := c.seal(key, eventID, f, subject, v)
 		if err != nil {
 			return nil, err
 		}
@@ -145,7 +150,7 @@ func (c *Cipher) Seal(ctx context.Context, eventID uuid.UUID, typ string, data [
 	return json.Marshal(obj)
 }
 
-func (c *Cipher) seal(key keystore.Key, eventID uuid.UUID, typ, field, subject, plain string) (string, error) {
+func (c *Cipher) seal(key keystore.Key, eventID uuid.UUID, field, subject, plain string) (string, error) {
 	aead, err := key.AEAD()
 	if err != nil {
 		return "", err
@@ -154,8 +159,8 @@ func (c *Cipher) seal(key keystore.Key, eventID uuid.UUID, typ, field, subject, 
 	if _, err := io.ReadFull(c.nonce, out); err != nil {
 		return "", fmt.Errorf("personal: nonce: %w", err)
 	}
-	out = aead.Seal(out, out[:nonceSize], []byte(plain), associatedData(eventID, typ, field, subject))
-	return prefix + subject + ":" + base64.RawURLEncoding.EncodeToString(out), nil
+	out = aead.Seal(out, out[:nonceSize], []byte(plain), associatedData(eventID, field, subject))
+	return prefix + subject + ":" + eventID.String() + ":" + field + ":" + base64.RawURLEncoding.EncodeToString(out), nil
 }
 
 // Open returns data with every envelope replaced by its plaintext, or by
@@ -192,12 +197,12 @@ func (c *Cipher) Open(ctx context.Context, eventID uuid.UUID, typ string, data [
 		if !strings.HasPrefix(v, prefix) {
 			continue // written before encryption
 		}
-		envSubject, payload, err := parseEnvelope(v)
+		env, err := parseEnvelope(v)
 		if err != nil {
 			return nil, Clear, fmt.Errorf("%s.%s: %w", typ, f, err)
 		}
-		if envSubject != subject {
-			return nil, Clear, fmt.Errorf("%w: %s.%s is sealed for another subject", ErrMalformedEnvelope, typ, f)
+		if env.subject != subject || env.eventID != eventID || env.field != f {
+			return nil, Clear, fmt.Errorf("%w: %s.%s is sealed for another event, field or subject", ErrMalformedEnvelope, typ, f)
 		}
 		if !looked {
 			key, err = c.keys.Key(ctx, subject)
@@ -210,7 +215,7 @@ func (c *Cipher) Open(ctx context.Context, eventID uuid.UUID, typ string, data [
 		}
 		plain := ErasedValue
 		if status != Erased {
-			p, err := open(key, payload, associatedData(eventID, typ, f, subject))
+			p, err := env.open(key)
 			if err != nil {
 				return nil, Clear, fmt.Errorf("%s.%s of %q: %w", typ, f, subject, err)
 			}
@@ -228,44 +233,63 @@ func (c *Cipher) Open(ctx context.Context, eventID uuid.UUID, typ string, data [
 	return out, status, nil
 }
 
-func open(key keystore.Key, payload []byte, ad []byte) (string, error) {
+// envelope is a parsed "enc:v1:<subject>:<event id>:<field>:<payload>".
+type envelope struct {
+	subject, field string
+	eventID        uuid.UUID
+	payload        []byte
+}
+
+func (e envelope) open(key keystore.Key) (string, error) {
 	aead, err := key.AEAD()
 	if err != nil {
 		return "", err
 	}
-	if len(payload) < nonceSize+aead.Overhead() {
+	if len(e.payload) < nonceSize+aead.Overhead() {
 		return "", fmt.Errorf("%w: payload too short", ErrMalformedEnvelope)
 	}
-	plain, err := aead.Open(nil, payload[:nonceSize], payload[nonceSize:], ad)
+	plain, err := aead.Open(nil, e.payload[:nonceSize], e.payload[nonceSize:], associatedData(e.eventID, e.field, e.subject))
 	if err != nil {
 		return "", ErrUndecryptable
 	}
 	return string(plain), nil
 }
 
-// parseEnvelope splits "enc:v1:<subject>:<payload>". The subject may hold
-// colons; the payload (base64url) never does.
-func parseEnvelope(v string) (subject string, payload []byte, err error) {
-	rest := strings.TrimPrefix(v, prefix)
-	i := strings.LastIndexByte(rest, ':')
-	if i <= 0 {
-		return "", nil, ErrMalformedEnvelope
+// parseEnvelope splits an envelope from the right: the payload (base64url),
+// the field (a JSON name) and the event id (a UUID) hold no colon, the
+// subject may.
+func parseEnvelope(v string) (envelope, error) {
+	rest, ok := strings.CutPrefix(v, prefix)
+	if !ok {
+		return envelope{}, ErrMalformedEnvelope
 	}
-	payload, err = base64.RawURLEncoding.DecodeString(rest[i+1:])
+	var parts [3]string
+	for i := 2; i >= 0; i-- {
+		j := strings.LastIndexByte(rest, ':')
+		if j <= 0 {
+			return envelope{}, ErrMalformedEnvelope
+		}
+		parts[i], rest = rest[j+1:], rest[:j]
+	}
+	id, err := uuid.Parse(parts[0])
+	if err != nil || parts[1] == "" {
+		return envelope{}, fmt.Errorf("%w: bad event id or field", ErrMalformedEnvelope)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: payload is not base64url", ErrMalformedEnvelope)
+		return envelope{}, fmt.Errorf("%w: payload is not base64url", ErrMalformedEnvelope)
 	}
-	return rest[:i], payload, nil
+	return envelope{subject: rest, eventID: id, field: parts[1], payload: payload}, nil
 }
 
 // associatedData binds a ciphertext to where it is stored: the label, the
-// event's id (16 bytes), its type, the field's JSON name and the subject,
-// each but the id prefixed with its length (uint32, big-endian).
-func associatedData(eventID uuid.UUID, typ, field, subject string) []byte {
-	ad := make([]byte, 0, 64+len(typ)+len(field)+len(subject))
+// event's id (16 bytes), the field's JSON name and the subject, each of
+// the last two prefixed with its length (uint32, big-endian).
+func associatedData(eventID uuid.UUID, field, subject string) []byte {
+	ad := make([]byte, 0, 64+len(field)+len(subject))
 	ad = append(ad, "candor-personal-v1"...)
 	ad = append(ad, eventID[:]...)
-	for _, s := range []string{typ, field, subject} {
+	for _, s := range []string{field, subject} {
 		ad = binary.BigEndian.AppendUint32(ad, uint32(len(s)))
 		ad = append(ad, s...)
 	}
@@ -278,4 +302,47 @@ func decodeObject(data []byte) (map[string]json.RawMessage, error) {
 		return nil, fmt.Errorf("%w: event data is not a JSON object", domain.ErrMalformedEvent)
 	}
 	return obj, nil
+}
+
+var quotedPrefix = []byte(`"` + prefix)
+
+// Reveal returns a JSON document (a response body, a read model) with
+// every envelope in it replaced by its plaintext, or by ErasedValue for an
+// erased subject; doc itself when it holds none. An envelope vouches for
+// the event and field it was sealed for (they are in its associated data),
+// so it opens wherever a read model copied it. A missing key or an
+// envelope that does not open is an error, as in Open.
+func (c *Cipher) Reveal(ctx context.Context, doc []byte) ([]byte, error) {
+	i := bytes.Index(doc, quotedPrefix)
+	if i < 0 {
+		return doc, nil
+	}
+	out := make([]byte, 0, len(doc))
+	for i >= 0 {
+		start := i + 1
+		end := bytes.IndexByte(doc[start:], '"')
+		if end < 0 {
+			return nil, ErrMalformedEnvelope
+		}
+		end += start
+		env, err := parseEnvelope(string(doc[start:end]))
+		if err != nil {
+			return nil, err
+		}
+		plain := ErasedValue
+		key, err := c.keys.Key(ctx, env.subject)
+		switch {
+		case err == nil:
+			if plain, err = env.open(key); err != nil {
+				return nil, fmt.Errorf("envelope of %q: %w", env.subject, err)
+			}
+		case !errors.Is(err, keystore.ErrErased):
+			return nil, fmt.Errorf("personal: key of %q: %w", env.subject, err)
+		}
+		q, _ := json.Marshal(plain)
+		out = append(append(out, doc[:start-1]...), q...)
+		doc = doc[end+1:]
+		i = bytes.Index(doc, quotedPrefix)
+	}
+	return append(out, doc...), nil
 }

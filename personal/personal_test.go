@@ -83,7 +83,7 @@ func TestKnownAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := field(t, sealed, "name")
-	const want = "enc:v1:s-2@e-1:oKGio6SlpqeoqaqrqHEfQimqcZ8wCvKr8vKFqIuibxp6vw_-qsRdlQ"
+	const want = "enc:v1:s-2@e-1:01936b2e-6f00-7000-8000-000000000001:name:oKGio6SlpqeoqaqrqHEfQimqcZ8wCvKrl0GvGxrksFItsteV5W1fsA"
 	if env != want {
 		t.Errorf("envelope\n got %s\nwant %s", env, want)
 	}
@@ -92,16 +92,16 @@ func TestKnownAnswer(t *testing.T) {
 	}
 
 	// Independently: AES-256-GCM, nonce = first 12 bytes, associated data
-	// = "candor-personal-v1" ‖ event id (16 bytes) ‖ len32 ‖ type ‖ len32
-	// ‖ field ‖ len32 ‖ subject.
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(env, "enc:v1:s-2@e-1:"))
+	// = "candor-personal-v1" ‖ event id (16 bytes) ‖ len32 ‖ field ‖ len32
+	// ‖ subject.
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(env, "enc:v1:s-2@e-1:01936b2e-6f00-7000-8000-000000000001:name:"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ad []byte
 	ad = append(ad, "candor-personal-v1"...)
 	ad = append(ad, eventID[:]...)
-	for _, s := range []string{"stakeholder.joined", "name", "s-2@e-1"} {
+	for _, s := range []string{"name", "s-2@e-1"} {
 		ad = append(ad, byte(len(s)>>24), byte(len(s)>>16), byte(len(s)>>8), byte(len(s)))
 		ad = append(ad, s...)
 	}
@@ -248,12 +248,14 @@ func TestEnvelopeCannotMove(t *testing.T) {
 		return b
 	}
 	name, email := field(t, sealed, "name"), field(t, sealed, "email")
-	subj, payload, err := parseEnvelope(name)
+	env, err := parseEnvelope(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload[len(payload)-3] ^= 1
-	flipped := "enc:v1:" + subj + ":" + base64.RawURLEncoding.EncodeToString(payload)
+	env.payload[len(env.payload)-3] ^= 1
+	flipped := "enc:v1:" + env.subject + ":" + env.eventID.String() + ":name:" + base64.RawURLEncoding.EncodeToString(env.payload)
+	// Claims to be another event's: the associated data no longer matches.
+	relabelled := strings.Replace(name, eventID.String(), "01936b2e-6f00-7000-8000-000000000002", 1)
 	other, err := c.Seal(ctx, eventID, domain.TypeStakeholderJoined, joined("e-1", "s-3", "Someone Else", ""))
 	if err != nil {
 		t.Fatal(err)
@@ -264,11 +266,12 @@ func TestEnvelopeCannotMove(t *testing.T) {
 		data []byte
 		want error
 	}{
-		{"another event id", uuid.MustParse("01936b2e-6f00-7000-8000-000000000002"), sealed, ErrUndecryptable},
-		{"fields swapped", eventID, set(set(sealed, "name", email), "email", name), ErrUndecryptable},
+		{"another event id", uuid.MustParse("01936b2e-6f00-7000-8000-000000000002"), sealed, ErrMalformedEnvelope},
+		{"fields swapped", eventID, set(set(sealed, "name", email), "email", name), ErrMalformedEnvelope},
+		{"relabelled for another event", uuid.MustParse("01936b2e-6f00-7000-8000-000000000002"), set(sealed, "name", relabelled), ErrUndecryptable},
 		{"a byte changed", eventID, set(sealed, "name", flipped), ErrUndecryptable},
 		{"another subject's event", eventID, set(other, "name", name), ErrMalformedEnvelope},
-		{"not base64", eventID, set(sealed, "name", "enc:v1:s-2@e-1:!!"), ErrMalformedEnvelope},
+		{"not base64", eventID, set(sealed, "name", "enc:v1:s-2@e-1:" + eventID.String() + ":name:!!"), ErrMalformedEnvelope},
 		{"no subject", eventID, set(sealed, "name", "enc:v1:abc"), ErrMalformedEnvelope},
 	}
 	for _, tc := range cases {
@@ -368,5 +371,42 @@ func TestSubjectIDs(t *testing.T) {
 	}
 	if _, _, err := SubjectOf(domain.TypeExpertInvited, []byte(`{"engagement_id":"e","name":"n"}`)); !errors.Is(err, ErrNoSubject) {
 		t.Errorf("SubjectOf without id: %v", err)
+	}
+}
+
+// Reveal opens envelopes wherever a read model copied them.
+func TestReveal(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	keys := openKeys(t, filepath.Join(dir, "keys.db"))
+	c := New(keys)
+	a, err := c.Seal(ctx, eventID, domain.TypeStakeholderJoined, joined("e-1", "s-2", `Nicolas "Nico" Roux`, "nr@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Seal(ctx, eventID, domain.TypeStakeholderJoined, joined("e-1", "s-3", "Claire Martin", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := []byte(`{"people":[{"name":"` + field(t, a, "name") + `","email":"` + field(t, a, "email") +
+		`"},{"name":"` + field(t, b, "name") + `"}],"note":"enc:v1 is not an envelope"}`)
+	want := `{"people":[{"name":"Nicolas \"Nico\" Roux","email":"nr@example.com"},{"name":"Claire Martin"}],"note":"enc:v1 is not an envelope"}`
+	got, err := c.Reveal(ctx, doc)
+	if err != nil || string(got) != want {
+		t.Fatalf("Reveal:\n got %s (%v)\nwant %s", got, err, want)
+	}
+	if err := keys.Erase(ctx, Subject("e-1", "s-2"), at); err != nil {
+		t.Fatal(err)
+	}
+	want = `{"people":[{"name":"(erased)","email":"(erased)"},{"name":"Claire Martin"}],"note":"enc:v1 is not an envelope"}`
+	if got, err = c.Reveal(ctx, doc); err != nil || string(got) != want {
+		t.Fatalf("Reveal after erasure:\n got %s (%v)\nwant %s", got, err, want)
+	}
+	if _, err := New(openKeys(t, filepath.Join(dir, "lost.db"))).Reveal(ctx, doc); !errors.Is(err, keystore.ErrKeyMissing) {
+		t.Errorf("Reveal with a lost key store: %v, want keystore.ErrKeyMissing", err)
+	}
+	plain := []byte(`{"a":"b"}`)
+	if got, err := c.Reveal(ctx, plain); err != nil || &got[0] != &plain[0] {
+		t.Error("Reveal changed a document without envelopes")
 	}
 }
