@@ -271,7 +271,7 @@ func TestEnvelopeCannotMove(t *testing.T) {
 		{"relabelled for another event", uuid.MustParse("01936b2e-6f00-7000-8000-000000000002"), set(sealed, "name", relabelled), ErrUndecryptable},
 		{"a byte changed", eventID, set(sealed, "name", flipped), ErrUndecryptable},
 		{"another subject's event", eventID, set(other, "name", name), ErrMalformedEnvelope},
-		{"not base64", eventID, set(sealed, "name", "enc:v1:s-2@e-1:" + eventID.String() + ":name:!!"), ErrMalformedEnvelope},
+		{"not base64", eventID, set(sealed, "name", "enc:v1:s-2@e-1:"+eventID.String()+":name:!!"), ErrMalformedEnvelope},
 		{"no subject", eventID, set(sealed, "name", "enc:v1:abc"), ErrMalformedEnvelope},
 	}
 	for _, tc := range cases {
