@@ -122,6 +122,9 @@ type Deps struct {
 	// transparency, knowledge...); *projections.Engine implements it. Without
 	// it those endpoints answer 503.
 	Queries Queries // optional
+	// Personal opens personal fields in responses and serves erasure and
+	// access (*personal.Service); optional.
+	Personal Personal
 }
 
 // Server is the HTTP API. It is an http.Handler; Run serves it on a
@@ -134,6 +137,8 @@ type Server struct {
 	rm     ReadModels
 	q      Queries
 	log    *slog.Logger
+
+	personal Personal
 
 	e      *echo.Echo
 	doc    *openapi3.T
@@ -166,7 +171,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg.withDefaults(), ledger: deps.Ledger, auth: deps.Auth, store: deps.Store, rm: deps.ReadModels,
-		q: deps.Queries, log: deps.Logger, stopping: make(chan struct{}),
+		q: deps.Queries, log: deps.Logger, stopping: make(chan struct{}), personal: deps.Personal,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -264,3 +264,8 @@ func names(data []byte, id string) bool {
 	}
 	return walk(v)
 }
+
+// Reveal opens the envelopes of a response body (see Cipher.Reveal).
+func (s *Service) Reveal(ctx context.Context, body []byte) ([]byte, error) {
+	return s.cipher.Reveal(ctx, body)
+}

@@ -244,7 +244,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// On EventStoreDB other instances may append too: reads then catch up
 	// with the stream instead of trusting this process's cache.
-	l := ledger.New(store, ledger.Options{OnAppend: onAppend, Shared: c.eventStore != ""})
+	pd, keys, err := openPersonal(ctx, c.dataDir, store)
+	if err != nil {
+		return fmt.Errorf("open key store: %w", err)
+	}
+	defer keys.Close()
+	l := ledger.New(store, ledger.Options{OnAppend: onAppend, Shared: c.eventStore != "", Seal: pd.Cipher().Seal})
 	if c.demo {
 		switch {
 		case demoLoader == nil:
@@ -266,7 +271,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer rm.Close()
 	srv, err := api.New(api.Config{
 		CORSOrigins: splitList(c.corsOrigins), RateLimit: rate, RateBurst: burst, ShutdownTimeout: c.shutdownTimeout,
-	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: rm, Queries: rm})
+	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: rm, Queries: rm, Personal: pd})
 	if err != nil {
 		return err
 	}
