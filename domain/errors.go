@@ -121,6 +121,8 @@ const (
 	CodeInvalidEmail             = "invalid_email"
 	CodeInvalidDate              = "invalid_date"
 	CodeDateInFuture             = "date_in_future"
+	CodeDateBeforeOpening        = "date_before_opening"
+	CodeDateBeforeReference      = "date_before_reference"
 	CodeInvalidAmount            = "invalid_amount"
 	CodeInvalidCurrency          = "invalid_currency"
 	CodeInvalidNumber            = "invalid_number"
@@ -185,6 +187,8 @@ const (
 	CodeActorNotStakeholder = "actor_not_stakeholder"
 	CodeActorLeft           = "actor_left"
 	CodeActorWrongParty     = "actor_wrong_party"
+	// A stakeholder removes only people of their own party.
+	CodeOtherPartysStakeholder = "stakeholder_of_other_party"
 )
 
 func invalid(code, field, format string, args ...any) *Error {
