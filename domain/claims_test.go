@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,5 +120,32 @@ func TestEveryCodeHasAKind(t *testing.T) {
 	})
 	if n != len(Codes()) {
 		t.Errorf("errors.go declares %d codes, codeKinds has %d", n, len(Codes()))
+	}
+}
+
+// TestEveryCodeRefusesSomething: each code is in some command's Refusals,
+// so in the contract, unless Decide no longer returns it (codes are never
+// reused, so those stay declared).
+func TestEveryCodeRefusesSomething(t *testing.T) {
+	unused := []string{CodeUnknownCommand, CodeWrongKindOfReference, CodeExpertNotInvited}
+	listed := map[string]bool{}
+	for _, c := range []Command{OpenEngagement{}, AdvancePhase{}, CloseEngagement{}, RecordLesson{}, JoinParty{}, DefinePerimeter{},
+		AddStakeholder{}, BriefStakeholder{}, RemoveStakeholder{}, InviteExpert{}, CommitExpert{}, WithdrawExpert{}, JoinDiscussion{},
+		SignAgreement{}, HoldWorkshop{}, DefineIndicator{}, MeasureIndicator{}, RaiseRequirement{}, AskQuestion{}, ClarifyRequirement{},
+		MakeAssumption{}, ValidateAssumption{}, RejectAssumption{}, RequestChange{}, ApproveChange{}, RejectChange{}, ProposeFeature{},
+		AcceptFeature{}, DeclineFeature{}, PlanMilestone{}, ReportDifficulty{}, DiscloseDelay{}, DiscloseCostImpact{}, DiscloseSkillsGap{},
+		InformClient{}, AcknowledgeInformation{}, MakeDecision{}, MakeDelivery{}, AcceptDelivery{}, RejectDelivery{}, RaiseNeedAtDelivery{}} {
+		rs := Refusals(c)
+		if len(rs) == 0 {
+			t.Errorf("%T: no refusals", c)
+		}
+		for _, code := range rs {
+			listed[code] = true
+		}
+	}
+	for _, c := range Codes() {
+		if listed[c] == slices.Contains(unused, c) {
+			t.Errorf("%s: listed %v, declared unused %v", c, listed[c], slices.Contains(unused, c))
+		}
 	}
 }

@@ -134,7 +134,7 @@ const (
 	CodeNoClientParticipant      = "no_client_participant"
 	CodeQuestionNotAnswered      = "question_not_answered"
 	CodeQuestionOtherRequirement = "question_other_requirement"
-	CodeWrongKindOfReference     = "wrong_kind_of_reference"
+	CodeWrongKindOfReference     = "wrong_kind_of_reference" // not returned (codes are never reused)
 	CodeCannotBriefSelf          = "cannot_brief_self"
 	CodeNoClientRecipient        = "no_client_recipient"
 
@@ -171,7 +171,7 @@ const (
 	CodeStakeholderLeft        = "stakeholder_left"
 	CodeAlreadyBriefed         = "stakeholder_already_briefed"
 	CodeAlreadyInDiscussion    = "client_already_in_discussion"
-	CodeExpertNotInvited       = "expert_not_invited"
+	CodeExpertNotInvited       = "expert_not_invited" // not returned (codes are never reused)
 	CodeExpertWithdrawn        = "expert_withdrawn"
 	CodeExpertAlreadyCommitted = "expert_already_committed"
 	CodeQuestionNotOpen        = "question_not_open"
