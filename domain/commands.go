@@ -170,7 +170,7 @@ type SignAgreement struct {
 type HoldWorkshop struct {
 	ActorID      string    `json:"-"`
 	WorkshopID   string    `json:"workshop_id"`
-	HeldAt       time.Time `json:"held_at"` // zero means "now"
+	HeldAt       time.Time `json:"held_at"` // the claim (see Claim); zero means "now"
 	Participants []string  `json:"participants"`
 	Notes        string    `json:"notes,omitempty"`
 }
@@ -193,7 +193,7 @@ type MeasureIndicator struct {
 	MeasurementID string    `json:"measurement_id"`
 	IndicatorID   string    `json:"indicator_id"`
 	Value         float64   `json:"value"`
-	MeasuredAt    time.Time `json:"measured_at"` // zero means "now"
+	MeasuredAt    time.Time `json:"measured_at"` // the claim (see Claim); zero means "now"
 	Note          string    `json:"note,omitempty"`
 }
 
@@ -310,7 +310,8 @@ type DeclineFeature struct {
 
 // ---- Commitments -----------------------------------------------------------
 
-// PlanMilestone records a dated commitment; DueDate must be after now.
+// PlanMilestone records a dated commitment. DueDate may be past (a
+// milestone recorded late) or future, not before the engagement opened.
 type PlanMilestone struct {
 	ActorID string `json:"-"`
 	Claim
