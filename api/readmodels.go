@@ -29,7 +29,7 @@ type Queries interface {
 	Communications(ctx context.Context, id string) (projections.Communications, error)
 	Indicators(ctx context.Context, id string) ([]projections.Indicator, error)
 	Stakeholders(ctx context.Context, id string) ([]projections.Stakeholder, error)
-	Knowledge(ctx context.Context, engagementID, stakeholderID string, at ledger.AsOf) (projections.Knowledge, error)
+	Knowledge(ctx context.Context, engagementID, stakeholderID string, at ledger.AsOf, basis projections.Basis) (projections.Knowledge, error)
 	Transparency(ctx context.Context, id string, now time.Time) (projections.TransparencyReport, error)
 }
 
@@ -248,7 +248,8 @@ func (s *Server) getTimeline(c echo.Context) error {
 
 // getKnowledge answers "what did this stakeholder know, and when": what
 // they were informed of, acknowledged or took part in, up to as_of (now
-// by default).
+// by default), as recorded by then or, with as_of_basis=occurred, as it
+// happened by then.
 func (s *Server) getKnowledge(c echo.Context) error {
 	at, _, err := parseAsOf(c)
 	if err != nil {
@@ -268,7 +269,7 @@ func (s *Server) getKnowledge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := q.Knowledge(c.Request().Context(), c.Param("engagement_id"), sid, at)
+	k, err := q.Knowledge(c.Request().Context(), c.Param("engagement_id"), sid, at.AsOf, at.basis)
 	if err != nil {
 		return err
 	}

@@ -64,8 +64,10 @@ func (s *Server) waitForPosition(c echo.Context) error {
 //
 // With as_of or as_of_position it returns the state as it stood at that
 // moment (404 if the engagement did not exist yet), without ETag, which
-// names the current revision only. Who may see it is decided on the
-// current state: a former stakeholder no longer reads the past either.
+// names the current revision only; as_of_basis=occurred places facts by
+// when they are said to have happened instead of when they were recorded.
+// Who may see it is decided on the current state: a former stakeholder no
+// longer reads the past either.
 func (s *Server) loadVisible(c echo.Context) (*domain.Engagement, uint64, error) {
 	at, past, err := parseAsOf(c)
 	if err != nil {
@@ -85,7 +87,7 @@ func (s *Server) loadVisible(c echo.Context) (*domain.Engagement, uint64, error)
 		return nil, 0, errEngagementNotFound()
 	}
 	if past {
-		st, rev, err = s.ledger.StateAsOf(c.Request().Context(), st.ID, at)
+		st, rev, err = s.stateAsOf(c.Request().Context(), st.ID, at)
 		if errors.Is(err, ledger.ErrNotFound) {
 			return nil, 0, newProblem(http.StatusNotFound, domain.CodeEngagementNotFound, "the engagement did not exist at that moment")
 		}

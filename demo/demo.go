@@ -7,7 +7,8 @@
 //
 // The story spans four months: the demo decides each command with a clock
 // set to the story's date, so the facts carry those dates (the store still
-// records when they were written).
+// records when they were written). One fact is recorded late, with the day
+// it is said to have happened (a phone call of day 86 recorded on day 92).
 package demo
 
 import (
@@ -156,7 +157,12 @@ func tell(s *story, start time.Time, d Demo) error {
 		{58, "payment decision with the client", domain.MakeDecision{ActorID: claire, DecisionID: s.id("d-payment"), Title: "Payment provider", Kind: domain.DecisionStrategic, Options: []string{"bank's gateway", "payment platform"}, Chosen: "payment platform", Rationale: "Lower fees at the shop's volume.", Participants: []string{claire, sam}}},
 		{84, "server set-up fails", domain.ReportDifficulty{ActorID: pierre, DifficultyID: s.id("diff-servers"), MilestoneID: s.id("go-live"), Description: "The production cluster cannot be provisioned in the chosen region."}},
 
-		// The delay is disclosed two days after the go-live date.
+		// The delay is disclosed two days after the go-live date. The
+		// hosting engineer had warned Claire by phone on day 86, it is said:
+		// recorded only now, with the day it happened (occurred_at).
+		{92, "warning recorded late", domain.InformClient{ActorID: pierre, Claim: domain.Claim{OccurredAt: day(86)}, InformationID: s.id("info-warning"),
+			Subject: "The server set-up is at risk", Summary: "A phone call: the cluster may not be ready for the go-live.", Channel: domain.ChannelCall,
+			Recipients: []string{claire}, About: []string{s.id("diff-servers")}}},
 		{92, "delay disclosed late", domain.DiscloseDelay{ActorID: sam, DelayID: s.id("delay-1"), MilestoneID: s.id("go-live"), NewDueDate: day(110), Reason: "Hosting set-up failed; the provider needs three more weeks."}},
 		{92, "cost impact", domain.DiscloseCostImpact{ActorID: sam, CostImpactID: s.id("cost-1"), DifficultyID: s.id("diff-servers"), Amount: 450000, Currency: "EUR", Reason: "Three extra weeks of the hosting engineer."}},
 		{92, "skills gap", domain.DiscloseSkillsGap{ActorID: sam, SkillsGapID: s.id("gap-1"), DifficultyID: s.id("diff-servers"), Skill: "Kubernetes operations", Mitigation: "The provider brings in a specialist."}},

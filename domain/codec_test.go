@@ -27,7 +27,7 @@ func lifeStory(t testing.TB) *script {
 		MeasureIndicator{ActorID: sup, MeasurementID: "k-1-m1", IndicatorID: "k-1", Value: 5},
 		SignAgreement{ActorID: cli, AgreementID: "agr", Signatories: []string{cli, sup}},
 		AdvancePhase{ActorID: sup, To: PhaseDelivery},
-		RaiseRequirement{ActorID: cli, RequirementID: "req-1", Title: "PDF invoices"},
+		RaiseRequirement{ActorID: cli, Claim: claim(t0.Add(time.Hour)), RequirementID: "req-1", Title: "PDF invoices"}, // said in a call, recorded later
 		AskQuestion{ActorID: sup, QuestionID: "q-1", RequirementID: "req-1", Text: "Which PDF?"},
 		ClarifyRequirement{ActorID: sup, RequirementID: "req-1", QuestionID: "q-1", Clarification: "PDF/A-3", Answer: "A-3", AnsweredBy: cli},
 		MakeAssumption{ActorID: sup, AssumptionID: "as-1", Statement: "EUR only"},
@@ -56,7 +56,7 @@ func lifeStory(t testing.TB) *script {
 		RaiseNeedAtDelivery{ActorID: cli, NeedID: "need-1", DeliveryID: "dlv-1", Title: "Bulk export"},
 		AcceptDelivery{ActorID: cli, DeliveryID: "dlv-1"},
 		RejectDelivery{ActorID: cli, DeliveryID: "dlv-2", Reason: "crashes"},
-		RemoveStakeholder{ActorID: sup, StakeholderID: prv},
+		RemoveStakeholder{ActorID: prv, StakeholderID: prv},
 		RecordLesson{ActorID: sup, LessonID: "les-1", Text: "Test the server before delivery day"},
 		CloseEngagement{ActorID: cli, Summary: "done"},
 	)

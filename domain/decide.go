@@ -18,7 +18,8 @@ import (
 //
 // Checks run in a fixed order, so the error is predictable: engagement
 // exists and is not closed; actor named, a current stakeholder, on an
-// allowed side; phase; command fields; references; state rules.
+// allowed side; phase; command fields; references; state rules; last, the
+// claimed time (see Claim and checkClaim).
 func Decide(s *Engagement, cmd Command, now time.Time) ([]Event, error) {
 	cmd = deref(cmd)
 	if cmd == nil {
@@ -46,7 +47,63 @@ func Decide(s *Engagement, cmd Command, now time.Time) ([]Event, error) {
 		return nil, forbidden(CodeActorLeft, "stakeholder %q has left the engagement", actorID)
 	}
 	d := &decider{s: s, now: now, actor: actor}
-	return d.decide(cmd)
+	if c, ok := cmd.(interface{ Claimed() time.Time }); ok && !c.Claimed().IsZero() {
+		d.claim = c.Claimed().UTC()
+	}
+	evs, err := d.decide(cmd)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range evs {
+		if err := d.checkClaim(claimField(cmd), e); err != nil {
+			return nil, err
+		}
+	}
+	return evs, nil
+}
+
+// claimField names the field that carries a command's claimed time.
+func claimField(cmd Command) string {
+	switch cmd.(type) {
+	case HoldWorkshop:
+		return "held_at"
+	case MeasureIndicator:
+		return "measured_at"
+	}
+	return "occurred_at"
+}
+
+// checkClaim holds the rules of a claimed time (the event's OccurredAt):
+// not in the future, not before the engagement opened, and not before
+// anything the fact names happened (a fact cannot have happened before what
+// it refers to; this also keeps the state "as it happened by T" a state
+// that folds). An event without a claim has nothing to check.
+func (d *decider) checkClaim(field string, e Event) error {
+	t := e.Head().OccurredAt
+	if t.IsZero() {
+		return nil
+	}
+	if !validTime(t) {
+		return invalid(CodeInvalidDate, field, "%s is out of range", field)
+	}
+	if t.After(d.now) {
+		return invalid(CodeDateInFuture, field, "%s is in the future: a fact is recorded once it happened", field)
+	}
+	if t.Before(d.s.OpenedAt) {
+		return invalid(CodeDateBeforeOpening, field, "%s is before the engagement opened (%s)", field, d.s.OpenedAt.Format(time.RFC3339))
+	}
+	ids, party := Names(e)
+	for _, id := range ids {
+		if at, ok := d.s.happened[id]; ok && t.Before(at) {
+			return invalid(CodeDateBeforeReference, field, "%s is before the %s %q it names happened (%s)",
+				field, d.s.ids[id], id, at.Format(time.RFC3339))
+		}
+	}
+	if p, ok := d.s.Party(party); ok && t.Before(occurred(p.JoinedOccurredAt, p.JoinedAt)) {
+		return invalid(CodeDateBeforeReference, field, "%s is before the %s party joined (%s)",
+			field, party, occurred(p.JoinedOccurredAt, p.JoinedAt).Format(time.RFC3339))
+	}
+	return nil
 }
 
 // deref accepts commands passed by pointer, as the API decodes them.
@@ -69,10 +126,11 @@ type decider struct {
 	s     *Engagement
 	now   time.Time
 	actor *Stakeholder
+	claim time.Time // the command's claimed time, checked once decided
 }
 
 func (d *decider) h() Header {
-	return Header{EngagementID: d.s.ID, ActorID: d.actor.ID, At: d.now}
+	return Header{EngagementID: d.s.ID, ActorID: d.actor.ID, At: d.now, OccurredAt: d.claim}
 }
 
 // one wraps a single event; most commands record exactly one fact.
@@ -427,6 +485,17 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A party manages its own people: each knows who works for it, and
+		// removing someone takes a voice away from their side (the client
+		// who would reject a delivery, the supplier's lead who discloses
+		// delays). So a stakeholder removes themselves or someone of their
+		// own party, never someone of another party (provider and
+		// supplier are two parties). Adding stays open to any side: the
+		// supplier brings in the client's first stakeholder.
+		if x.Party != d.actor.Party {
+			return nil, forbidden(CodeOtherPartysStakeholder, "%q (%s) may not remove %q of the %s party: a party manages its own people",
+				d.actor.ID, d.actor.Party, x.ID, x.Party)
+		}
 		if x.Left {
 			return nil, conflict(CodeStakeholderLeft, "stakeholder %q has already left", x.ID)
 		}
@@ -514,7 +583,11 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if !slices.ContainsFunc(ps, isClient) {
 			return nil, invalid(CodeNoClientParticipant, "participants", "a workshop is co-constructed with the client: name at least one client-side participant")
 		}
-		return one(&WorkshopHeld{Header: d.h(), WorkshopID: c.WorkshopID, HeldAt: at, Participants: slices.Clone(c.Participants), Notes: c.Notes})
+		h := d.h()
+		if !c.HeldAt.IsZero() {
+			h.OccurredAt = at // held_at is the workshop's claim
+		}
+		return one(&WorkshopHeld{Header: h, WorkshopID: c.WorkshopID, HeldAt: at, Participants: slices.Clone(c.Participants), Notes: c.Notes})
 	case DefineIndicator:
 		if err := d.allow("defining a success indicator", anySide, []Phase{PhaseScoping, PhaseDelivery}); err != nil {
 			return nil, err
@@ -545,7 +618,11 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		return one(&IndicatorMeasured{Header: d.h(), MeasurementID: c.MeasurementID, IndicatorID: x.ID, Value: c.Value, MeasuredAt: at, Note: c.Note})
+		h := d.h()
+		if !c.MeasuredAt.IsZero() {
+			h.OccurredAt = at // measured_at is the measurement's claim
+		}
+		return one(&IndicatorMeasured{Header: h, MeasurementID: c.MeasurementID, IndicatorID: x.ID, Value: c.Value, MeasuredAt: at, Note: c.Note})
 
 	// Requirements.
 	case RaiseRequirement:
@@ -647,8 +724,14 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if c.DueDate.IsZero() {
 			return nil, invalid(CodeFieldRequired, "due_date", "due_date is required")
 		}
-		if !validTime(c.DueDate.UTC()) || !c.DueDate.After(d.now) {
-			return nil, invalid(CodeInvalidDate, "due_date", "a milestone is planned for a date after now")
+		// A due date already past is allowed: a milestone may be recorded
+		// late, and a past due date is what the delay register shows. It
+		// falls inside the engagement's life all the same.
+		if !validTime(c.DueDate.UTC()) {
+			return nil, invalid(CodeInvalidDate, "due_date", "due_date is out of range")
+		}
+		if c.DueDate.Before(s.OpenedAt) {
+			return nil, invalid(CodeDateBeforeOpening, "due_date", "due_date is before the engagement opened (%s)", s.OpenedAt.Format(time.RFC3339))
 		}
 		return one(&MilestonePlanned{Header: d.h(), MilestoneID: c.MilestoneID, Title: c.Title, DueDate: c.DueDate.UTC()})
 	case ReportDifficulty:

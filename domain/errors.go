@@ -121,6 +121,8 @@ const (
 	CodeInvalidEmail             = "invalid_email"
 	CodeInvalidDate              = "invalid_date"
 	CodeDateInFuture             = "date_in_future"
+	CodeDateBeforeOpening        = "date_before_opening"
+	CodeDateBeforeReference      = "date_before_reference"
 	CodeInvalidAmount            = "invalid_amount"
 	CodeInvalidCurrency          = "invalid_currency"
 	CodeInvalidNumber            = "invalid_number"
@@ -132,7 +134,7 @@ const (
 	CodeNoClientParticipant      = "no_client_participant"
 	CodeQuestionNotAnswered      = "question_not_answered"
 	CodeQuestionOtherRequirement = "question_other_requirement"
-	CodeWrongKindOfReference     = "wrong_kind_of_reference"
+	CodeWrongKindOfReference     = "wrong_kind_of_reference" // not returned (codes are never reused)
 	CodeCannotBriefSelf          = "cannot_brief_self"
 	CodeNoClientRecipient        = "no_client_recipient"
 
@@ -169,7 +171,7 @@ const (
 	CodeStakeholderLeft        = "stakeholder_left"
 	CodeAlreadyBriefed         = "stakeholder_already_briefed"
 	CodeAlreadyInDiscussion    = "client_already_in_discussion"
-	CodeExpertNotInvited       = "expert_not_invited"
+	CodeExpertNotInvited       = "expert_not_invited" // not returned (codes are never reused)
 	CodeExpertWithdrawn        = "expert_withdrawn"
 	CodeExpertAlreadyCommitted = "expert_already_committed"
 	CodeQuestionNotOpen        = "question_not_open"
@@ -185,6 +187,8 @@ const (
 	CodeActorNotStakeholder = "actor_not_stakeholder"
 	CodeActorLeft           = "actor_left"
 	CodeActorWrongParty     = "actor_wrong_party"
+	// A stakeholder removes only people of their own party.
+	CodeOtherPartysStakeholder = "stakeholder_of_other_party"
 )
 
 func invalid(code, field, format string, args ...any) *Error {

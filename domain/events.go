@@ -15,14 +15,42 @@ type Event interface {
 // Header is embedded in every event: which engagement, who did it (the
 // stakeholder id of the actor) and when (UTC). Correlation and causation ids
 // are the ledger's business and travel in the store's metadata.
+//
+// At is when Candor recorded the fact: the moment the command was decided,
+// on the ledger's clock. OccurredAt is when the fact is said to have
+// happened, as the command claimed it (see Claim); it is zero when no claim
+// was made, and then the fact happened At. Both are in the event's data,
+// so both are under the ledger's hash chain. The indicators that measure
+// trust (disclosure lead time, days since the client was informed) use At:
+// a claim cannot make a late disclosure early.
 type Header struct {
 	EngagementID string    `json:"engagement_id"`
 	ActorID      string    `json:"actor_id"`
 	At           time.Time `json:"at"`
+	OccurredAt   time.Time `json:"occurred_at,omitzero"`
 }
 
 // Head returns h itself, so that every *XxxHappened satisfies Event.
 func (h *Header) Head() *Header { return h }
+
+// Occurred is when the fact happened: OccurredAt when it was claimed, At
+// otherwise.
+func (h *Header) Occurred() time.Time {
+	if h.OccurredAt.IsZero() {
+		return h.At
+	}
+	return h.OccurredAt
+}
+
+// Claimed returns OccurredAt as a pointer, nil when no claim was made: the
+// form read models show it in.
+func (h *Header) Claimed() *time.Time {
+	if h.OccurredAt.IsZero() {
+		return nil
+	}
+	t := h.OccurredAt
+	return &t
+}
 
 // Wire names of the events. They are stored with every event and never
 // change; a new shape of the same fact gets a new schema version (see

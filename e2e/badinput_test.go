@@ -341,6 +341,22 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 		m[name] = wrongType(ps.Value)
 		add(opCase{name: "wrong type " + name, path: base, body: js(m), contentType: "application/json"})
 	}
+	// Times outside the engagement's life: before it opened, for every
+	// time a write carries; in the future, for the claimed times
+	// (occurred_at, and held_at and measured_at, their commands' claims).
+	for name, ps := range s.Properties {
+		if ps.Value == nil || ps.Value.Format != "date-time" {
+			continue
+		}
+		m := copyMap(valid)
+		m[name] = "1999-01-01T00:00:00Z"
+		add(opCase{name: "before the opening " + name, path: base, body: js(m), contentType: "application/json"})
+		if name == "occurred_at" || name == "held_at" || name == "measured_at" {
+			m := copyMap(valid)
+			m[name] = time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)
+			add(opCase{name: "in the future " + name, path: base, body: js(m), contentType: "application/json"})
+		}
+	}
 	if s.AdditionalProperties.Has != nil && !*s.AdditionalProperties.Has {
 		m := copyMap(valid)
 		m["zz_unknown_field"] = 1

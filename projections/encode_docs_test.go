@@ -147,7 +147,7 @@ func TestDocumentEncodersWriteEveryField(t *testing.T) {
 		&Requirement{}, &Question{}, &Clarification{}, &Change{}, &Assumption{}, &Feature{}, &Milestone{}, &Delay{},
 		&Decision{}, &Person{}, &Recipient{}, &Information{}, &infoDoc{}, &EngagementSummary{}, &PartyView{}, &Perimeter{},
 		&Indicator{}, &Measurement{}, &Stakeholder{}, &statsDoc{}, &statDelay{}, &statOpen{}, &statPending{}, &statRef{},
-		&statFeature{}, &statPerson{}, &statIndicator{},
+		&statFeature{}, &statPerson{}, &statIndicator{}, &statLate{},
 	} {
 		fill(reflect.ValueOf(d).Elem(), 0)
 		want, err := json.Marshal(d)

@@ -342,6 +342,13 @@ func (e *Engine) Communications(ctx context.Context, id string) (Communications,
 		if c.LastClientInformedAt == nil || in.InformedAt.After(*c.LastClientInformedAt) {
 			c.LastClientInformedAt = ptr(in.InformedAt)
 		}
+		occurred := in.InformedAt
+		if in.InformedOccurredAt != nil {
+			occurred = *in.InformedOccurredAt
+		}
+		if c.LastClientInformedOccurredAt == nil || occurred.After(*c.LastClientInformedOccurredAt) {
+			c.LastClientInformedOccurredAt = ptr(occurred)
+		}
 	}
 	return c, nil
 }
@@ -371,9 +378,12 @@ func nonNil[T any](s []T) []T {
 
 // Knowledge returns what a stakeholder was informed of, acknowledged or took
 // part in, in an engagement, up to the moment at (both bounds are
-// inclusive; a zero AsOf means now). The engagement as a whole at a past
+// inclusive; a zero AsOf means now). A time is compared with when each item
+// was recorded (BasisRecorded, or "") or with when it is said to have
+// happened (BasisOccurred: its claim, or its recording when none); a
+// position is always a recorded one. The engagement as a whole at a past
 // moment is the ledger's StateAsOf.
-func (e *Engine) Knowledge(ctx context.Context, engagementID, stakeholderID string, at ledger.AsOf) (Knowledge, error) {
+func (e *Engine) Knowledge(ctx context.Context, engagementID, stakeholderID string, at ledger.AsOf, basis Basis) (Knowledge, error) {
 	if err := e.exists(ctx, engagementID); err != nil {
 		return Knowledge{}, err
 	}
@@ -390,7 +400,11 @@ func (e *Engine) Knowledge(ctx context.Context, engagementID, stakeholderID stri
 	k := Knowledge{EngagementID: engagementID, StakeholderID: stakeholderID, Items: []KnowledgeItem{}}
 	for _, c := range chunks {
 		for _, it := range c {
-			if at.Position != nil && it.Position > *at.Position || at.Time != nil && it.At.After(*at.Time) {
+			when := it.At
+			if basis == BasisOccurred {
+				when = it.Occurred()
+			}
+			if at.Position != nil && it.Position > *at.Position || at.Time != nil && when.After(*at.Time) {
 				continue
 			}
 			k.Items = append(k.Items, it)
