@@ -306,6 +306,10 @@ type EventOut struct {
 	Actor         string          `json:"actor,omitempty"`
 	CorrelationID string          `json:"correlation_id,omitempty"`
 	Data          json.RawMessage `json:"data"`
+	// Hash is the event's hash, PrevHash its stream predecessor's
+	// (docs/EVIDENCE.md): anyone can recompute and link them.
+	Hash     string `json:"hash"`
+	PrevHash string `json:"prev_hash"`
 }
 
 // WriteResult is the body of every write response.
@@ -365,6 +369,7 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, 
 func eventOut(e eventstore.RecordedEvent) EventOut {
 	var m ledger.Metadata
 	_ = json.Unmarshal(e.Metadata, &m) // a metadata-less event still shows
+	m.Hash = ledger.EventHash(&e)
 	return newEventOut(e.ID, e.Type, e.Revision, e.Position, e.RecordedAt, m, e.Data)
 }
 
@@ -376,7 +381,7 @@ func newEventOut(id uuid.UUID, typ string, rev uint64, pos eventstore.Position, 
 	return EventOut{
 		ID: id.String(), Type: typ, SchemaVersion: m.SchemaVersion, Revision: rev,
 		Position: uint64(pos), RecordedAt: at.UTC(), Actor: m.Actor, CorrelationID: m.CorrelationID,
-		Data: raw,
+		Data: raw, Hash: m.Hash, PrevHash: m.PrevHash,
 	}
 }
 

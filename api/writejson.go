@@ -66,6 +66,10 @@ func (e *EventOut) appendJSON(b []byte) ([]byte, error) {
 	if b, err = appendJSONRaw(b, e.Data); err != nil {
 		return nil, err
 	}
+	b = append(b, `,"hash":`...)
+	b = jsonenc.AppendString(b, e.Hash)
+	b = append(b, `,"prev_hash":`...)
+	b = jsonenc.AppendString(b, e.PrevHash)
 	return append(b, '}'), nil
 }
 

@@ -246,7 +246,11 @@ func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.En
 			m.CausationID = data[0].ID.String()
 		}
 		data[i] = eventstore.EventData{ID: id, Type: typ, Data: body}
-		meta, hash, err := seal(m, prev, data[i])
+		rev := uint64(i)
+		if e.exists {
+			rev += e.rev + 1
+		}
+		meta, hash, err := seal(m, prev, StreamName(e.id), rev, data[i])
 		if err != nil {
 			return Result{}, err
 		}
@@ -532,6 +536,7 @@ func Decode(se eventstore.RecordedEvent) (Recorded, error) {
 			return r, fmt.Errorf("decode metadata of %s@%d: %w", se.Stream, se.Revision, err)
 		}
 	}
+	r.Meta.Hash = linkOf(&se, r.Meta)
 	r.SchemaVersion = r.Meta.SchemaVersion
 	ev, err := domain.Unmarshal(se.Type, r.SchemaVersion, se.Data)
 	if err != nil {
