@@ -22,6 +22,7 @@ import (
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/ledger"
+	"github.com/candor-ledger/candor/verifier"
 )
 
 // writeOp describes one write operation: which domain command its body
@@ -104,6 +105,10 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		witness, err := s.witness(c, operation(c).Operation.OperationID)
+		if err != nil {
+			return err
+		}
 		var fp string // only a key needs one: it tells a retry from a reuse
 		if key != "" {
 			fp = fingerprint(c, p)
@@ -116,6 +121,7 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 			Fingerprint:    fp,
 			CorrelationID:  c.Response().Header().Get(echo.HeaderXRequestID),
 			PrincipalID:    p.ID,
+			Witness:        witness,
 			Command: func(st *domain.Engagement) (domain.Command, error) {
 				// A fresh copy each time: the ledger may decide again after a
 				// concurrent append, against a newer state.
@@ -317,6 +323,9 @@ type WriteResult struct {
 	Events   []EventOut `json:"events"`
 	Revision uint64     `json:"revision"`
 	Position uint64     `json:"position"`
+	// Receipt, when the server keeps a transparency log, is the signed
+	// checkpoint that includes the events, with their inclusion proofs.
+	Receipt *verifier.Receipt `json:"receipt,omitempty"`
 }
 
 // writeResponse answers a write from the events as the store recorded
@@ -343,6 +352,7 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, 
 			out.Events = append(out.Events, eventOut(e))
 		}
 	}
+	s.receipt(ctx, &out)
 	h := c.Response().Header()
 	h.Set(headerETag, etag(res.Revision))
 	h.Set(headerPosition, strconv.FormatUint(uint64(res.Position), 10))

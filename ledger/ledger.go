@@ -29,6 +29,7 @@ import (
 
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/verifier"
 )
 
 // StreamPrefix starts the name of every engagement stream.
@@ -126,6 +127,10 @@ type Request struct {
 	Fingerprint    string
 	CorrelationID  string
 	PrincipalID    string
+	// Witness, when set, is the transparency log's checkpoint the client
+	// saw, as the server accepted it: recorded in the metadata of every
+	// event appended.
+	Witness *verifier.Witness
 	// Command builds the command from the current state. It may refuse by
 	// returning an error, which Execute returns as is.
 	Command func(s *domain.Engagement) (domain.Command, error)
@@ -241,6 +246,7 @@ func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.En
 			IdempotencyKey: req.IdempotencyKey,
 			Fingerprint:    req.Fingerprint,
 			SchemaVersion:  version,
+			Witness:        req.Witness,
 		}
 		if i > 0 {
 			m.CausationID = data[0].ID.String()
