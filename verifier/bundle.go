@@ -124,7 +124,9 @@ func (r *Report) fail(stream string, rev, pos uint64, format string, args ...any
 
 // meta is what the verifier reads in an event's metadata.
 type meta struct {
-	PrevHash string   `json:"prev_hash"`
+	// PrevHash links the event to its predecessor; streams whose events
+	// carry none (the principals') are not chained, only logged.
+	PrevHash *string  `json:"prev_hash"`
 	Hash     string   `json:"hash"` // only in events sealed before chain v2
 	Witness  *Witness `json:"witness"`
 }
@@ -172,7 +174,7 @@ func Verify(b *Bundle, receipts []Receipt) (Report, error) {
 		if hx := hex.EncodeToString(h[:]); hx != be.Hash {
 			fail("event content does not match its hash")
 		}
-		if m.PrevHash != link {
+		if m.PrevHash != nil && *m.PrevHash != link {
 			fail("prev_hash does not match the previous event's hash")
 		}
 		link = m.linkOf(h)

@@ -136,21 +136,25 @@ func storeFlags(fs *flag.FlagSet, c *serveConfig) {
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
-	var engagement, out string
+	var engagement, stream, out string
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: candor export --engagement ID [--out FILE] [--data DIR] [--eventstore URL]\n\nWrites the engagement's evidence bundle: every event as stored, each with its\ninclusion proof under a fresh signed checkpoint, the public keys, and the\nconsistency proofs of the checkpoints its clients witnessed. Check it with\n'candor verify --bundle FILE' or 'candor-verify', with no server. Stop the\nserver first, or download GET /v1/engagements/{id}/export from it.\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: candor export --engagement ID|--stream NAME [--out FILE] [--data DIR] [--eventstore URL]\n\nWrites the engagement's evidence bundle: every event as stored, each with its\ninclusion proof under a fresh signed checkpoint, the public keys, and the\nconsistency proofs of the checkpoints its clients witnessed. Check it with\n'candor verify --bundle FILE' or 'candor-verify', with no server. Stop the\nserver first, or download GET /v1/engagements/{id}/export from it.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	storeFlags(fs, &c)
-	fs.StringVar(&engagement, "engagement", "", "the engagement to export (required)")
+	fs.StringVar(&engagement, "engagement", "", "the engagement to export")
+	fs.StringVar(&stream, "stream", "", "instead of an engagement, any stream, e.g. candor.principals (roles, tokens, revocations)")
 	fs.StringVar(&out, "out", "", "the bundle file (default: stdout)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	if engagement == "" {
-		return fmt.Errorf("%w: --engagement is required", errUsage)
+	switch {
+	case engagement == "" && stream == "", engagement != "" && stream != "":
+		return fmt.Errorf("%w: give --engagement or --stream", errUsage)
+	case engagement != "":
+		stream = ledger.StreamName(engagement)
 	}
 	store, _, err := openStore(ctx, c, nil)
 	if err != nil {
@@ -165,12 +169,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !rep.OK() {
 		fmt.Fprintf(stderr, "warning: the store does not match its log (%s); the bundle shows it as it is\n", rep.Findings[0])
 	}
-	b, err := l.Export(ctx, ledger.StreamName(engagement))
+	b, err := l.Export(ctx, stream)
 	if err != nil {
 		return err
 	}
 	if len(b.Events) == 0 && len(b.Missing) == 0 {
-		return fmt.Errorf("no engagement %s", engagement)
+		return fmt.Errorf("nothing to export: no stream %s", stream)
 	}
 	w := stdout
 	if out != "" {

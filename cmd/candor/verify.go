@@ -28,7 +28,7 @@ var errChainBroken = errors.New("evidence does not hold")
 
 const verifyHelp = `Usage:
   candor verify [--data DIR] [--eventstore URL] [--engagement ID]
-  candor verify --bundle FILE [--receipts DIR]
+  candor verify --bundle FILE [--receipts DIR] [--key PUBLIC_KEY]
 
 Without --bundle: checks the store. Every stream's hash chain, and every
 event of the store against its leaf in the transparency log (a changed
@@ -48,7 +48,7 @@ Flags:
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
-	var engagement, bundle, receipts string
+	var engagement, bundle, receipts, key string
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -59,11 +59,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&engagement, "engagement", "", "verify only this engagement")
 	fs.StringVar(&bundle, "bundle", "", "verify this export offline")
 	fs.StringVar(&receipts, "receipts", "", "with --bundle: a directory of receipts to check against it")
+	fs.StringVar(&key, "key", "", "with --bundle: the public key the checkpoints must be signed by (default: the keys the bundle names; pin the one you got out of band)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
 	if bundle != "" {
-		return verifyBundle(bundle, receipts, stdout)
+		return verifyBundle(bundle, receipts, key, stdout)
 	}
 	if receipts != "" {
 		return fmt.Errorf("%w: --receipts goes with --bundle", errUsage)
@@ -143,7 +144,7 @@ func verifyLog(ctx context.Context, c serveConfig, store eventstore.Store, engag
 	return printReport(stdout, &rep), nil
 }
 
-func verifyBundle(path, receiptsDir string, stdout io.Writer) error {
+func verifyBundle(path, receiptsDir, key string, stdout io.Writer) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -151,6 +152,9 @@ func verifyBundle(path, receiptsDir string, stdout io.Writer) error {
 	var b verifier.Bundle
 	if err := json.Unmarshal(raw, &b); err != nil {
 		return fmt.Errorf("read bundle %s: %w", path, err)
+	}
+	if key != "" {
+		b.PublicKeys = []string{key}
 	}
 	var rcs []verifier.Receipt
 	if receiptsDir != "" {
