@@ -58,6 +58,11 @@ type Options struct {
 	CommitInterval time.Duration
 	// CacheSize bounds the tree hashes and leaves kept in memory (default 65,536 each).
 	CacheSize int
+	// SignInterval is the least time between two signatures (default
+	// 2ms): writes that need a checkpoint meanwhile wait for the next
+	// one, which covers them all, as a group commit does. Under load it
+	// bounds the signatures to 500/s; an idle log signs at once.
+	SignInterval time.Duration
 }
 
 // Breach describes the first way the store was found not to match its log.
@@ -92,6 +97,10 @@ type leafRec struct {
 	id        [16]byte
 	eventHash [32]byte
 	leafHash  tlog.Hash
+	// stored are the tree hashes appending this leaf made, by level from
+	// 0 (the leaf hash): tlog's stored hashes StoredHashIndex(0, idx)...
+	// Only the write to evidence.db needs them.
+	stored []tlog.Hash
 }
 
 func (r *leafRec) leaf() verifier.Leaf {
@@ -115,7 +124,8 @@ type Log struct {
 	key   *Key
 	opts  Options
 
-	fmu sync.Mutex // held by flush, and by readers of leaves that must not miss one in flight
+	fmu     sync.Mutex // held by flush, and by readers of leaves that must not miss one in flight
+	inserts [insertBatch + 1]*sql.Stmt
 
 	mu        sync.Mutex
 	size      int64               // leaves ingested
@@ -125,6 +135,8 @@ type Log struct {
 	signed    *Signed             // latest checkpoint
 	savedSig  *Signed             // latest checkpoint in evidence.db
 	signing   bool
+	lastSign  time.Time     // when the last signature was made
+	sigs      int64         // signatures made
 	changed   chan struct{} // closed and replaced when size or signed change
 	breach    *Breach
 
@@ -143,12 +155,12 @@ CREATE TABLE IF NOT EXISTS leaves (
 	recorded_at INTEGER NOT NULL,
 	id BLOB NOT NULL,
 	event_hash BLOB NOT NULL,
-	leaf_hash BLOB NOT NULL
+	leaf_hash BLOB NOT NULL,
+	hashes BLOB NOT NULL -- the stored tree hashes this leaf made, 32 bytes each, by level
 );
 CREATE UNIQUE INDEX IF NOT EXISTS leaves_pos ON leaves (pos);
 CREATE INDEX IF NOT EXISTS leaves_id ON leaves (id);
 CREATE INDEX IF NOT EXISTS leaves_stream ON leaves (stream, rev);
-CREATE TABLE IF NOT EXISTS hashes (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS state (
 	id INTEGER PRIMARY KEY CHECK (id = 1),
 	size INTEGER NOT NULL,
@@ -170,6 +182,9 @@ func Open(ctx context.Context, path string, store eventstore.Store, key *Key, op
 	}
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = 1 << 16
+	}
+	if opts.SignInterval <= 0 {
+		opts.SignInterval = 2 * time.Millisecond
 	}
 	// Created 0600 before SQLite opens it (its -wal and -shm files take the
 	// database file's mode).
@@ -240,6 +255,13 @@ func (l *Log) Size() (int64, eventstore.Position) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.size, l.pos
+}
+
+// Signatures returns how many checkpoints this Log signed.
+func (l *Log) Signatures() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sigs
 }
 
 // Breach returns the finding that put the log in breach, or nil.
@@ -346,7 +368,7 @@ func (l *Log) ingest(_ context.Context, e eventstore.RecordedEvent) error {
 	}
 	l.hmu.Unlock()
 	rec := leafRec{idx: l.size, pos: uint64(e.Position), stream: e.Stream, rev: e.Revision, at: e.RecordedAt.UnixNano(),
-		id: e.ID, eventHash: eh, leafHash: leaf}
+		id: e.ID, eventHash: eh, leafHash: leaf, stored: hs}
 	l.pending = append(l.pending, rec)
 	l.recent.Add(rec.pos, rec)
 	l.size++
@@ -370,13 +392,7 @@ func (l *Log) flush(ctx context.Context) error {
 	l.pending = nil
 	l.mu.Unlock()
 	lo, hi := tlog.StoredHashIndex(0, from), tlog.StoredHashCount(size)
-	l.hmu.RLock()
-	hashes := make([]tlog.Hash, 0, hi-lo)
-	for i := lo; i < hi; i++ {
-		hashes = append(hashes, l.phash[i])
-	}
-	l.hmu.RUnlock()
-	if err := l.write(ctx, leaves, lo, hashes, size, pos, sig); err != nil {
+	if err := l.write(ctx, leaves, size, pos, sig); err != nil {
 		// Put them back: the next flush tries again.
 		l.mu.Lock()
 		l.pending = append(leaves, l.pending...)
@@ -395,31 +411,31 @@ func (l *Log) flush(ctx context.Context) error {
 	return nil
 }
 
-func (l *Log) write(ctx context.Context, leaves []leafRec, lo int64, hashes []tlog.Hash, size int64, pos eventstore.Position, sig *Signed) error {
+func (l *Log) write(ctx context.Context, leaves []leafRec, size int64, pos eventstore.Position, sig *Signed) error {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("evidence: commit: %w", err)
 	}
 	defer tx.Rollback()
-	if len(leaves) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO leaves (idx, pos, stream, rev, recorded_at, id, event_hash, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("evidence: commit: %w", err)
-		}
-		for _, r := range leaves {
-			if _, err := st.ExecContext(ctx, r.idx, int64(r.pos), r.stream, int64(r.rev), r.at, r.id[:], r.eventHash[:], r.leafHash[:]); err != nil {
-				return fmt.Errorf("evidence: commit leaf %d: %w", r.idx, err)
+	// Many rows a statement: a statement's own cost is most of a row's.
+	for len(leaves) > 0 {
+		n := min(len(leaves), insertBatch)
+		args := make([]any, 0, 9*n)
+		for _, r := range leaves[:n] {
+			hs := make([]byte, 0, 32*len(r.stored))
+			for _, h := range r.stored {
+				hs = append(hs, h[:]...)
 			}
+			args = append(args, r.idx, int64(r.pos), r.stream, int64(r.rev), r.at, r.id[:], r.eventHash[:], r.leafHash[:], hs)
 		}
-		hst, err := tx.PrepareContext(ctx, `INSERT INTO hashes (idx, hash) VALUES (?, ?)`)
+		st, err := l.insertStmt(ctx, n)
 		if err != nil {
-			return fmt.Errorf("evidence: commit: %w", err)
+			return err
 		}
-		for i, h := range hashes {
-			if _, err := hst.ExecContext(ctx, lo+int64(i), h[:]); err != nil {
-				return fmt.Errorf("evidence: commit hash: %w", err)
-			}
+		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("evidence: commit leaves from %d: %w", leaves[0].idx, err)
 		}
+		leaves = leaves[n:]
 	}
 	note := ""
 	if sig != nil {
@@ -434,6 +450,23 @@ func (l *Log) write(ctx context.Context, leaves []leafRec, lo int64, hashes []tl
 		return fmt.Errorf("evidence: commit: %w", err)
 	}
 	return nil
+}
+
+const insertBatch = 64
+
+// insertStmt is the prepared INSERT of n leaves (parsing one cost more
+// than the rows). Only flush, under fmu, calls it.
+func (l *Log) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	if st := l.inserts[n]; st != nil {
+		return st, nil
+	}
+	st, err := l.db.PrepareContext(ctx, "INSERT INTO leaves (idx, pos, stream, rev, recorded_at, id, event_hash, leaf_hash, hashes) VALUES "+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", "))
+	if err != nil {
+		return nil, fmt.Errorf("evidence: prepare: %w", err)
+	}
+	l.inserts[n] = st
+	return st, nil
 }
 
 // reader reads stored tree hashes: those not yet committed, then the
@@ -454,11 +487,17 @@ func (l *Log) reader() tlog.HashReader {
 		}
 		l.hmu.RUnlock()
 		for _, i := range missing {
+			// The hash of node k at level L was stored with the leaf that
+			// completed it, ((k+1) << L) - 1, at offset L.
+			level, k := tlog.SplitStoredHashIndex(idx[i])
 			var b []byte
-			if err := l.db.QueryRow(`SELECT hash FROM hashes WHERE idx = ?`, idx[i]).Scan(&b); err != nil {
+			if err := l.db.QueryRow(`SELECT hashes FROM leaves WHERE idx = ?`, (k+1)<<level-1).Scan(&b); err != nil {
 				return nil, fmt.Errorf("evidence: tree hash %d: %w", idx[i], err)
 			}
-			copy(out[i][:], b)
+			if len(b) < 32*(level+1) {
+				return nil, fmt.Errorf("evidence: tree hash %d: not stored with its leaf", idx[i])
+			}
+			copy(out[i][:], b[32*level:])
 			l.hashes.Add(idx[i], out[i])
 		}
 		return out, nil
@@ -485,11 +524,30 @@ func (l *Log) Covering(ctx context.Context, need int64) (*Signed, error) {
 		}
 		if !l.signing && l.size >= need {
 			l.signing = true
+			wait := time.Until(l.lastSign.Add(l.opts.SignInterval))
+			l.mu.Unlock()
+			if wait > 0 {
+				// Gather the writes that come meanwhile under one signature.
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					l.mu.Lock()
+					l.signing = false
+					l.notify()
+					l.mu.Unlock()
+					return nil, ctx.Err()
+				}
+			}
+			l.mu.Lock()
 			size := l.size
 			l.mu.Unlock()
 			s, err := l.sign(size)
 			l.mu.Lock()
 			l.signing = false
+			l.lastSign = time.Now()
+			l.sigs++
 			if err == nil && (l.signed == nil || s.Checkpoint.Size > l.signed.Checkpoint.Size) {
 				l.signed = s
 			}

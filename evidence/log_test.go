@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/candor-ledger/candor/domain"
@@ -279,5 +280,61 @@ func TestKeyRotation(t *testing.T) {
 	}
 	if _, err := f.log.Witness(old.Checkpoint); err != nil {
 		t.Fatalf("old checkpoint after rotation: %v", err)
+	}
+}
+
+// Writes waiting for a receipt at the same time share one signature.
+func TestReceiptsShareSignatures(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key, _, err := evidence.LoadKey(filepath.Join(dir, evidence.KeyFile), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := evidence.Open(context.Background(), filepath.Join(dir, evidence.DBFile), s, key, evidence.Options{SignInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	appendN := func(n int) []eventstore.Position {
+		var out []eventstore.Position
+		for range n {
+			res, err := s.Append(ctx, "notes", eventstore.Any(), eventstore.EventData{ID: uuid.New(), Type: "note.taken", Data: []byte(`{}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, res.Position)
+		}
+		if err := l.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	appendN(5)
+	if _, err := l.Latest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pos := appendN(20)
+	errs := make(chan error, len(pos))
+	for _, p := range pos {
+		go func() {
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			_, err := l.Receipt(wctx, []eventstore.Position{p})
+			errs <- err
+		}()
+	}
+	for range pos {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := l.Signatures(); n != 2 {
+		t.Fatalf("%d signatures for one checkpoint and one group of 20 receipts, want 2", n)
 	}
 }
