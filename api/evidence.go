@@ -114,7 +114,7 @@ func (s *Server) witness(c echo.Context, operationID string) (*verifier.Witness,
 	if err != nil {
 		return nil, bad("not base64")
 	}
-	w, err := s.evidence.Witness(string(note))
+	w, err := s.evidence.Witness(c.Request().Context(), string(note))
 	switch {
 	case errors.Is(err, evidence.ErrCheckpointInvalid):
 		return nil, bad("not a checkpoint signed by this log: " + err.Error())
@@ -385,4 +385,50 @@ func appendReceiptJSON(b []byte, r *verifier.Receipt) ([]byte, error) {
 		b = append(b, '}')
 	}
 	return append(b, "]}"...), nil
+}
+
+// verifyEngagementLog checks the engagement's export as the offline
+// verifier does, and names its first problem (nil: it holds, or no log).
+func (s *Server) verifyEngagementLog(ctx context.Context, stream string) (*ChainBreakOut, error) {
+	if s.evidence == nil {
+		return nil, nil
+	}
+	b, err := s.evidence.Export(ctx, stream)
+	if err != nil {
+		var br *evidence.Breach
+		if errors.As(err, &br) {
+			return breakOut(stream, 0, 0, br.String()), nil
+		}
+		return nil, err
+	}
+	rep, err := verifier.Verify(b, nil)
+	if err != nil {
+		return breakOut(stream, 0, 0, err.Error()), nil
+	}
+	if rep.OK() {
+		return nil, nil
+	}
+	p := rep.Problems[0]
+	return breakOut(p.Stream, p.Revision, p.Position, p.Reason), nil
+}
+
+// verifyStoreLog checks every event of the store against its leaf.
+func (s *Server) verifyStoreLog(ctx context.Context) (*ChainBreakOut, error) {
+	if s.evidence == nil {
+		return nil, nil
+	}
+	rep, err := s.evidence.Check(ctx)
+	if err != nil || rep.OK() {
+		return nil, err
+	}
+	f := rep.Findings[0]
+	return breakOut(f.Stream, f.Revision, f.Position, f.Reason), nil
+}
+
+func breakOut(stream string, rev, pos uint64, reason string) *ChainBreakOut {
+	b := &ChainBreakOut{Stream: stream, Revision: rev, Position: pos, Reason: "transparency log: " + reason}
+	if id, ok := strings.CutPrefix(stream, ledger.StreamPrefix); ok {
+		b.EngagementID = id
+	}
+	return b
 }

@@ -587,6 +587,27 @@ func (l *Log) sign(size int64) (*Signed, error) {
 	return &Signed{Checkpoint: c, Note: string(msg)}, nil
 }
 
+// witnessLag bounds the wait for the log to reach a witnessed checkpoint.
+const witnessLag = 2 * time.Second
+
+// waitSize returns once the log has n leaves.
+func (l *Log) waitSize(ctx context.Context, n int64) error {
+	for {
+		l.mu.Lock()
+		ok := l.size >= n
+		ch := l.changed
+		l.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // waitFor returns once the event at pos is in the log.
 func (l *Log) waitFor(ctx context.Context, pos eventstore.Position) error {
 	for {
@@ -762,12 +783,21 @@ func (l *Log) Consistency(ctx context.Context, from, to int64) (proof []string, 
 // Witness checks a checkpoint a client says it saw (a signed note): it
 // must be signed by this log's key (or a previous one) and the log's tree
 // of that size must have its root. It returns what to record.
-func (l *Log) Witness(signed string) (verifier.Witness, error) {
+//
+// A checkpoint larger than the log may come from another instance whose
+// log is ahead (on EventStoreDB): the log is given witnessLag to catch up
+// before it counts as a shrunk log.
+func (l *Log) Witness(ctx context.Context, signed string) (verifier.Witness, error) {
 	c, _, err := verifier.OpenCheckpoint(signed, l.key.Verifiers())
 	if err != nil {
 		return verifier.Witness{}, fmt.Errorf("%w: %v", ErrCheckpointInvalid, err)
 	}
 	w := verifier.Witness{Size: c.Size, Root: encodeHashes([]tlog.Hash{c.Root})[0]}
+	if size, _ := l.Size(); c.Size > size {
+		wctx, cancel := context.WithTimeout(ctx, witnessLag)
+		_ = l.waitSize(wctx, c.Size)
+		cancel()
+	}
 	if size, _ := l.Size(); c.Size > size {
 		return w, fmt.Errorf("%w: it has %d leaves, the log %d", ErrCheckpointInconsistent, c.Size, size)
 	}

@@ -235,7 +235,7 @@ func forge(t *testing.T, dir string, n int64, seed string) string {
 func TestWitness(t *testing.T) {
 	f := newSQLiteFixture(t)
 	rc := f.receipt(f.exec(openReq()))
-	w, err := f.log.Witness(rc.Checkpoint)
+	w, err := f.log.Witness(context.Background(), rc.Checkpoint)
 	if err != nil {
 		t.Fatalf("own checkpoint: %v", err)
 	}
@@ -243,13 +243,13 @@ func TestWitness(t *testing.T) {
 	if w.Size != c.Size {
 		t.Fatalf("witness %+v, checkpoint %+v", w, c)
 	}
-	if _, err := f.log.Witness(forge(t, f.dir, c.Size, "rewritten")); !errors.Is(err, evidence.ErrCheckpointInconsistent) {
+	if _, err := f.log.Witness(context.Background(), forge(t, f.dir, c.Size, "rewritten")); !errors.Is(err, evidence.ErrCheckpointInconsistent) {
 		t.Fatalf("rewritten: %v", err)
 	}
-	if _, err := f.log.Witness(forge(t, f.dir, c.Size+100, "future")); !errors.Is(err, evidence.ErrCheckpointInconsistent) {
+	if _, err := f.log.Witness(context.Background(), forge(t, f.dir, c.Size+100, "future")); !errors.Is(err, evidence.ErrCheckpointInconsistent) {
 		t.Fatalf("beyond the log: %v", err)
 	}
-	if _, err := f.log.Witness(strings.Replace(rc.Checkpoint, "\n\n", "\nextra\n\n", 1)); !errors.Is(err, evidence.ErrCheckpointInvalid) {
+	if _, err := f.log.Witness(context.Background(), strings.Replace(rc.Checkpoint, "\n\n", "\nextra\n\n", 1)); !errors.Is(err, evidence.ErrCheckpointInvalid) {
 		t.Fatalf("altered text: %v", err)
 	}
 }
@@ -278,7 +278,7 @@ func TestKeyRotation(t *testing.T) {
 	if !rep.OK() {
 		t.Fatalf("after rotation: %+v", rep.Problems)
 	}
-	if _, err := f.log.Witness(old.Checkpoint); err != nil {
+	if _, err := f.log.Witness(context.Background(), old.Checkpoint); err != nil {
 		t.Fatalf("old checkpoint after rotation: %v", err)
 	}
 }

@@ -143,12 +143,15 @@ func checkLink(prev *link, e *eventstore.RecordedEvent) (*link, error) {
 	return next, nil
 }
 
-// linkOf returns the hash the successor of a decoded event names.
-func linkOf(e *eventstore.RecordedEvent, m Metadata) string {
-	if m.Hash != "" {
-		return m.Hash
+// decodeLinked is Decode with Meta.Hash set to the hash the event's
+// successor names (computed for events sealed since chain v2): what the
+// ledger seals its next event against, and what a replayed write shows.
+func decodeLinked(se eventstore.RecordedEvent) (Recorded, error) {
+	r, err := Decode(se)
+	if err == nil && r.Meta.Hash == "" {
+		r.Meta.Hash = EventHash(&se)
 	}
-	return EventHash(e)
+	return r, err
 }
 
 // VerifyReport is the outcome of a chain verification.

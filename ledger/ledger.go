@@ -376,7 +376,7 @@ func (l *Ledger) applyStored(e *entry, evs []eventstore.RecordedEvent) error {
 	e.smu.Lock()
 	defer e.smu.Unlock()
 	for i := range evs {
-		r, err := Decode(evs[i])
+		r, err := decodeLinked(evs[i])
 		if err != nil {
 			return err
 		}
@@ -395,7 +395,7 @@ func (l *Ledger) replay(ctx context.Context, e *entry, k keyRecord) (Result, err
 	}
 	res := Result{EngagementID: e.id, Replayed: true, Stored: true}
 	for _, se := range evs {
-		r, err := Decode(se)
+		r, err := decodeLinked(se)
 		if err != nil {
 			return Result{}, err
 		}
@@ -542,7 +542,6 @@ func Decode(se eventstore.RecordedEvent) (Recorded, error) {
 			return r, fmt.Errorf("decode metadata of %s@%d: %w", se.Stream, se.Revision, err)
 		}
 	}
-	r.Meta.Hash = linkOf(&se, r.Meta)
 	r.SchemaVersion = r.Meta.SchemaVersion
 	ev, err := domain.Unmarshal(se.Type, r.SchemaVersion, se.Data)
 	if err != nil {
