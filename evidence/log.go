@@ -370,7 +370,9 @@ func (l *Log) ingest(_ context.Context, e eventstore.RecordedEvent) error {
 	rec := leafRec{idx: l.size, pos: uint64(e.Position), stream: e.Stream, rev: e.Revision, at: e.RecordedAt.UnixNano(),
 		id: e.ID, eventHash: eh, leafHash: leaf, stored: hs}
 	l.pending = append(l.pending, rec)
-	l.recent.Add(rec.pos, rec)
+	lookup := rec
+	lookup.stored = nil // only the write needs them
+	l.recent.Add(rec.pos, lookup)
 	l.size++
 	l.pos = e.Position
 	l.notify()
