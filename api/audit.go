@@ -145,7 +145,14 @@ func (s *Server) verifyEngagement(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, verificationOut(rep))
+	out := verificationOut(rep)
+	if out.OK {
+		if out.Broken, err = s.verifyEngagementLog(c.Request().Context(), ledger.StreamName(c.Param("engagement_id"))); err != nil {
+			return err
+		}
+		out.OK = out.Broken == nil
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // verifyStore recomputes the hash chain of every engagement, in one pass
@@ -158,5 +165,12 @@ func (s *Server) verifyStore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, verificationOut(rep))
+	out := verificationOut(rep)
+	if out.OK {
+		if out.Broken, err = s.verifyStoreLog(c.Request().Context()); err != nil {
+			return err
+		}
+		out.OK = out.Broken == nil
+	}
+	return c.JSON(http.StatusOK, out)
 }

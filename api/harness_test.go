@@ -24,6 +24,7 @@ import (
 	"github.com/candor-ledger/candor/auth"
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/eventstore/sqlite"
+	"github.com/candor-ledger/candor/evidence"
 	"github.com/candor-ledger/candor/ledger"
 	"github.com/candor-ledger/candor/projections"
 )
@@ -41,15 +42,21 @@ type testServer struct {
 	withProjections bool
 	engine          *projections.Engine
 	engineStop      func()
-	store           eventstore.Store
-	reg             *auth.Registry
-	srv             *api.Server
-	url             string
-	admin           string // admin bearer token
-	logs            *syncBuffer
-	cancel          context.CancelFunc
-	done            chan error
-	client          *http.Client
+	// withEvidence runs a transparency log over the store (evidence.db
+	// next to events.db); evidenceSetup, when set, runs on it before serving.
+	withEvidence  bool
+	evidenceSetup func(*evidence.Log)
+	evidence      *evidence.Log
+	evidenceStop  func()
+	store         eventstore.Store
+	reg           *auth.Registry
+	srv           *api.Server
+	url           string
+	admin         string // admin bearer token
+	logs          *syncBuffer
+	cancel        context.CancelFunc
+	done          chan error
+	client        *http.Client
 }
 
 type syncBuffer struct {
@@ -95,7 +102,8 @@ func startServerWithProjections(t *testing.T, cfg api.Config) *testServer {
 	if testing.Short() {
 		t.Skip("starts a server")
 	}
-	ts := &testServer{t: t, dir: t.TempDir(), cfg: cfg, logs: &syncBuffer{}, withProjections: true}
+	// With the transparency log too: the full stack, as serve runs it.
+	ts := &testServer{t: t, dir: t.TempDir(), cfg: cfg, logs: &syncBuffer{}, withProjections: true, withEvidence: true}
 	ts.start()
 	t.Cleanup(ts.stop)
 	return ts
@@ -148,6 +156,13 @@ func (ts *testServer) start() {
 		}
 		deps.ReadModels, deps.Queries = eng, eng
 	}
+	if ts.withEvidence {
+		ts.evidence, ts.evidenceStop = startEvidence(t, ts.dir, store)
+		if ts.evidenceSetup != nil {
+			ts.evidenceSetup(ts.evidence)
+		}
+		deps.Evidence = ts.evidence
+	}
 	srv, err := api.New(ts.cfg, deps)
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +190,10 @@ func (ts *testServer) stop() {
 	if ts.engineStop != nil {
 		ts.engineStop()
 		ts.engineStop = nil
+	}
+	if ts.evidenceStop != nil {
+		ts.evidenceStop()
+		ts.evidenceStop = nil
 	}
 	_ = ts.reg.Close()
 	if err := ts.store.Close(); err != nil {

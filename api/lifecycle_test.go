@@ -118,6 +118,7 @@ func TestLifecycle(t *testing.T) {
 		"getDelayRegister": "/delay-register", "getDecisionLog": "/decision-log", "getCommunicationsReport": "/communications-report",
 		"getIndicatorStatus": "/indicator-status", "getStakeholderRegister": "/stakeholder-register", "getTransparency": "/transparency",
 		"getKnowledge": "/stakeholders/" + chloe + "/knowledge", "verifyEngagement": "/verification", "getFeed": "/feed",
+		"exportEngagement": "/export",
 	}
 	ts.waitProjections()
 	for op, path := range reads {

@@ -23,6 +23,8 @@ type Readiness struct {
 	// Projections says how far the read models are behind the store, when
 	// the server has read models.
 	Projections *projections.Lag `json:"projections,omitempty"`
+	// Evidence is the transparency log's state, when the server keeps one.
+	Evidence *EvidenceStatus `json:"evidence,omitempty"`
 }
 
 // getReadiness answers 200 when the store answers and the server is not
@@ -37,6 +39,7 @@ func (s *Server) getReadiness(c echo.Context) error {
 	if _, err := s.store.Head(ctx); err != nil {
 		r.Status, r.Checks["store"] = "not_ready", "unavailable"
 	}
+	s.evidenceReadiness(&r)
 	if s.shuttingDown.Load() {
 		r.Status, r.Checks["server"] = "not_ready", "shutting_down"
 	}

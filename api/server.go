@@ -33,6 +33,7 @@ import (
 	"github.com/candor-ledger/candor"
 	"github.com/candor-ledger/candor/auth"
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/evidence"
 	"github.com/candor-ledger/candor/ledger"
 )
 
@@ -122,18 +123,23 @@ type Deps struct {
 	// transparency, knowledge...); *projections.Engine implements it. Without
 	// it those endpoints answer 503.
 	Queries Queries // optional
+	// Evidence is the transparency log (docs/EVIDENCE.md): receipts on
+	// writes, the evidence endpoints, witnessed checkpoints, read-only on a
+	// breach. Nil: none of these.
+	Evidence *evidence.Log // optional
 }
 
 // Server is the HTTP API. It is an http.Handler; Run serves it on a
 // listener with graceful shutdown.
 type Server struct {
-	cfg    Config
-	ledger *ledger.Ledger
-	auth   *auth.Registry
-	store  eventstore.Store
-	rm     ReadModels
-	q      Queries
-	log    *slog.Logger
+	cfg      Config
+	ledger   *ledger.Ledger
+	auth     *auth.Registry
+	store    eventstore.Store
+	rm       ReadModels
+	q        Queries
+	evidence *evidence.Log
+	log      *slog.Logger
 
 	e      *echo.Echo
 	doc    *openapi3.T
@@ -166,7 +172,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg.withDefaults(), ledger: deps.Ledger, auth: deps.Auth, store: deps.Store, rm: deps.ReadModels,
-		q: deps.Queries, log: deps.Logger, stopping: make(chan struct{}),
+		q: deps.Queries, evidence: deps.Evidence, log: deps.Logger, stopping: make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -191,6 +197,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 	}
 	if s.metrics, err = newMetrics(reg, gat, s.store, s.rm); err != nil {
+		return nil, err
+	}
+	if err := s.registerEvidenceMetrics(reg); err != nil {
 		return nil, err
 	}
 	s.limits = newLimiters(s.cfg.RateLimit, s.cfg.RateBurst)

@@ -22,6 +22,7 @@ import (
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/ledger"
+	"github.com/candor-ledger/candor/verifier"
 )
 
 // writeOp describes one write operation: which domain command its body
@@ -104,6 +105,10 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		witness, err := s.witness(c, operation(c).Operation.OperationID)
+		if err != nil {
+			return err
+		}
 		var fp string // only a key needs one: it tells a retry from a reuse
 		if key != "" {
 			fp = fingerprint(c, p)
@@ -116,6 +121,7 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 			Fingerprint:    fp,
 			CorrelationID:  c.Response().Header().Get(echo.HeaderXRequestID),
 			PrincipalID:    p.ID,
+			Witness:        witness,
 			Command: func(st *domain.Engagement) (domain.Command, error) {
 				// A fresh copy each time: the ledger may decide again after a
 				// concurrent append, against a newer state.
@@ -306,6 +312,10 @@ type EventOut struct {
 	Actor         string          `json:"actor,omitempty"`
 	CorrelationID string          `json:"correlation_id,omitempty"`
 	Data          json.RawMessage `json:"data"`
+	// Hash is the event's hash, PrevHash its stream predecessor's
+	// (docs/EVIDENCE.md): anyone can recompute and link them.
+	Hash     string `json:"hash"`
+	PrevHash string `json:"prev_hash"`
 }
 
 // WriteResult is the body of every write response.
@@ -313,6 +323,9 @@ type WriteResult struct {
 	Events   []EventOut `json:"events"`
 	Revision uint64     `json:"revision"`
 	Position uint64     `json:"position"`
+	// Receipt, when the server keeps a transparency log, is the signed
+	// checkpoint that includes the events, with their inclusion proofs.
+	Receipt *verifier.Receipt `json:"receipt,omitempty"`
 }
 
 // writeResponse answers a write from the events as the store recorded
@@ -339,6 +352,7 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, 
 			out.Events = append(out.Events, eventOut(e))
 		}
 	}
+	s.receipt(ctx, &out)
 	h := c.Response().Header()
 	h.Set(headerETag, etag(res.Revision))
 	h.Set(headerPosition, strconv.FormatUint(uint64(res.Position), 10))
@@ -365,6 +379,7 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, 
 func eventOut(e eventstore.RecordedEvent) EventOut {
 	var m ledger.Metadata
 	_ = json.Unmarshal(e.Metadata, &m) // a metadata-less event still shows
+	m.Hash = ledger.EventHash(&e)
 	return newEventOut(e.ID, e.Type, e.Revision, e.Position, e.RecordedAt, m, e.Data)
 }
 
@@ -376,7 +391,7 @@ func newEventOut(id uuid.UUID, typ string, rev uint64, pos eventstore.Position, 
 	return EventOut{
 		ID: id.String(), Type: typ, SchemaVersion: m.SchemaVersion, Revision: rev,
 		Position: uint64(pos), RecordedAt: at.UTC(), Actor: m.Actor, CorrelationID: m.CorrelationID,
-		Data: raw,
+		Data: raw, Hash: m.Hash, PrevHash: m.PrevHash,
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/verifier"
 )
 
 // StreamPrefix starts the name of every engagement stream.
@@ -126,6 +127,10 @@ type Request struct {
 	Fingerprint    string
 	CorrelationID  string
 	PrincipalID    string
+	// Witness, when set, is the transparency log's checkpoint the client
+	// saw, as the server accepted it: recorded in the metadata of every
+	// event appended.
+	Witness *verifier.Witness
 	// Command builds the command from the current state. It may refuse by
 	// returning an error, which Execute returns as is.
 	Command func(s *domain.Engagement) (domain.Command, error)
@@ -241,12 +246,17 @@ func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.En
 			IdempotencyKey: req.IdempotencyKey,
 			Fingerprint:    req.Fingerprint,
 			SchemaVersion:  version,
+			Witness:        req.Witness,
 		}
 		if i > 0 {
 			m.CausationID = data[0].ID.String()
 		}
 		data[i] = eventstore.EventData{ID: id, Type: typ, Data: body}
-		meta, hash, err := seal(m, prev, data[i])
+		rev := uint64(i)
+		if e.exists {
+			rev += e.rev + 1
+		}
+		meta, hash, err := seal(m, prev, StreamName(e.id), rev, data[i])
 		if err != nil {
 			return Result{}, err
 		}
@@ -366,7 +376,7 @@ func (l *Ledger) applyStored(e *entry, evs []eventstore.RecordedEvent) error {
 	e.smu.Lock()
 	defer e.smu.Unlock()
 	for i := range evs {
-		r, err := Decode(evs[i])
+		r, err := decodeLinked(evs[i])
 		if err != nil {
 			return err
 		}
@@ -385,7 +395,7 @@ func (l *Ledger) replay(ctx context.Context, e *entry, k keyRecord) (Result, err
 	}
 	res := Result{EngagementID: e.id, Replayed: true, Stored: true}
 	for _, se := range evs {
-		r, err := Decode(se)
+		r, err := decodeLinked(se)
 		if err != nil {
 			return Result{}, err
 		}

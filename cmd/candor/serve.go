@@ -41,6 +41,7 @@ type serveConfig struct {
 	logLevel        string
 	shutdownTimeout time.Duration
 	demo            bool
+	evidence        evidenceConfig // see evidence.go
 }
 
 // demoLoader, when set (by the demo command's file), loads the sample
@@ -115,6 +116,10 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", shutdown, "how long in-flight requests may take to finish on shutdown (CANDOR_SHUTDOWN_TIMEOUT)")
 	demo, _ := strconv.ParseBool(env("CANDOR_DEMO", "false"))
 	fs.BoolVar(&c.demo, "demo", demo, "load a sample engagement and print tokens for its client, supplier and auditor (CANDOR_DEMO)")
+	registerEvidenceFlags(fs, &c.evidence)
+	if err := checkEvidenceEnv(); err != nil {
+		return c, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, usageErr(err)
 	}
@@ -259,6 +264,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
+	ev, stopEvidence, err := startEvidence(ctx, c, store, stdout, log)
+	if err != nil {
+		return err
+	}
+	defer stopEvidence() // after the HTTP server drained: writes in flight get their receipt
 	rm, err := openReadModels(ctx, c.dataDir, store, metrics, log)
 	if err != nil {
 		return err
@@ -266,7 +276,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer rm.Close()
 	srv, err := api.New(api.Config{
 		CORSOrigins: splitList(c.corsOrigins), RateLimit: rate, RateBurst: burst, ShutdownTimeout: c.shutdownTimeout,
-	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: rm, Queries: rm})
+	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: rm, Queries: rm, Evidence: ev})
 	if err != nil {
 		return err
 	}
