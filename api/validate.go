@@ -223,7 +223,16 @@ func validationProblem(err error) error {
 		case re.RequestBody != nil && errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
 			fields = append(fields, FieldError{Pointer: "", Detail: "a JSON body is required"})
 		case re.RequestBody != nil && re.Reason == "failed to decode request body":
-			raise(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid JSON")
+			var te *textError
+			switch {
+			case errors.As(re.Err, &te) && te.ijson:
+				raise(http.StatusBadRequest, CodeMalformedJSON, "the body is not I-JSON (RFC 7493): UTF-8 text, no lone surrogate, no duplicate key")
+			default:
+				raise(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid JSON")
+			}
+			if te != nil {
+				fields = append(fields, FieldError{Pointer: te.pointer, Detail: te.detail})
+			}
 		case re.RequestBody != nil:
 			ds := schemaDetails(re.Err)
 			for _, d := range ds {

@@ -377,6 +377,22 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 		}
 		add(opCase{name: "hostile " + label, path: base, body: js(m), contentType: "application/json", mayAccept: true})
 	}
+	// Text that is JSON but not I-JSON (RFC 7493), in an otherwise valid
+	// body: refused, never stored altered (encoding/json alone would store
+	// U+FFFD, or the last of two keys). json.Marshal cannot write these, so
+	// they are spliced into the encoded body.
+	if len(texts) > 0 {
+		const mark = `"zz-splice-here"`
+		m := copyMap(valid)
+		m[texts[0]] = "zz-splice-here"
+		b := string(js(m))
+		for label, raw := range map[string]string{
+			"lone surrogate escape": `"a\ud800b"`, "reversed surrogate pair": `"\ude00\ud83d"`, "raw invalid utf-8": "\"bad \xff\xfe bytes\"",
+			"duplicate key": `"first","` + texts[0] + `":"second"`,
+		} {
+			add(opCase{name: label, path: base, body: []byte(strings.Replace(b, mark, raw, 1)), contentType: "application/json"})
+		}
+	}
 	return cs
 }
 
