@@ -60,3 +60,44 @@ func TestBodiesAreIJSON(t *testing.T) {
 		t.Errorf("title %q", got)
 	}
 }
+
+// TestProblemPointersAreRFC6901: whichever layer refuses a body (the
+// contract's validation, the I-JSON check, the domain), the problem names
+// the place with an RFC 6901 pointer: keys and array indexes separated by
+// "/", "~" and "/" in keys escaped as ~0 and ~1.
+func TestProblemPointersAreRFC6901(t *testing.T) {
+	ts := startServer(t, testConfig())
+	clientID, _ := ts.newPrincipal("Chloe Client", "member")
+	_, supplier := ts.newPrincipal("Sam Supplier", "member")
+	id, _, clientSH := ts.scopedEngagement(supplier, clientID, "Pointers")
+	eng := "/v1/engagements/" + id
+
+	tests := []struct {
+		name, path string
+		body       any
+		status     int
+		pointer    string
+	}{
+		{"domain, nested field", "/v1/engagements", map[string]any{"engagement_id": "same-id", "title": "t", "client_name": "c", "supplier_name": "s",
+			"opener": map[string]any{"stakeholder_id": "same-id", "party": "supplier", "name": "n"}}, 409, "/opener/stakeholder_id"},
+		{"domain, array element", eng + "/communications", map[string]any{"subject": "s", "channel": "call", "recipients": []string{clientSH, "nobody"}}, 404, "/recipients/1"},
+		{"domain, array element of a reference list", eng + "/communications", map[string]any{"subject": "s", "channel": "call", "recipients": []string{clientSH}, "about": []string{"nothing-known"}}, 404, "/about/0"},
+		{"schema, nested field", "/v1/engagements", map[string]any{"title": "t", "client_name": "c", "supplier_name": "s",
+			"opener": map[string]any{"party": "supplier", "name": "n", "email": 12}}, 422, "/opener/email"},
+		{"schema, array element", eng + "/communications", map[string]any{"subject": "s", "channel": "call", "recipients": []any{clientSH, 7}}, 422, "/recipients/1"},
+		{"schema, escaped key", eng + "/requirements", `{"title":"t","a/b~c":1}`, 422, "/a~1b~0c"},
+		{"I-JSON, escaped key", eng + "/requirements", `{"title":"t","x~/":1,"x~/":1}`, 400, "/x~0~1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ts.do(req{method: http.MethodPost, path: tt.path, token: supplier, body: tt.body})
+			if r.Status != tt.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tt.status, r.Body)
+			}
+			p := r.problem(t)
+			if len(p.Errors) != 1 || p.Errors[0].Pointer != tt.pointer {
+				t.Errorf("errors %+v, want the one pointer %q", p.Errors, tt.pointer)
+			}
+		})
+	}
+}

@@ -165,7 +165,7 @@ func domainProblem(de *domain.Error) *Problem {
 	}
 	p := newProblem(status, code, de.Message)
 	if de.Field != "" {
-		p.Errors = []FieldError{{Pointer: "/" + de.Field, Detail: de.Message}}
+		p.Errors = []FieldError{{Pointer: fieldPointer(de.Field), Detail: de.Message}}
 	}
 	return p
 }

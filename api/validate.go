@@ -311,12 +311,26 @@ func schemaDetails(err error) []schemaDetail {
 	return []schemaDetail{{pointer: jsonPointer(path), detail: se.Reason}}
 }
 
-// jsonPointer encodes path as an RFC 6901 pointer.
+// jsonPointer encodes path, object keys and array indexes, as an RFC 6901
+// pointer: "" for the whole body, "/opener/email", "/recipients/1",
+// "/a~1b~0c" for the key "a/b~c".
 func jsonPointer(path []string) string {
 	var b strings.Builder
 	for _, p := range path {
 		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
+		b.WriteString(pointerEscaper.Replace(p))
 	}
 	return b.String()
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// fieldPointer is jsonPointer of a dot-separated path of keys and indexes
+// that hold no dot (domain.Error's Field, encoding/json's
+// UnmarshalTypeError.Field).
+func fieldPointer(dotted string) string {
+	if dotted == "" {
+		return ""
+	}
+	return jsonPointer(strings.Split(dotted, "."))
 }

@@ -199,7 +199,7 @@ func decodeBody(c echo.Context, v any) error {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
 			p := newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, "the request body does not match its schema")
-			p.Errors = []FieldError{{Pointer: "/" + strings.ReplaceAll(ute.Field, ".", "/"), Detail: "wrong type"}}
+			p.Errors = []FieldError{{Pointer: fieldPointer(ute.Field), Detail: "wrong type"}}
 			return p
 		}
 		var pe *time.ParseError

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -175,6 +176,9 @@ func checkEmail(field, v string) *Error {
 	return nil
 }
 
+// item names element i of the list field, as Error.Field does.
+func item(field string, i int) string { return field + "." + strconv.Itoa(i) }
+
 // first returns the first non-nil error, so that a command's field checks
 // read as one list.
 func first(errs ...*Error) error {
@@ -195,15 +199,15 @@ func (d *decider) currentStakeholders(field string, ids []string) ([]*Stakeholde
 	out := make([]*Stakeholder, 0, len(ids))
 	for i, id := range ids {
 		if slices.Contains(ids[:i], id) {
-			return nil, invalid(CodeDuplicateReference, field, "%s names %q twice", field, id)
+			return nil, invalid(CodeDuplicateReference, item(field, i), "%s names %q twice", field, id)
 		}
 		x, ok := d.s.Stakeholder(id)
 		if !ok {
-			return nil, notFound(CodeStakeholderNotFound, field, "stakeholder %q is not in the engagement", id)
+			return nil, notFound(CodeStakeholderNotFound, item(field, i), "stakeholder %q is not in the engagement", id)
 		}
 		if x.Left {
 			e := conflict(CodeStakeholderLeft, "stakeholder %q has left the engagement", id)
-			e.Field = field
+			e.Field = item(field, i)
 			return nil, e
 		}
 		out = append(out, x)
@@ -215,10 +219,10 @@ func (d *decider) currentStakeholders(field string, ids []string) ([]*Stakeholde
 func (d *decider) references(field string, ids []string) error {
 	for i, id := range ids {
 		if slices.Contains(ids[:i], id) {
-			return invalid(CodeDuplicateReference, field, "%s names %q twice", field, id)
+			return invalid(CodeDuplicateReference, item(field, i), "%s names %q twice", field, id)
 		}
 		if d.s.ids[id] == "" {
-			return notFound(CodeReferenceNotFound, field, "%q names nothing in the engagement", id)
+			return notFound(CodeReferenceNotFound, item(field, i), "%q names nothing in the engagement", id)
 		}
 	}
 	return nil
@@ -841,10 +845,10 @@ func validCurrency(c string) bool {
 func refsOf[T any](m map[string]*T, code, field, kind string, ids []string) error {
 	for i, id := range ids {
 		if slices.Contains(ids[:i], id) {
-			return invalid(CodeDuplicateReference, field, "%s names %q twice", field, id)
+			return invalid(CodeDuplicateReference, item(field, i), "%s names %q twice", field, id)
 		}
 		if _, ok := m[id]; !ok {
-			return notFound(code, field, "%s %q is not in the engagement", kind, id)
+			return notFound(code, item(field, i), "%s %q is not in the engagement", kind, id)
 		}
 	}
 	return nil
@@ -941,7 +945,7 @@ func (d *decider) decision(c MakeDecision) ([]Event, error) {
 	}
 	for i, o := range c.Options {
 		if strings.TrimSpace(o) == "" || slices.Contains(c.Options[:i], o) {
-			return nil, invalid(CodeInvalidOptions, "options", "options must be non-empty and distinct")
+			return nil, invalid(CodeInvalidOptions, item("options", i), "options must be non-empty and distinct")
 		}
 	}
 	if !slices.Contains(c.Options, c.Chosen) {
