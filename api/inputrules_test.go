@@ -101,3 +101,46 @@ func TestProblemPointersAreRFC6901(t *testing.T) {
 		})
 	}
 }
+
+// TestDotIDsRefused: "." and ".." (any id made only of dots) would make a
+// Location or a path that names something else ("/v1/engagements/.." is
+// the collection): refused as ids in bodies (422) and in paths (400).
+func TestDotIDsRefused(t *testing.T) {
+	ts := startServer(t, testConfig())
+	clientID, _ := ts.newPrincipal("Chloe Client", "member")
+	_, supplier := ts.newPrincipal("Sam Supplier", "member")
+	id, _, _ := ts.scopedEngagement(supplier, clientID, "Dots")
+	eng := "/v1/engagements/" + id
+	open := func(engagementID, stakeholderID string) map[string]any {
+		return map[string]any{"engagement_id": engagementID, "title": "t", "client_name": "c", "supplier_name": "s",
+			"opener": map[string]any{"stakeholder_id": stakeholderID, "party": "supplier", "name": "n"}}
+	}
+	for _, dots := range []string{".", "..", "..."} {
+		for _, tt := range []struct {
+			path    string
+			body    any
+			pointer string
+		}{
+			{"/v1/engagements", open(dots, "sh-1"), "/engagement_id"},
+			{"/v1/engagements", open("dots-ok", dots), "/opener/stakeholder_id"},
+			{eng + "/requirements", map[string]any{"requirement_id": dots, "title": "t"}, "/requirement_id"},
+			{eng + "/stakeholders", map[string]any{"stakeholder_id": dots, "party": "client", "name": "n"}, "/stakeholder_id"},
+		} {
+			r := must(t, ts.post(supplier, tt.path, tt.body), http.StatusUnprocessableEntity)
+			if p := r.problem(t); p.Code != api.CodeValidationFailed || len(p.Errors) != 1 || p.Errors[0].Pointer != tt.pointer {
+				t.Errorf("POST %s with id %q: %+v, want %s refused", tt.path, dots, p, tt.pointer)
+			}
+		}
+	}
+	for _, path := range []string{eng + "/requirements/..", eng + "/requirements/.", eng + "/requirements/%2e%2e", eng + "/requirements/%2E", "/v1/engagements/%2e%2e/requirements"} {
+		r := must(t, ts.get(supplier, path), http.StatusBadRequest)
+		if p := r.problem(t); p.Code != api.CodeInvalidParameter {
+			t.Errorf("GET %s: %+v", path, p)
+		}
+	}
+	// Dots among other characters are fine, and so is the Location.
+	r := must(t, ts.post(supplier, eng+"/requirements", map[string]any{"requirement_id": "..v1.2..", "title": "t"}), http.StatusCreated)
+	if loc := r.Header.Get("Location"); loc != eng+"/requirements/..v1.2.." {
+		t.Errorf("Location %q", loc)
+	}
+}

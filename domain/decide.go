@@ -118,10 +118,11 @@ func sidesText(sides []Party) string {
 
 const maxIDLen = 128
 
-// validID: 1 to 128 characters from [A-Za-z0-9._:-], which covers UUIDs,
-// ULIDs and human slugs and keeps ids safe in URLs and logs.
+// validID: 1 to 128 characters from [A-Za-z0-9._:-], not only dots, which
+// covers UUIDs, ULIDs and human slugs and keeps ids safe in URLs (where "."
+// and ".." would name another path) and logs.
 func validID(id string) bool {
-	if id == "" || len(id) > maxIDLen {
+	if id == "" || len(id) > maxIDLen || strings.Trim(id, ".") == "" {
 		return false
 	}
 	for _, r := range id {
@@ -146,7 +147,7 @@ func checkID(field, id string) *Error {
 		return invalid(CodeFieldRequired, field, "%s is required", field)
 	}
 	if !validID(id) {
-		return invalid(CodeInvalidID, field, "%s must be 1 to %d characters among letters, digits and - _ . :", field, maxIDLen)
+		return invalid(CodeInvalidID, field, "%s must be 1 to %d characters among letters, digits and - _ . :, not only dots", field, maxIDLen)
 	}
 	return nil
 }

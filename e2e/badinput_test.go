@@ -262,6 +262,7 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 		for label, bad := range map[string]string{
 			"not-a-uuid": "not-a-uuid", "traversal": "..%2F..%2Fetc%2Fpasswd", "nul": "%00", "long": strings.Repeat("a", 3000),
 			"sql": url.PathEscape("1' OR '1'='1"), "script": url.PathEscape("<script>"),
+			"dot": ".", "dot-dot": "..", "encoded dot-dot": "%2e%2E", "dots": "...",
 		} {
 			c := opCase{name: "bad " + name + " " + label, path: fill(map[string]string{name: bad})}
 			if name == "party" && label == "not-a-uuid" {
@@ -324,6 +325,16 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 		"json null": `null`, "json number": `12`, "trailing garbage": string(js(valid)) + `}{`, "deep nesting": strings.Repeat("[", 100000),
 	} {
 		add(opCase{name: label, path: base, body: []byte(b), contentType: "application/json"})
+	}
+	// Ids made only of dots would make a Location that names another path.
+	for name, ps := range s.Properties {
+		if ps.Ref == "#/components/schemas/Id" {
+			for _, dots := range []string{".", ".."} {
+				m := copyMap(valid)
+				m[name] = dots
+				add(opCase{name: "id " + name + "=" + dots, path: base, body: js(m), contentType: "application/json"})
+			}
+		}
 	}
 	if len(s.Required) > 0 {
 		add(opCase{name: "missing required", path: base, body: []byte(`{}`), contentType: "application/json"})
