@@ -85,8 +85,6 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 				sid.SetString(newID())
 			}
 			opener.FieldByName("PrincipalID").SetString(p.ID)
-		} else if err := s.checkWriteAccess(c, engagementID, p); err != nil {
-			return err
 		}
 		if op.newID != "" {
 			if f, ok := jsonField(cmd.Elem(), op.newID); ok && f.String() == "" {
@@ -116,6 +114,7 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 			Fingerprint:    fp,
 			CorrelationID:  c.Response().Header().Get(echo.HeaderXRequestID),
 			PrincipalID:    p.ID,
+			Access:         writeAccess(p, op.create),
 			Command: func(st *domain.Engagement) (domain.Command, error) {
 				// A fresh copy each time: the ledger may decide again after a
 				// concurrent append, against a newer state.
@@ -148,20 +147,30 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 	}
 }
 
-// checkWriteAccess refuses, before anything is decided, a caller who may
-// not write to the engagement, so that neither If-Match nor an idempotency
-// key can reveal whether an invisible engagement exists.
-func (s *Server) checkWriteAccess(c echo.Context, engagementID string, p auth.Principal) error {
-	err := s.ledger.View(c.Request().Context(), engagementID, func(st *domain.Engagement, _ uint64) error {
+// writeAccess refuses, before the ledger looks at anything else, a caller
+// who may not write to the engagement, so that neither If-Match nor an
+// idempotency key nor the command can reveal whether an engagement it may
+// not see exists: the refusal is word for word what a read of the
+// engagement answers (404 for a member, see notStakeholder). An opening
+// with the id of an existing engagement is refused the same way, unless the
+// caller may see that engagement (then the domain answers 409
+// engagement_already_opened).
+func writeAccess(p auth.Principal, create bool) func(*domain.Engagement) error {
+	return func(st *domain.Engagement) error {
+		switch {
+		case st == nil: // nothing to reveal: the ledger answers 404, or creates
+			return nil
+		case create:
+			if !canSee(p, st) {
+				return errEngagementNotFound()
+			}
+			return nil
+		}
 		if _, ok := st.StakeholderByPrincipal(p.ID); !ok {
 			return notStakeholder(p)
 		}
 		return nil
-	})
-	if errors.Is(err, ledger.ErrNotFound) {
-		return errEngagementNotFound()
 	}
-	return err
 }
 
 // notStakeholder is the refusal of a write by a principal who is not a

@@ -126,6 +126,12 @@ type Request struct {
 	Fingerprint    string
 	CorrelationID  string
 	PrincipalID    string
+	// Access, when set, may refuse the request before anything else is
+	// looked at (idempotency key, If-Match, the command), given the
+	// engagement's current state (nil when it does not exist), under the
+	// engagement's lock: whoever it refuses learns nothing the refusal
+	// does not say, whatever the timing. Its error is returned as is.
+	Access func(s *domain.Engagement) error
 	// Command builds the command from the current state. It may refuse by
 	// returning an error, which Execute returns as is.
 	Command func(s *domain.Engagement) (domain.Command, error)
@@ -177,6 +183,15 @@ func (l *Ledger) Execute(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	for attempt := 0; ; attempt++ {
+		var state *domain.Engagement
+		if e.exists {
+			state = e.state
+		}
+		if req.Access != nil {
+			if err := req.Access(state); err != nil {
+				return Result{}, err
+			}
+		}
 		if req.IdempotencyKey != "" {
 			if k, ok := e.keys[req.IdempotencyKey]; ok {
 				if k.fingerprint != req.Fingerprint {
@@ -190,10 +205,6 @@ func (l *Ledger) Execute(ctx context.Context, req Request) (Result, error) {
 		}
 		if req.IfMatch != nil && (!e.exists || *req.IfMatch != e.rev) {
 			return Result{}, ErrPreconditionFailed
-		}
-		var state *domain.Engagement
-		if e.exists {
-			state = e.state
 		}
 		res, err := l.decideAndAppend(ctx, e, state, req)
 		if !errors.Is(err, eventstore.ErrConflict) {
