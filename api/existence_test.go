@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -80,4 +81,47 @@ func mergeKeys(a, b http.Header) map[string]bool {
 		out[k] = true
 	}
 	return out
+}
+
+// TestAddStakeholderLeaksNoPrincipal: a member, who may not list
+// principals, cannot tell from addStakeholder whether a principal id
+// exists: an unknown one is answered as a known one (201, the stakeholder
+// linked to it). An admin, who may list them, is told (422).
+func TestAddStakeholderLeaksNoPrincipal(t *testing.T) {
+	ts := startServer(t, testConfig())
+	_, supplier := ts.newPrincipal("Sam Supplier", "member")
+	knownID, _ := ts.newPrincipal("Kim Known", "member")
+	auditorID, _ := ts.newPrincipal("Ann Auditor", "auditor")
+	const unknownID = "01a2427f-0000-7000-8000-000000000000"
+	id, _ := ts.openEngagement(supplier, "supplier", "Principals")
+
+	var shapes []string
+	for _, pid := range []string{knownID, unknownID, auditorID} {
+		r := must(t, ts.post(supplier, "/v1/engagements/"+id+"/stakeholders", map[string]any{"party": "supplier", "name": "n", "principal_id": pid}), http.StatusCreated)
+		var w writeResult
+		r.json(t, &w)
+		if len(w.Events) != 1 || w.Events[0].Data["principal_id"] != pid {
+			t.Fatalf("principal %s: %s", pid, r.Body)
+		}
+		keys := []string{}
+		for k := range r.Header {
+			if k != "Date" && k != "Content-Length" {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		shapes = append(shapes, strings.Join(keys, ","))
+	}
+	if shapes[0] != shapes[1] || shapes[0] != shapes[2] {
+		t.Errorf("headers differ: %q", shapes)
+	}
+
+	// An admin (here the opener of its own engagement) is told.
+	adminEng, _ := ts.openEngagement(ts.admin, "supplier", "Admin's")
+	r := must(t, ts.post(ts.admin, "/v1/engagements/"+adminEng+"/stakeholders", map[string]any{"party": "supplier", "name": "n", "principal_id": unknownID}), http.StatusUnprocessableEntity)
+	if p := r.problem(t); len(p.Errors) != 1 || p.Errors[0].Pointer != "/principal_id" {
+		t.Errorf("admin: %+v", p)
+	}
+	// A principal id is a UUID: anything else names no principal, for anyone.
+	must(t, ts.post(supplier, "/v1/engagements/"+id+"/stakeholders", map[string]any{"party": "supplier", "name": "n", "principal_id": "no-such-principal"}), http.StatusUnprocessableEntity)
 }

@@ -91,7 +91,12 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 				f.SetString(newID())
 			}
 		}
-		if f, ok := jsonField(cmd.Elem(), "principal_id"); ok && f.String() != "" && !op.create {
+		// Only who may list principals (admins) is told that one does not
+		// exist: anyone else gets the same answer for an unknown principal
+		// as for a known one, which the registry is then not even asked
+		// about. A stakeholder linked to an unknown principal is inert: no
+		// token acts as it.
+		if f, ok := jsonField(cmd.Elem(), "principal_id"); ok && f.String() != "" && !op.create && p.Role == auth.RoleAdmin {
 			if _, err := s.auth.Principal(f.String()); err != nil {
 				pr := newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, "no such principal")
 				pr.Errors = []FieldError{{Pointer: "/principal_id", Detail: "no such principal"}}
