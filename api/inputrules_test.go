@@ -144,3 +144,28 @@ func TestDotIDsRefused(t *testing.T) {
 		t.Errorf("Location %q", loc)
 	}
 }
+
+// TestTimesAndIntegersAsTheContractSays: a date-time the contract refuses
+// (no such day, a leap second) is refused by the validation, naming the
+// field, never later without a pointer; an integer the contract accepts in
+// any JSON spelling (1e3, 1000.0) is accepted as that integer.
+func TestTimesAndIntegersAsTheContractSays(t *testing.T) {
+	ts := startServer(t, testConfig())
+	clientID, _ := ts.newPrincipal("Chloe Client", "member")
+	_, supplier := ts.newPrincipal("Sam Supplier", "member")
+	id, _, _ := ts.scopedEngagement(supplier, clientID, "Spellings")
+	eng := "/v1/engagements/" + id
+	for _, due := range []string{"2999-02-30T00:00:00Z", "2999-01-01T00:00:60Z", "2999-01-01T00:00:00+24:00", "2999-01-01t00:00:00z", "3000-01-01T00:00:00Z"} {
+		r := must(t, ts.post(supplier, eng+"/milestones", map[string]any{"title": "m", "due_date": due}), http.StatusUnprocessableEntity)
+		if p := r.problem(t); p.Code != api.CodeValidationFailed || len(p.Errors) == 0 || p.Errors[0].Pointer != "/due_date" {
+			t.Errorf("due_date %s: %+v", due, p)
+		}
+	}
+	for _, amount := range []string{"1e3", "1000.0", "1.0e+3", "1000"} {
+		var w writeResult
+		must(t, ts.post(supplier, eng+"/cost-impacts", []byte(`{"amount":`+amount+`,"currency":"EUR","reason":"r"}`)), http.StatusCreated).json(t, &w)
+		if got := w.Events[0].Data["amount"]; got != float64(1000) {
+			t.Errorf("amount %s stored as %v", amount, got)
+		}
+	}
+}

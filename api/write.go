@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
@@ -209,8 +211,19 @@ func decodeBody(c echo.Context, v any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var ute *json.UnmarshalTypeError
+	err = dec.Decode(v)
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) && isInteger(ute.Type) {
+		// 1e3 and 1000.0 are integers to the contract (and to
+		// kin-openapi, which validated them), not to encoding/json.
+		if b, changed := integralNumbers(body); changed {
+			reflect.ValueOf(v).Elem().SetZero()
+			dec = json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			err = dec.Decode(v)
+		}
+	}
+	if err != nil {
 		if errors.As(err, &ute) {
 			p := newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, "the request body does not match its schema")
 			p.Errors = []FieldError{{Pointer: fieldPointer(ute.Field), Detail: "wrong type"}}
@@ -230,6 +243,45 @@ func decodeBody(c echo.Context, v any) error {
 		return newProblem(http.StatusBadRequest, CodeMalformedJSON, "the body has data after its JSON value")
 	}
 	return nil
+}
+
+func isInteger(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// integralNumbers rewrites the body's numbers that are integers written
+// with a fraction or an exponent (1e3, 1000.0) as plain integers, as far
+// as a float64 holds them exactly (2^53, the contract's bound): the value
+// kin-openapi validated. It reports whether it changed any.
+func integralNumbers(body []byte) ([]byte, bool) {
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	var out bytes.Buffer
+	enc := jsontext.NewEncoder(&out)
+	changed := false
+	for {
+		tok, err := dec.ReadToken()
+		if errors.Is(err, io.EOF) {
+			return out.Bytes(), changed
+		}
+		if err != nil {
+			return nil, false
+		}
+		if tok.Kind() == '0' {
+			if f, err := tok.Float(); err == nil && f == math.Trunc(f) && math.Abs(f) <= 1<<53 {
+				if i := jsontext.Int(int64(f)); i.String() != tok.String() {
+					tok, changed = i, true
+				}
+			}
+		}
+		if err := enc.WriteToken(tok); err != nil {
+			return nil, false
+		}
+	}
 }
 
 // jsonField finds the settable string field of struct v whose JSON name is

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -373,7 +374,8 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 	// Hostile strings in every free-text property: acceptable as text.
 	var texts []string
 	for name, ps := range s.Properties {
-		if v := ps.Value; v != nil && v.Type.Is("string") && len(v.Enum) == 0 && v.Format == "" && v.Pattern == "" {
+		// Free text: no pattern, or an unanchored one (not blank).
+		if v := ps.Value; v != nil && v.Type.Is("string") && len(v.Enum) == 0 && v.Format == "" && !strings.HasPrefix(v.Pattern, "^") {
 			texts = append(texts, name)
 		}
 	}
@@ -475,9 +477,20 @@ func validValue(s *openapi3.Schema, depth int) any {
 	case "uri":
 		return "https://example.com/x"
 	}
-	n := max(int(s.MinLength), 5)
-	return strings.Repeat("v", n)
+	v := strings.Repeat("v", max(int(s.MinLength), 5))
+	if s.Pattern != "" {
+		re, err := regexp.Compile(ecmaEscape.ReplaceAllString(s.Pattern, `\x{$1}`))
+		for _, c := range []string{v, "EUR", "x"} {
+			if err == nil && re.MatchString(c) {
+				return c
+			}
+		}
+	}
+	return v
 }
+
+// ecmaEscape is an ECMA-262 \uXXXX escape, \x{XXXX} in Go.
+var ecmaEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
 
 // wrongType returns a value of another JSON type than s wants.
 func wrongType(s *openapi3.Schema) any {
