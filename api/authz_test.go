@@ -57,7 +57,7 @@ func sampleBody(s *openapi3.SchemaRef) any {
 	case v.Type.Is("string") && v.Format == "date-time":
 		return time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
 	case v.Type.Is("string") && v.Pattern != "":
-		return "x-id"
+		return patternSample(v.Pattern, "x-id")
 	case v.Type.Is("string"):
 		return "x"
 	case v.Type.Is("number"), v.Type.Is("integer"):

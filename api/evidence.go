@@ -23,7 +23,6 @@ import (
 // Codes of the evidence's problems (docs/EVIDENCE.md).
 const (
 	CodeEvidenceOff            = "evidence_off"
-	CodeIntegrityBreach        = "integrity_breach"
 	CodeCheckpointInvalid      = "checkpoint_invalid"
 	CodeCheckpointInconsistent = "checkpoint_inconsistent"
 )

@@ -234,6 +234,7 @@ func LoadSpec(ctx context.Context) (*openapi3.T, error) {
 		return nil, fmt.Errorf("api: openapi.yaml is invalid: %w", err)
 	}
 	doc.SetStringFormatValidator("uuid", uuidFormat{})
+	doc.SetStringFormatValidator("date-time", dateTimeFormat{})
 	return doc, nil
 }
 

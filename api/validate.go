@@ -223,7 +223,16 @@ func validationProblem(err error) error {
 		case re.RequestBody != nil && errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
 			fields = append(fields, FieldError{Pointer: "", Detail: "a JSON body is required"})
 		case re.RequestBody != nil && re.Reason == "failed to decode request body":
-			raise(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid JSON")
+			var te *textError
+			switch {
+			case errors.As(re.Err, &te) && te.ijson:
+				raise(http.StatusBadRequest, CodeMalformedJSON, "the body is not I-JSON (RFC 7493): UTF-8 text, no lone surrogate, no duplicate key")
+			default:
+				raise(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid JSON")
+			}
+			if te != nil {
+				fields = append(fields, FieldError{Pointer: te.pointer, Detail: te.detail})
+			}
 		case re.RequestBody != nil:
 			ds := schemaDetails(re.Err)
 			for _, d := range ds {
@@ -302,12 +311,26 @@ func schemaDetails(err error) []schemaDetail {
 	return []schemaDetail{{pointer: jsonPointer(path), detail: se.Reason}}
 }
 
-// jsonPointer encodes path as an RFC 6901 pointer.
+// jsonPointer encodes path, object keys and array indexes, as an RFC 6901
+// pointer: "" for the whole body, "/opener/email", "/recipients/1",
+// "/a~1b~0c" for the key "a/b~c".
 func jsonPointer(path []string) string {
 	var b strings.Builder
 	for _, p := range path {
 		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
+		b.WriteString(pointerEscaper.Replace(p))
 	}
 	return b.String()
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// fieldPointer is jsonPointer of a dot-separated path of keys and indexes
+// that hold no dot (domain.Error's Field, encoding/json's
+// UnmarshalTypeError.Field).
+func fieldPointer(dotted string) string {
+	if dotted == "" {
+		return ""
+	}
+	return jsonPointer(strings.Split(dotted, "."))
 }

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -175,10 +176,11 @@ func sidesText(sides []Party) string {
 
 const maxIDLen = 128
 
-// validID: 1 to 128 characters from [A-Za-z0-9._:-], which covers UUIDs,
-// ULIDs and human slugs and keeps ids safe in URLs and logs.
+// validID: 1 to 128 characters from [A-Za-z0-9._:-], not only dots, which
+// covers UUIDs, ULIDs and human slugs and keeps ids safe in URLs (where "."
+// and ".." would name another path) and logs.
 func validID(id string) bool {
-	if id == "" || len(id) > maxIDLen {
+	if id == "" || len(id) > maxIDLen || strings.Trim(id, ".") == "" {
 		return false
 	}
 	for _, r := range id {
@@ -203,7 +205,7 @@ func checkID(field, id string) *Error {
 		return invalid(CodeFieldRequired, field, "%s is required", field)
 	}
 	if !validID(id) {
-		return invalid(CodeInvalidID, field, "%s must be 1 to %d characters among letters, digits and - _ . :", field, maxIDLen)
+		return invalid(CodeInvalidID, field, "%s must be 1 to %d characters among letters, digits and - _ . :, not only dots", field, maxIDLen)
 	}
 	return nil
 }
@@ -233,6 +235,9 @@ func checkEmail(field, v string) *Error {
 	return nil
 }
 
+// item names element i of the list field, as Error.Field does.
+func item(field string, i int) string { return field + "." + strconv.Itoa(i) }
+
 // first returns the first non-nil error, so that a command's field checks
 // read as one list.
 func first(errs ...*Error) error {
@@ -253,15 +258,15 @@ func (d *decider) currentStakeholders(field string, ids []string) ([]*Stakeholde
 	out := make([]*Stakeholder, 0, len(ids))
 	for i, id := range ids {
 		if slices.Contains(ids[:i], id) {
-			return nil, invalid(CodeDuplicateReference, field, "%s names %q twice", field, id)
+			return nil, invalid(CodeDuplicateReference, item(field, i), "%s names %q twice", field, id)
 		}
 		x, ok := d.s.Stakeholder(id)
 		if !ok {
-			return nil, notFound(CodeStakeholderNotFound, field, "stakeholder %q is not in the engagement", id)
+			return nil, notFound(CodeStakeholderNotFound, item(field, i), "stakeholder %q is not in the engagement", id)
 		}
 		if x.Left {
 			e := conflict(CodeStakeholderLeft, "stakeholder %q has left the engagement", id)
-			e.Field = field
+			e.Field = item(field, i)
 			return nil, e
 		}
 		out = append(out, x)
@@ -273,10 +278,10 @@ func (d *decider) currentStakeholders(field string, ids []string) ([]*Stakeholde
 func (d *decider) references(field string, ids []string) error {
 	for i, id := range ids {
 		if slices.Contains(ids[:i], id) {
-			return invalid(CodeDuplicateReference, field, "%s names %q twice", field, id)
+			return invalid(CodeDuplicateReference, item(field, i), "%s names %q twice", field, id)
 		}
 		if d.s.ids[id] == "" {
-			return notFound(CodeReferenceNotFound, field, "%q names nothing in the engagement", id)
+			return notFound(CodeReferenceNotFound, item(field, i), "%q names nothing in the engagement", id)
 		}
 	}
 	return nil
@@ -924,10 +929,10 @@ func validCurrency(c string) bool {
 func refsOf[T any](m map[string]*T, code, field, kind string, ids []string) error {
 	for i, id := range ids {
 		if slices.Contains(ids[:i], id) {
-			return invalid(CodeDuplicateReference, field, "%s names %q twice", field, id)
+			return invalid(CodeDuplicateReference, item(field, i), "%s names %q twice", field, id)
 		}
 		if _, ok := m[id]; !ok {
-			return notFound(code, field, "%s %q is not in the engagement", kind, id)
+			return notFound(code, item(field, i), "%s %q is not in the engagement", kind, id)
 		}
 	}
 	return nil
@@ -1024,7 +1029,7 @@ func (d *decider) decision(c MakeDecision) ([]Event, error) {
 	}
 	for i, o := range c.Options {
 		if strings.TrimSpace(o) == "" || slices.Contains(c.Options[:i], o) {
-			return nil, invalid(CodeInvalidOptions, "options", "options must be non-empty and distinct")
+			return nil, invalid(CodeInvalidOptions, item("options", i), "options must be non-empty and distinct")
 		}
 	}
 	if !slices.Contains(c.Options, c.Chosen) {

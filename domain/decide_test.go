@@ -441,7 +441,7 @@ func TestDecideCommunication(t *testing.T) {
 		{name: "inform only the supplier", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: ChannelEmail, Recipients: []string{sup2}}, code: CodeNoClientRecipient},
 		{name: "inform nobody", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: ChannelEmail}, code: CodeFieldRequired, field: "recipients"},
 		{name: "inform bad channel", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: "pigeon", Recipients: []string{cli}}, code: CodeInvalidChannel},
-		{name: "inform about nothing known", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: ChannelEmail, Recipients: []string{cli}, About: []string{"x"}}, code: CodeReferenceNotFound, field: "about"},
+		{name: "inform about nothing known", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: ChannelEmail, Recipients: []string{cli}, About: []string{"x"}}, code: CodeReferenceNotFound, field: "about.0"},
 		{name: "inform a ghost", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: ChannelEmail, Recipients: []string{cli, "ghost"}}, code: CodeStakeholderNotFound},
 		{name: "client informs", given: delivery, when: InformClient{ActorID: cli, InformationID: "i", Subject: "s", Channel: ChannelEmail, Recipients: []string{cli}}, code: CodeActorWrongParty},
 

@@ -42,8 +42,9 @@ func (k Kind) String() string {
 
 // Error is the one error type Decide returns. Code is stable and
 // machine-readable (snake_case, never reworded); Message is a sentence for a
-// human; Field, when set, names the offending command field (snake_case, as
-// on the wire).
+// human; Field, when set, names the offending command field as a path of
+// its names on the wire and list indexes, dot-separated ("opener.email",
+// "recipients.1").
 type Error struct {
 	Kind    Kind
 	Code    string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -262,6 +263,7 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 		for label, bad := range map[string]string{
 			"not-a-uuid": "not-a-uuid", "traversal": "..%2F..%2Fetc%2Fpasswd", "nul": "%00", "long": strings.Repeat("a", 3000),
 			"sql": url.PathEscape("1' OR '1'='1"), "script": url.PathEscape("<script>"),
+			"dot": ".", "dot-dot": "..", "encoded dot-dot": "%2e%2E", "dots": "...",
 		} {
 			c := opCase{name: "bad " + name + " " + label, path: fill(map[string]string{name: bad})}
 			if name == "party" && label == "not-a-uuid" {
@@ -325,6 +327,16 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 	} {
 		add(opCase{name: label, path: base, body: []byte(b), contentType: "application/json"})
 	}
+	// Ids made only of dots would make a Location that names another path.
+	for name, ps := range s.Properties {
+		if ps.Ref == "#/components/schemas/Id" {
+			for _, dots := range []string{".", ".."} {
+				m := copyMap(valid)
+				m[name] = dots
+				add(opCase{name: "id " + name + "=" + dots, path: base, body: js(m), contentType: "application/json"})
+			}
+		}
+	}
 	if len(s.Required) > 0 {
 		add(opCase{name: "missing required", path: base, body: []byte(`{}`), contentType: "application/json"})
 		for _, req := range s.Required {
@@ -378,7 +390,8 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 	// Hostile strings in every free-text property: acceptable as text.
 	var texts []string
 	for name, ps := range s.Properties {
-		if v := ps.Value; v != nil && v.Type.Is("string") && len(v.Enum) == 0 && v.Format == "" && v.Pattern == "" {
+		// Free text: no pattern, or an unanchored one (not blank).
+		if v := ps.Value; v != nil && v.Type.Is("string") && len(v.Enum) == 0 && v.Format == "" && !strings.HasPrefix(v.Pattern, "^") {
 			texts = append(texts, name)
 		}
 	}
@@ -392,6 +405,22 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 			m[name] = h
 		}
 		add(opCase{name: "hostile " + label, path: base, body: js(m), contentType: "application/json", mayAccept: true})
+	}
+	// Text that is JSON but not I-JSON (RFC 7493), in an otherwise valid
+	// body: refused, never stored altered (encoding/json alone would store
+	// U+FFFD, or the last of two keys). json.Marshal cannot write these, so
+	// they are spliced into the encoded body.
+	if len(texts) > 0 {
+		const mark = `"zz-splice-here"`
+		m := copyMap(valid)
+		m[texts[0]] = "zz-splice-here"
+		b := string(js(m))
+		for label, raw := range map[string]string{
+			"lone surrogate escape": `"a\ud800b"`, "reversed surrogate pair": `"\ude00\ud83d"`, "raw invalid utf-8": "\"bad \xff\xfe bytes\"",
+			"duplicate key": `"first","` + texts[0] + `":"second"`,
+		} {
+			add(opCase{name: label, path: base, body: []byte(strings.Replace(b, mark, raw, 1)), contentType: "application/json"})
+		}
 	}
 	return cs
 }
@@ -464,9 +493,20 @@ func validValue(s *openapi3.Schema, depth int) any {
 	case "uri":
 		return "https://example.com/x"
 	}
-	n := max(int(s.MinLength), 5)
-	return strings.Repeat("v", n)
+	v := strings.Repeat("v", max(int(s.MinLength), 5))
+	if s.Pattern != "" {
+		re, err := regexp.Compile(ecmaEscape.ReplaceAllString(s.Pattern, `\x{$1}`))
+		for _, c := range []string{v, "EUR", "x"} {
+			if err == nil && re.MatchString(c) {
+				return c
+			}
+		}
+	}
+	return v
 }
+
+// ecmaEscape is an ECMA-262 \uXXXX escape, \x{XXXX} in Go.
+var ecmaEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
 
 // wrongType returns a value of another JSON type than s wants.
 func wrongType(s *openapi3.Schema) any {
