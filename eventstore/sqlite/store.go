@@ -55,6 +55,7 @@ type config struct {
 	maxBatch    int
 	pageSize    int      // page size of a new file
 	walLimit    int      // frames the WAL holds before it starts over
+	manualCkpt  bool     // no checkpoint goroutine: the caller runs them (tests)
 	pragmas     []string // extra pragmas for the write connection (tests)
 	onCommit    func(events int, took time.Duration)
 }
@@ -106,6 +107,11 @@ func withPageSize(n int) Option { return func(c *config) { c.pageSize = n } }
 // makes it start over (tests).
 func withWALLimit(frames int) Option { return func(c *config) { c.walLimit = frames } }
 
+// withManualCheckpoints starts no checkpoint goroutine: the test runs each
+// checkpoint the writer asks for itself (checkpointWoken), so that what it
+// measures does not depend on when a goroutine gets scheduled.
+func withManualCheckpoints() Option { return func(c *config) { c.manualCkpt = true } }
+
 // withPragmas runs extra pragmas on the write connection at open (tests).
 func withPragmas(p ...string) Option {
 	return func(c *config) { c.pragmas = append(c.pragmas, p...) }
@@ -147,7 +153,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.readers <- r
 	}
 	w.notify = s.notifyCommit
-	go ckpt.run()
+	if cfg.manualCkpt {
+		close(ckpt.exited)
+	} else {
+		go ckpt.run()
+	}
 	go w.run()
 	return s, nil
 }
