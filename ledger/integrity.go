@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -68,12 +69,13 @@ func checkStored(e *entry, se *eventstore.RecordedEvent) (Recorded, error) {
 	}
 	l, err := checkLink(prev, se)
 	if err != nil {
-		reason := "its link in the hash chain does not hold"
+		reason, rev := "its link in the hash chain does not hold", se.Revision
 		var ce *ChainError
 		if errors.As(err, &ce) {
-			reason = ce.Reason
+			// A prev_hash that does not match names the predecessor.
+			reason, rev = ce.Reason, ce.Revision
 		}
-		return Recorded{}, breachAt(e, se.Revision, reason, err)
+		return Recorded{}, breachAt(e, rev, reason, err)
 	}
 	r, err := Decode(*se)
 	if err != nil {
@@ -103,4 +105,23 @@ func (l *Ledger) recordBreach(err error) {
 	if l.breaches[ie.EngagementID] == nil {
 		l.breaches[ie.EngagementID] = ie
 	}
+}
+
+// vouch asks Options.Vouch about the end of the engagement's stream as read
+// (last nil: no such stream); a finding is an *IntegrityError at the last
+// event's revision (0 for a removed stream), with the state before it left
+// to the caller. The caller holds e.mu, or reads outside any entry.
+func (l *Ledger) vouch(ctx context.Context, engagementID string, last *eventstore.RecordedEvent) error {
+	if l.opts.Vouch == nil {
+		return nil
+	}
+	err := l.opts.Vouch(ctx, StreamName(engagementID), last)
+	if err == nil {
+		return nil
+	}
+	ie := &IntegrityError{EngagementID: engagementID, Reason: "it does not match the transparency log", Err: err}
+	if last != nil {
+		ie.Revision = last.Revision
+	}
+	return ie
 }

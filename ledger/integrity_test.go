@@ -25,9 +25,30 @@ const (
 // joined, two experts invited) in a SQLite file that the test edits behind
 // the store's back, as someone with write access to the file could.
 type integrityFixture struct {
-	store eventstore.Store
-	db    *sql.DB
-	last  Result // of the last invitation
+	store  eventstore.Store
+	db     *sql.DB
+	last   Result                                           // of the last invitation
+	logged map[eventstore.Position]eventstore.RecordedEvent // as stored before any edit
+}
+
+// logStandIn is Options.Vouch as the transparency log answers it
+// (evidence.Log.Vouch, tested against a real log in package evidence),
+// from the events as they were stored before the test edited the file.
+func (fx *integrityFixture) logStandIn(_ context.Context, stream string, last *eventstore.RecordedEvent) error {
+	after := int64(-1)
+	if last != nil {
+		after = int64(last.Revision)
+		was, ok := fx.logged[last.Position]
+		if !ok || EventHash(last) != EventHash(&was) || !last.RecordedAt.Equal(was.RecordedAt) {
+			return errors.New("the event does not match its leaf")
+		}
+	}
+	for _, e := range fx.logged {
+		if e.Stream == stream && int64(e.Revision) > after {
+			return errors.New("the log has a later event of the stream")
+		}
+	}
+	return nil
 }
 
 func newIntegrityFixture(t *testing.T) *integrityFixture {
@@ -57,6 +78,14 @@ func newIntegrityFixture(t *testing.T) *integrityFixture {
 		if fx.last, err = l.Execute(ctx, invite(id)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	all, err := s.ReadAll(ctx, eventstore.Start, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.logged = make(map[eventstore.Position]eventstore.RecordedEvent, len(all))
+	for _, e := range all {
+		fx.logged[e.Position] = e
 	}
 	return fx
 }
@@ -109,22 +138,34 @@ func TestLoadRefusesABrokenLog(t *testing.T) {
 		edit   func(t *testing.T, fx *integrityFixture)
 		rev    uint64
 		broken bool // the hash chain itself is broken
+		vouch  bool // only the transparency log can tell (the stream's end)
 	}{
 		{"type edited", func(t *testing.T, fx *integrityFixture) {
-			fx.exec(t, `UPDATE events SET type = 'expert.vanished' WHERE pos = ?`, int64(fx.last.Position))
-		}, 3, true},
+			fx.exec(t, `UPDATE events SET type = 'expert.vanished' WHERE pos = ?`, int64(fx.last.Position)-1)
+		}, 2, false, false},
+		// Caught as it is folded, before its successor's link is checked.
 		{"type edited into another valid one", func(t *testing.T, fx *integrityFixture) {
-			fx.exec(t, `UPDATE events SET type = 'lesson.recorded' WHERE pos = ?`, int64(fx.last.Position))
-		}, 3, true},
+			fx.exec(t, `UPDATE events SET type = 'expert.committed' WHERE pos = ?`, int64(fx.last.Position)-1)
+		}, 2, false, false},
 		{"data edited", func(t *testing.T, fx *integrityFixture) {
-			fx.exec(t, `UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'Expert ex-2', 'Nobody') AS BLOB) WHERE pos = ?`, int64(fx.last.Position))
-		}, 3, true},
+			fx.exec(t, `UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'Expert ex-1', 'Nobody') AS BLOB) WHERE pos = ?`, int64(fx.last.Position)-1)
+		}, 2, true, false},
 		{"metadata edited", func(t *testing.T, fx *integrityFixture) {
 			fx.exec(t, `UPDATE events SET meta = CAST('{"schema_version":1' AS BLOB) WHERE pos = ?`, int64(fx.last.Position))
-		}, 3, true},
+		}, 3, true, false},
+		// The last event's hash is named by no successor: the log vouches.
+		{"the last event's data edited", func(t *testing.T, fx *integrityFixture) {
+			fx.exec(t, `UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'Expert ex-2', 'Nobody') AS BLOB) WHERE pos = ?`, int64(fx.last.Position))
+		}, 3, false, true},
+		{"the last event removed", func(t *testing.T, fx *integrityFixture) {
+			fx.exec(t, `DELETE FROM events WHERE pos = ?`, int64(fx.last.Position))
+		}, 2, false, true},
+		{"the stream removed", func(t *testing.T, fx *integrityFixture) {
+			fx.exec(t, `DELETE FROM events WHERE stream = ?`, StreamName(itEng))
+		}, 0, false, true},
 		{"a middle event removed", func(t *testing.T, fx *integrityFixture) {
 			fx.exec(t, `DELETE FROM events WHERE pos = ?`, int64(fx.last.Position)-1)
-		}, 2, false},
+		}, 2, false, false},
 		{"undecodable, its link sealed", func(t *testing.T, fx *integrityFixture) {
 			// Appended as the ledger would, with a valid link: written by
 			// something this build does not know.
@@ -138,7 +179,7 @@ func TestLoadRefusesABrokenLog(t *testing.T) {
 			if _, err := fx.store.Append(ctx, StreamName(itEng), eventstore.Exact(3), ev); err != nil {
 				t.Fatal(err)
 			}
-		}, 4, false},
+		}, 4, false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			fx := newIntegrityFixture(t)
@@ -147,7 +188,11 @@ func TestLoadRefusesABrokenLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l := New(fx.store, Options{})
+			opts := Options{}
+			if tt.vouch {
+				opts.Vouch = fx.logStandIn
+			}
+			l := New(fx.store, opts)
 			_, _, err = l.Load(ctx, itEng)
 			ie := wantBreach(t, "load", err, tt.rev)
 			if tt.broken != errors.Is(ie, ErrChainBroken) {
@@ -162,7 +207,7 @@ func TestLoadRefusesABrokenLog(t *testing.T) {
 				t.Errorf("as of: %v", err)
 			}
 			// A fresh ledger's History finds it too, on its own.
-			if _, err := New(fx.store, Options{}).History(ctx, itEng); !errors.Is(err, ErrIntegrityBreach) {
+			if _, err := New(fx.store, opts).History(ctx, itEng); !errors.Is(err, ErrIntegrityBreach) {
 				t.Errorf("history of a fresh ledger: %v", err)
 			}
 			if now, _ := fx.store.Head(ctx); now != head {

@@ -60,6 +60,13 @@ type Options struct {
 	// instances on EventStoreDB): reads then catch up with the stream
 	// first. Writes are checked by the store's revision either way.
 	Shared bool
+	// Vouch, when set, checks the end of a stream as read from the store
+	// (its last event, nil when there is no such stream) against a record
+	// kept apart: the transparency log (evidence.Log.Vouch). The hash chain
+	// links every event to the next, so nothing else vouches for the last
+	// one or tells that events were removed from the end. An error is an
+	// integrity breach.
+	Vouch func(ctx context.Context, stream string, last *eventstore.RecordedEvent) error
 }
 
 // Ledger executes commands against engagements. It is safe for concurrent use.
@@ -395,13 +402,17 @@ func (l *Ledger) catchUp(ctx context.Context, e *entry) error {
 				l.recordBreach(err)
 				return err
 			}
+			if err := l.vouch(ctx, e.id, nil); err != nil {
+				l.recordBreach(err)
+				return err
+			}
 			e.markLoaded()
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("read engagement %s: %w", e.id, err)
 		}
-		if err := l.applyStored(e, evs); err != nil {
+		if err := l.applyStored(ctx, e, evs, len(evs) < 1024); err != nil {
 			l.forget(e)
 			l.recordBreach(err)
 			return err
@@ -416,11 +427,21 @@ func (l *Ledger) catchUp(ctx context.Context, e *entry) error {
 
 // applyStored folds events read from the stream, each checked first (see
 // checkStored): an *IntegrityError names the first that does not hold.
-// The caller holds e.mu.
-func (l *Ledger) applyStored(e *entry, evs []eventstore.RecordedEvent) error {
+// At the stream's end (end), its last event is vouched for first (see
+// Options.Vouch). The caller holds e.mu.
+func (l *Ledger) applyStored(ctx context.Context, e *entry, evs []eventstore.RecordedEvent, end bool) error {
 	e.smu.Lock()
 	defer e.smu.Unlock()
 	for i := range evs {
+		if end && i == len(evs)-1 {
+			if err := l.vouch(ctx, e.id, &evs[i]); err != nil {
+				var ie *IntegrityError
+				if errors.As(err, &ie) && e.exists {
+					ie.Before = e.state.Clone()
+				}
+				return err
+			}
+		}
 		r, err := checkStored(e, &evs[i])
 		if err != nil {
 			return err
@@ -526,6 +547,10 @@ func (l *Ledger) History(ctx context.Context, engagementID string) ([]Recorded, 
 	for from := uint64(0); ; {
 		evs, err := l.store.ReadStream(ctx, StreamName(engagementID), eventstore.ReadStreamOptions{From: from, Limit: 4096})
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			if err := l.vouch(ctx, engagementID, nil); err != nil {
+				l.recordBreach(err)
+				return nil, err
+			}
 			return nil, ErrNotFound
 		}
 		if err != nil {
@@ -541,10 +566,20 @@ func (l *Ledger) History(ctx context.Context, engagementID string) ([]Recorded, 
 				l.recordBreach(err)
 				return nil, err
 			}
-			chain.exists, chain.rev, chain.lastHash = true, r.Revision, r.Meta.Hash
+			chain.exists, chain.rev, chain.pos, chain.lastHash = true, r.Revision, r.Position, r.Meta.Hash
 			out = append(out, r)
 		}
 		if len(evs) < 4096 {
+			if len(evs) > 0 {
+				if err := l.vouch(ctx, engagementID, &evs[len(evs)-1]); err != nil {
+					var ie *IntegrityError
+					if errors.As(err, &ie) {
+						ie.Before = foldPrefix(out[:len(out)-1])
+					}
+					l.recordBreach(err)
+					return nil, err
+				}
+			}
 			return out, nil
 		}
 		from = evs[len(evs)-1].Revision + 1
