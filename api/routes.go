@@ -80,6 +80,7 @@ func (s *Server) handlers() map[string]echo.HandlerFunc {
 
 		"getMe": s.getMe, "createPrincipal": s.createPrincipal, "listPrincipals": s.listPrincipals,
 		"getPrincipal": s.getPrincipal, "issueToken": s.issueToken, "listTokens": s.listTokens, "revokeToken": s.revokeToken,
+		"disablePrincipal": s.disablePrincipal, "enablePrincipal": s.enablePrincipal,
 
 		"listEngagements": s.listEngagements, "getEngagement": s.getEngagement, "listEvents": s.listEvents,
 
