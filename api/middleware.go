@@ -317,12 +317,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.route == nil || r.route.public {
 			return next(c)
 		}
-		authz := c.Request().Header.Get(echo.HeaderAuthorization)
-		scheme, secret, ok := strings.Cut(authz, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		secret, ok := bearerSecret(c.Request())
+		if !ok {
 			return auth.ErrUnauthenticated
 		}
-		secret = strings.TrimSpace(secret)
 		p, err := s.auth.Authenticate(secret)
 		if err != nil {
 			return err
@@ -331,6 +329,15 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		r.tokenKey = tokenKey(secret)
 		return next(c)
 	}
+}
+
+// bearerSecret is the token secret of the request's Authorization header.
+func bearerSecret(req *http.Request) (string, bool) {
+	scheme, secret, ok := strings.Cut(req.Header.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		return "", false
+	}
+	return strings.TrimSpace(secret), true
 }
 
 // principal is the authenticated caller; the zero Principal on a public
