@@ -194,6 +194,7 @@ func (ts *testServer) restart() {
 type validatingTransport struct {
 	t      *testing.T
 	router routers.Router
+	base   http.RoundTripper // default: http.DefaultTransport
 }
 
 const headerUnlisted = "X-Test-Unlisted-Route"
@@ -231,7 +232,11 @@ func newValidatingTransport(t *testing.T, baseURL string) *validatingTransport {
 func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	unlisted := req.Header.Get(headerUnlisted) != ""
 	req.Header.Del(headerUnlisted)
-	res, err := http.DefaultTransport.RoundTrip(req)
+	base := v.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	res, err := base.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
