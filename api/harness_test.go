@@ -217,6 +217,7 @@ func loadSpec(t *testing.T) *openapi3.T {
 func init() {
 	// The reference page is HTML; its schema is a string, as text/plain's.
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.PlainBodyDecoder)
 }
 
 func newValidatingTransport(t *testing.T, baseURL string) *validatingTransport {

@@ -227,8 +227,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // securityHeaders are set on every response. The API serves JSON, so the
-// content security policy forbids everything, except on /docs, which loads
-// its renderer from a CDN.
+// content security policy forbids everything, except on /docs, which runs
+// its renderer (served by this server too, see docsCSP).
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.(*request)
