@@ -26,8 +26,15 @@ type Readiness struct {
 	Projections *projections.Lag `json:"projections,omitempty"`
 }
 
+// RunReporter is optionally implemented by ReadModels: Restarting reports
+// that the read models stopped on an error and wait to be started again
+// (they answer from where they stopped meanwhile).
+type RunReporter interface {
+	Restarting() bool
+}
+
 // getReadiness answers 200 when the store answers and the server is not
-// shutting down; 503 with the reason otherwise. The read models' lag is
+// shutting down; 503 with the reason otherwise. The read models' state is
 // reported but does not make the server unready: writes and the reads
 // folded from the ledger are served whatever it is, and a read that must
 // see a write waits for it (X-Candor-Position).
@@ -45,7 +52,10 @@ func (s *Server) getReadiness(c echo.Context) error {
 		r.Checks["projections"] = "unavailable"
 		if lag, err := lr.Lag(ctx); err == nil {
 			r.Projections = &lag
-			r.Checks["projections"] = projectionsCheck(lag)
+			r.Checks["projections"] = projectionsCheck(lag, s.cfg.WaitTimeout)
+		}
+		if rr, ok := s.rm.(RunReporter); ok && rr.Restarting() {
+			r.Checks["projections"] = "restarting"
 		}
 	}
 	status := http.StatusOK
@@ -58,8 +68,10 @@ func (s *Server) getReadiness(c echo.Context) error {
 }
 
 // projectionsCheck is "building" while some projection has no generation
-// serving yet (its queries answer 503), "ok" otherwise.
-func projectionsCheck(l projections.Lag) string {
+// serving yet (its queries answer 503), "behind" when the oldest event
+// they have not applied is older than a read-your-writes wait (a read
+// asking for it would time out), "ok" otherwise.
+func projectionsCheck(l projections.Lag, wait time.Duration) string {
 	serving := map[string]bool{}
 	for _, p := range l.Projections {
 		serving[p.Name] = serving[p.Name] || p.Serving
@@ -68,6 +80,9 @@ func projectionsCheck(l projections.Lag) string {
 		if !serving[n] {
 			return "building"
 		}
+	}
+	if l.Seconds > wait.Seconds() {
+		return "behind"
 	}
 	return "ok"
 }

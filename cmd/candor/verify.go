@@ -6,7 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"regexp"
 
+	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/ledger"
 )
 
@@ -16,6 +20,13 @@ func init() {
 
 // errChainBroken makes verify exit 1 after printing the broken link.
 var errChainBroken = errors.New("hash chain broken")
+
+// errNoEngagement: the store has no engagement of that id.
+var errNoEngagement = errors.New("no engagement")
+
+// engagementID is the shape of an id (openapi.yaml's Id): anything else
+// names no engagement, and is not handed to the store.
+var engagementID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
@@ -32,6 +43,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
+	if c.eventStore == "" {
+		// Opening would create an empty store, which verifies nothing.
+		if _, err := os.Stat(filepath.Join(c.dataDir, "events.db")); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no store in %s (no events.db): give the server's --data", c.dataDir)
+		}
+	}
 	store, _, err := openStore(ctx, c, nil)
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
@@ -39,7 +56,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer store.Close()
 	var rep ledger.VerifyReport
 	if engagement != "" {
+		if !engagementID.MatchString(engagement) {
+			return fmt.Errorf("%w %q", errNoEngagement, engagement)
+		}
 		rep, err = ledger.VerifyStream(ctx, store, ledger.StreamName(engagement))
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return fmt.Errorf("%w %q", errNoEngagement, engagement)
+		}
 	} else {
 		rep, err = ledger.VerifyAll(ctx, store, ledger.StreamPrefix)
 	}
