@@ -28,12 +28,12 @@ var errDataDirInUse = errors.New("data directory in use")
 // however it ends: a kill -9 leaves nothing to clean up. The file says
 // who holds it, for the refusal of the next one.
 func holdDataDir(dir, command string, notice func(string)) (release func(), err error) {
-	was, err := fileperm.PrivateDir(dir)
+	said, err := fileperm.PrivateDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	if was != 0 {
-		notice(fmt.Sprintf("data directory %s was %v, open to other users; made it %v", dir, was, fileperm.DirMode))
+	if said != "" {
+		notice(said)
 	}
 	path := filepath.Join(dir, lockName)
 	if err := fileperm.Private(path); err != nil {

@@ -28,30 +28,33 @@ const (
 )
 
 // PrivateDir creates dir (and its parents) with DirMode, or tightens an
-// existing one to DirMode's bits at most. It returns the mode the
-// directory had when it was tightened (0 otherwise), so that the caller
-// can say so.
-func PrivateDir(dir string) (was fs.FileMode, err error) {
+// existing one to DirMode's bits at most. When it found the directory open
+// to others, notice says so, and whether it could tighten it: a directory
+// the process does not own (a mount point) stays as it is, its files are
+// private all the same.
+func PrivateDir(dir string) (notice string, err error) {
 	fi, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(dir, DirMode); err != nil {
-			return 0, fmt.Errorf("data directory: %w", err)
+			return "", fmt.Errorf("data directory: %w", err)
 		}
-		return 0, nil
+		return "", nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("data directory: %w", err)
+		return "", fmt.Errorf("data directory: %w", err)
 	}
 	if !fi.IsDir() {
-		return 0, fmt.Errorf("data directory: %s is not a directory", dir)
+		return "", fmt.Errorf("data directory: %s is not a directory", dir)
 	}
-	if fi.Mode().Perm()&^DirMode == 0 {
-		return 0, nil
+	was := fi.Mode().Perm()
+	if was&^DirMode == 0 {
+		return "", nil
 	}
-	if err := os.Chmod(dir, fi.Mode().Perm()&DirMode); err != nil {
-		return 0, fmt.Errorf("data directory: make %s private (it is %v): %w", dir, fi.Mode().Perm(), err)
+	if err := os.Chmod(dir, was&DirMode); err != nil {
+		return fmt.Sprintf("data directory %s is %04o, open to other users, and could not be made %04o (%v); its files are %04o all the same",
+			dir, uint32(was), uint32(was&DirMode), err, uint32(FileMode)), nil
 	}
-	return fi.Mode().Perm(), nil
+	return fmt.Sprintf("data directory %s was %04o, open to other users; made it %04o", dir, uint32(was), uint32(was&DirMode)), nil
 }
 
 // PrepareSQLite makes the database named by name (a path or a "file:"
@@ -93,7 +96,7 @@ func private(path string) error {
 		return nil // SQLite reports a directory where a file should be
 	}
 	if err := os.Chmod(path, fi.Mode().Perm()&FileMode); err != nil {
-		return fmt.Errorf("make %s private (it is %v): %w", path, fi.Mode().Perm(), err)
+		return fmt.Errorf("make %s private (it is %04o): %w", path, uint32(fi.Mode().Perm()), err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -27,8 +28,8 @@ func TestPrivate(t *testing.T) {
 	base := t.TempDir()
 
 	dir := filepath.Join(base, "a", "data")
-	if was, err := PrivateDir(dir); err != nil || was != 0 {
-		t.Fatalf("PrivateDir(new) = %v, %v", was, err)
+	if notice, err := PrivateDir(dir); err != nil || notice != "" {
+		t.Fatalf("PrivateDir(new) = %q, %v", notice, err)
 	}
 	if m := mode(t, dir); m != 0o700 {
 		t.Errorf("new data directory %v, want 0700", m)
@@ -37,8 +38,8 @@ func TestPrivate(t *testing.T) {
 	if err := os.Mkdir(loose, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if was, err := PrivateDir(loose); err != nil || was != 0o755 {
-		t.Fatalf("PrivateDir(0755) = %v, %v; want it tightened from 0755", was, err)
+	if notice, err := PrivateDir(loose); err != nil || !strings.Contains(notice, "was 0755") || !strings.Contains(notice, "made it") {
+		t.Fatalf("PrivateDir(0755) = %q, %v; want it tightened, and said", notice, err)
 	}
 	if m := mode(t, loose); m != 0o700 {
 		t.Errorf("tightened data directory %v, want 0700", m)
