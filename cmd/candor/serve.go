@@ -136,7 +136,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.dataDir, "data", env("CANDOR_DATA_DIR", "./data"), "data directory of the embedded store (CANDOR_DATA_DIR)")
 	fs.StringVar(&c.eventStore, "eventstore", env("CANDOR_EVENTSTORE", ""), "event store: empty for the embedded SQLite store, or an esdb:// connection string (CANDOR_EVENTSTORE)")
 	fs.StringVar(&c.corsOrigins, "cors-origins", env("CANDOR_CORS_ORIGINS", ""), "comma-separated browser origins allowed by CORS, e.g. https://app.example.com; none by default (CANDOR_CORS_ORIGINS)")
-	fs.StringVar(&c.rateLimit, "rate-limit", env("CANDOR_RATE_LIMIT", "50"), "requests per second per bearer token, optionally with a burst as RATE:BURST (default burst 2×RATE); 0 or off disables (CANDOR_RATE_LIMIT)")
+	fs.StringVar(&c.rateLimit, "rate-limit", env("CANDOR_RATE_LIMIT", "50"), "requests per second per bearer token, optionally with a burst as RATE:BURST (default burst 2×RATE); 0 or off disables it, and the limit on failed authentications per client address (CANDOR_RATE_LIMIT)")
 	fs.StringVar(&c.logLevel, "log-level", env("CANDOR_LOG_LEVEL", "info"), "debug, info, warn or error (CANDOR_LOG_LEVEL)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", shutdown, "how long in-flight requests may take to finish on shutdown (CANDOR_SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.demo, "demo", demo, "load a sample engagement and print tokens for its client, supplier and auditor (CANDOR_DEMO)")
