@@ -111,8 +111,12 @@ func TestFilesArePrivate(t *testing.T) {
 	}
 	e.restart()
 	check("restarted on a directory made 0755")
-	if logs := e.srv.Logs(); !strings.Contains(logs, "open to other users") {
-		t.Errorf("tightening the directory was not said:\n%s", logs)
+	// The log is written out by a goroutine of the server's: wait for it.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(e.srv.Logs(), "open to other users"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("tightening the directory was not said:\n%s", e.srv.Logs())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
