@@ -213,6 +213,7 @@ func (ts *testServer) restart() {
 type validatingTransport struct {
 	t      *testing.T
 	router routers.Router
+	base   http.RoundTripper // default: http.DefaultTransport
 }
 
 const headerUnlisted = "X-Test-Unlisted-Route"
@@ -235,6 +236,7 @@ func loadSpec(t *testing.T) *openapi3.T {
 func init() {
 	// The reference page is HTML; its schema is a string, as text/plain's.
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.PlainBodyDecoder)
 }
 
 func newValidatingTransport(t *testing.T, baseURL string) *validatingTransport {
@@ -250,7 +252,11 @@ func newValidatingTransport(t *testing.T, baseURL string) *validatingTransport {
 func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	unlisted := req.Header.Get(headerUnlisted) != ""
 	req.Header.Del(headerUnlisted)
-	res, err := http.DefaultTransport.RoundTrip(req)
+	base := v.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	res, err := base.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}

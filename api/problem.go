@@ -146,6 +146,11 @@ func toProblem(err error) *Problem {
 		return newProblem(http.StatusNotFound, CodeNotFound, "no such principal")
 	case errors.Is(err, auth.ErrTokenNotFound):
 		return newProblem(http.StatusNotFound, CodeNotFound, "no such token")
+	case errors.Is(err, auth.ErrLastAdmin):
+		return newProblem(http.StatusConflict, CodeLastAdmin,
+			"this would leave no enabled admin with a usable token: give another admin a token first")
+	case errors.Is(err, auth.ErrBusy):
+		return newProblem(http.StatusConflict, CodeConflict, "the principals kept changing concurrently; retry")
 	case errors.Is(err, auth.ErrInvalidRole), errors.Is(err, auth.ErrInvalidName):
 		return newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, err.Error())
 	case errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, eventstore.ErrClosed),

@@ -45,9 +45,15 @@ type Config struct {
 	CORSOrigins []string
 	// RateLimit is the sustained number of requests per second allowed per
 	// bearer token; 0 means the default (50), a negative value disables the
-	// limit. RateBurst is the burst above it (default 2×RateLimit).
+	// limit, and the one on failed authentications too. RateBurst is the
+	// burst above it (default 2×RateLimit).
 	RateLimit float64
 	RateBurst int
+	// AuthFailureRate is the sustained number of failed authentications
+	// per second allowed per client address (default 1), AuthFailureBurst
+	// the burst above it (default 30); past them a failure answers 429.
+	AuthFailureRate  float64
+	AuthFailureBurst int
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get 413.
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown
@@ -71,6 +77,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RateBurst <= 0 {
 		c.RateBurst = max(1, int(2*c.RateLimit))
+	}
+	switch {
+	case c.RateLimit < 0:
+		c.AuthFailureRate = -1
+	case c.AuthFailureRate == 0:
+		c.AuthFailureRate = 1
+	}
+	if c.AuthFailureBurst <= 0 {
+		c.AuthFailureBurst = 30
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
@@ -151,6 +166,7 @@ type Server struct {
 	unmatchedLog slog.Handler // the access log of unrouted requests
 	metrics      *metrics
 	limits       *limiters
+	failures     *authFailures
 	index        *engagementIndex
 	cache        *responseCache // nil: no caching
 	validated    *lru.Cache[validMemo, struct{}]
@@ -203,6 +219,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.limits = newLimiters(s.cfg.RateLimit, s.cfg.RateBurst)
+	s.failures = newAuthFailures(s.cfg.AuthFailureRate, s.cfg.AuthFailureBurst)
 	s.index = newEngagementIndex(s.store)
 	s.cache = newResponseCache(s.q)
 	if s.validated, err = lru.New[validMemo, struct{}](validMemoSize); err != nil {

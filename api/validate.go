@@ -133,7 +133,11 @@ func memoizable(r *routers.Route) (bool, []string) {
 func (s *Server) validate(c echo.Context, rt *route) error {
 	req := c.Request()
 	var key validMemo
-	if rt.memo {
+	// A body sent to a bodiless operation is refused (kin-openapi's
+	// RejectWhenRequestBodyNotSpecified): such a request is never
+	// remembered, nor passed by the memory of one without.
+	memo := rt.memo && req.Body == http.NoBody
+	if memo {
 		key = validMemo{rt: rt, path: req.URL.Path, rawPath: req.URL.RawPath, query: req.URL.RawQuery}
 		for _, h := range rt.headers {
 			// Each value is quoted so that no two header sets share a key.
@@ -146,7 +150,7 @@ func (s *Server) validate(c echo.Context, rt *route) error {
 	if err := s.validateOnce(c, rt); err != nil {
 		return err
 	}
-	if rt.memo {
+	if memo {
 		s.validated.Add(key, struct{}{})
 	}
 	return nil

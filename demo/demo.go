@@ -35,6 +35,12 @@ type Demo struct {
 	Client       Access // a client-side stakeholder
 	Supplier     Access // a supplier-side stakeholder
 	Auditor      Access
+	// BeforeDisclosure is the global position of the last event before
+	// the go-live delay was disclosed, two days after the go-live date:
+	// the engagement as it stood then (as_of_position) is what the client
+	// could not know. (The story's facts are recorded when it is loaded,
+	// so an as_of time in the story's past finds nothing recorded yet.)
+	BeforeDisclosure eventstore.Position
 }
 
 // story carries the ids and the clock while the story is told.
@@ -44,6 +50,9 @@ type story struct {
 	clock time.Time
 	eng   string
 	ids   map[string]string
+	last  eventstore.Position // of the last event appended
+	// beforeDisclosure is last just before the delay was disclosed.
+	beforeDisclosure eventstore.Position
 }
 
 func (s *story) id(name string) string {
@@ -57,7 +66,10 @@ func (s *story) id(name string) string {
 
 func (s *story) do(what string, cmd domain.Command) error {
 	_, create := cmd.(domain.OpenEngagement)
-	_, err := s.l.Execute(s.ctx, ledger.Request{
+	if _, ok := cmd.(domain.DiscloseDelay); ok && s.beforeDisclosure == 0 {
+		s.beforeDisclosure = s.last
+	}
+	res, err := s.l.Execute(s.ctx, ledger.Request{
 		EngagementID:  s.eng,
 		Create:        create,
 		CorrelationID: "demo",
@@ -66,6 +78,7 @@ func (s *story) do(what string, cmd domain.Command) error {
 	if err != nil {
 		return fmt.Errorf("demo: %s: %w", what, err)
 	}
+	s.last = res.Position
 	return nil
 }
 
@@ -97,6 +110,7 @@ func Load(ctx context.Context, store eventstore.Store, reg *auth.Registry, now t
 	if err := tell(s, start, d); err != nil {
 		return Demo{}, err
 	}
+	d.BeforeDisclosure = s.beforeDisclosure
 	return d, nil
 }
 

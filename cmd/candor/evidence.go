@@ -107,7 +107,7 @@ func startEvidence(ctx context.Context, c serveConfig, store eventstore.Store, s
 	if created {
 		fmt.Fprintln(stdout, "Created the transparency log's signing key.")
 	}
-	fmt.Fprintf(stdout, "Checkpoints are signed by: %s\n", l.Key().Public)
+	fmt.Fprintf(stdout, "Checkpoints are signed by: %s\n\n", l.Key().Public)
 	if !rep.OK() {
 		log.Error("the store does not match its transparency log: serving read-only",
 			slog.String("breach", rep.Findings[0].String()), slog.Int("findings", len(rep.Findings)))
@@ -117,7 +117,7 @@ func startEvidence(ctx context.Context, c serveConfig, store eventstore.Store, s
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		runProjections(runCtx, l, log, time.Second, 30*time.Second)
+		runProjections(runCtx, l, &runState{}, log, time.Second, 30*time.Second)
 	}()
 	return l, func() {
 		stop()

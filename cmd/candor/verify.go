@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 
 	"github.com/candor-ledger/candor/eventstore"
@@ -46,6 +47,13 @@ Exit status 0 when everything holds, 1 otherwise.
 Flags:
 `
 
+// errNoEngagement: the store has no engagement of that id.
+var errNoEngagement = errors.New("no engagement")
+
+// engagementID is the shape of an id (openapi.yaml's Id): anything else
+// names no engagement, and is not handed to the store.
+var engagementID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
 	var engagement, bundle, receipts, key string
@@ -69,14 +77,40 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if receipts != "" {
 		return fmt.Errorf("%w: --receipts goes with --bundle", errUsage)
 	}
+	if c.eventStore == "" {
+		// Opening would create an empty store, which verifies nothing.
+		if _, err := os.Stat(filepath.Join(c.dataDir, "events.db")); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no store in %s (no events.db): give the server's --data", c.dataDir)
+		}
+	}
 	store, _, err := openStore(ctx, c, nil)
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}
 	defer store.Close()
+	_, err = os.Stat(filepath.Join(c.dataDir, evidence.DBFile))
+	hasLog := !errors.Is(err, iofs.ErrNotExist)
 	var rep ledger.VerifyReport
 	if engagement != "" {
+		if !engagementID.MatchString(engagement) {
+			return fmt.Errorf("%w %q", errNoEngagement, engagement)
+		}
 		rep, err = ledger.VerifyStream(ctx, store, ledger.StreamName(engagement))
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			// The log tells a removed stream from one that never was.
+			if !hasLog {
+				return fmt.Errorf("%w %q", errNoEngagement, engagement)
+			}
+			if none, err := verifyLog(ctx, c, store, engagement, io.Discard); err != nil || none {
+				return fmt.Errorf("%w %q", errNoEngagement, engagement)
+			}
+			fmt.Fprintf(stdout, "BROKEN: the store has no stream for engagement %s, which the transparency log holds.\n", engagement)
+			_, err := verifyLog(ctx, c, store, engagement, stdout)
+			if err != nil {
+				return err
+			}
+			return errChainBroken
+		}
 	} else {
 		rep, err = ledger.VerifyAll(ctx, store, ledger.StreamPrefix)
 	}
@@ -92,7 +126,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else {
 		fmt.Fprintf(stdout, "OK: %d events in %d engagement streams; every link holds.\n", rep.Events, rep.Streams)
 	}
-	if _, err := os.Stat(filepath.Join(c.dataDir, evidence.DBFile)); errors.Is(err, iofs.ErrNotExist) {
+	if !hasLog {
 		fmt.Fprintln(stdout, "No transparency log in the data directory: only the hash chains were checked.")
 	} else if ok, err := verifyLog(ctx, c, store, engagement, stdout); err != nil {
 		return err

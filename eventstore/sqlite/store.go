@@ -11,6 +11,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/internal/fileperm"
 )
 
 // Errors of this backend, besides those of package eventstore.
@@ -124,6 +125,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	cfg := config{groupCommit: true, readConns: 4, maxBatch: 8192, pageSize: defaultPageSize, walLimit: defaultWALLimit}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	// Created 0600 before SQLite would create them 0644 (see fileperm).
+	if err := fileperm.PrepareSQLite(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w, err := openWriter(ctx, path, cfg)
 	if err != nil {
