@@ -114,7 +114,7 @@ func (s *Server) getFeed(c echo.Context) error {
 			continue
 		case ev := <-events:
 			if !seesEverything(caller) {
-				ok, verr := s.visibleTo(ctx, caller, engagementID)
+				ok, verr := s.visibleAt(ctx, caller, engagementID, int64(ev.Revision))
 				switch {
 				case verr != nil: // fail closed; the client reconnects
 					if ctx.Err() == nil {

@@ -84,14 +84,26 @@ func (s *Server) authorize(c echo.Context, check func(st *domain.Engagement) err
 
 // visibleTo reports whether p may see the engagement id (for lists).
 func (s *Server) visibleTo(ctx context.Context, p auth.Principal, id string) (bool, error) {
+	return s.visibleAt(ctx, p, id, -1)
+}
+
+// visibleAt is visibleTo once the state has folded the event at revision
+// rev (-1: whatever the state is).
+func (s *Server) visibleAt(ctx context.Context, p auth.Principal, id string, rev int64) (bool, error) {
 	if seesEverything(p) {
 		return true, nil
 	}
 	visible := false
-	err := s.ledger.View(ctx, id, func(st *domain.Engagement, _ uint64) error {
+	view := func(st *domain.Engagement, _ uint64) error {
 		visible = canSee(p, st)
 		return nil
-	})
+	}
+	var err error
+	if rev < 0 {
+		err = s.ledger.View(ctx, id, view)
+	} else {
+		err = s.ledger.ViewAt(ctx, id, uint64(rev), view)
+	}
 	if errors.Is(err, ledger.ErrNotFound) {
 		return false, nil
 	}

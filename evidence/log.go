@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +29,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/internal/fileperm"
 	"github.com/candor-ledger/candor/ledger"
 	"github.com/candor-ledger/candor/verifier"
 )
@@ -186,14 +186,12 @@ func Open(ctx context.Context, path string, store eventstore.Store, key *Key, op
 	if opts.SignInterval <= 0 {
 		opts.SignInterval = 2 * time.Millisecond
 	}
-	// Created 0600 before SQLite opens it (its -wal and -shm files take the
-	// database file's mode).
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
+	// Private (0600) with its -wal and -shm, as the other stores' files.
+	if err := fileperm.PrepareSQLite(path); err != nil {
 		return nil, fmt.Errorf("evidence: open %s: %w", path, err)
 	}
-	f.Close()
 	u := url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: strings.Join([]string{
+		fileperm.ModeOf(path),
 		"_pragma=busy_timeout(10000)",
 		"_pragma=journal_mode(wal)",
 		// NORMAL may lose the last commits on power loss, never half of

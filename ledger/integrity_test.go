@@ -260,3 +260,36 @@ func TestRemovedStreamIsABreach(t *testing.T) {
 	_, _, err := l.Load(ctx, itEng)
 	wantBreach(t, "read", err, 0)
 }
+
+// TestViewAtFoldsWhatTheStoreHas: a reader told of an event by the store (a
+// feed) asks for a state that folded it; the cache, which learns of events
+// written elsewhere only when it reads, catches up for it, where View keeps
+// what it has.
+func TestViewAtFoldsWhatTheStoreHas(t *testing.T) {
+	ctx := context.Background()
+	fx := newIntegrityFixture(t) // 4 events, revisions 0 to 3
+	cached := New(fx.store, Options{})
+	if _, _, err := cached.Load(ctx, itEng); err != nil {
+		t.Fatal(err)
+	}
+	// Another writer (another process) appends revision 4.
+	if _, err := New(fx.store, Options{}).Execute(ctx, invite("ex-3")); err != nil {
+		t.Fatal(err)
+	}
+	revOf := func(view func(context.Context, string, func(*domain.Engagement, uint64) error) error) uint64 {
+		var got uint64
+		if err := view(ctx, itEng, func(_ *domain.Engagement, rev uint64) error { got = rev; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := revOf(cached.View); got != 3 {
+		t.Fatalf("View at revision %d, want the cached 3", got)
+	}
+	viewAt4 := func(ctx context.Context, id string, fn func(*domain.Engagement, uint64) error) error {
+		return cached.ViewAt(ctx, id, 4, fn)
+	}
+	if got := revOf(viewAt4); got != 4 {
+		t.Fatalf("ViewAt(4) at revision %d, want 4", got)
+	}
+}

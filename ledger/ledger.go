@@ -494,13 +494,21 @@ func (l *Ledger) Load(ctx context.Context, engagementID string) (*domain.Engagem
 // other processes write to the store too). ErrNotFound when there is no
 // such engagement; fn's error is returned as is.
 func (l *Ledger) View(ctx context.Context, engagementID string, fn func(s *domain.Engagement, revision uint64) error) error {
-	return l.view(ctx, engagementID, func(e *entry) error { return fn(e.state, e.rev) })
+	return l.view(ctx, engagementID, -1, func(e *entry) error { return fn(e.state, e.rev) })
+}
+
+// ViewAt is View of a state that has folded at least the event at revision
+// rev: a reader that learnt of that event from the store (a feed following
+// it) may be ahead of the cache, which this ledger, or another process,
+// updates only after the store committed.
+func (l *Ledger) ViewAt(ctx context.Context, engagementID string, rev uint64, fn func(s *domain.Engagement, revision uint64) error) error {
+	return l.view(ctx, engagementID, int64(rev), func(e *entry) error { return fn(e.state, e.rev) })
 }
 
 // Head returns the engagement's current revision and the global position
 // of the event at that revision, as View sees them.
 func (l *Ledger) Head(ctx context.Context, engagementID string) (revision uint64, pos eventstore.Position, err error) {
-	err = l.view(ctx, engagementID, func(e *entry) error {
+	err = l.view(ctx, engagementID, -1, func(e *entry) error {
 		revision, pos = e.rev, e.pos
 		return nil
 	})
@@ -509,13 +517,13 @@ func (l *Ledger) Head(ctx context.Context, engagementID string) (revision uint64
 
 // view calls fn on the entry of a current, existing engagement under its
 // read lock.
-func (l *Ledger) view(ctx context.Context, engagementID string, fn func(e *entry) error) error {
+func (l *Ledger) view(ctx context.Context, engagementID string, atLeast int64, fn func(e *entry) error) error {
 	if ie := l.breach(engagementID); ie != nil {
 		return ie
 	}
 	e := l.entry(engagementID)
 	e.smu.RLock()
-	fresh := e.loaded && !l.opts.Shared
+	fresh := e.loaded && !l.opts.Shared && (atLeast < 0 || e.exists && int64(e.rev) >= atLeast)
 	e.smu.RUnlock()
 	if !fresh {
 		e.mu.Lock()
