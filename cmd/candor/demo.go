@@ -27,7 +27,7 @@ Tokens, shown only now:
   supplier (Sam Moreau, Conseil & Co)      %s
   auditor                                  %s
 
-Try:
+Open http://localhost:8080 in a browser and paste one of these tokens, or try:
   curl -H "Authorization: Bearer %s" http://localhost:8080/v1/engagements/%s
 
 `, d.EngagementID, d.Client.Token, d.Supplier.Token, d.Auditor.Token, d.Client.Token, d.EngagementID)

@@ -28,6 +28,7 @@ import (
 	"github.com/candor-ledger/candor/eventstore/sqlite"
 	"github.com/candor-ledger/candor/ledger"
 	"github.com/candor-ledger/candor/projections"
+	"github.com/candor-ledger/candor/web"
 )
 
 // serveConfig is everything serve reads from flags and environment.
@@ -266,7 +267,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer rm.Close()
 	srv, err := api.New(api.Config{
 		CORSOrigins: splitList(c.corsOrigins), RateLimit: rate, RateBurst: burst, ShutdownTimeout: c.shutdownTimeout,
-	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: rm, Queries: rm})
+	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: rm, Queries: rm, App: web.Handler()})
 	if err != nil {
 		return err
 	}
