@@ -310,6 +310,7 @@ export const en = {
   'act.asClient': 'As the client',
   'act.asSupplier': 'As the supplier',
   'act.either': 'Either side',
+  'act.pending': { one: '{n} awaiting', other: '{n} awaiting' },
   'act.none': 'Nothing you may record in this phase.',
   'act.makeAssumption': 'Make an assumption',
   'act.discloseDelay': 'Disclose a delay',

@@ -315,6 +315,7 @@ export const fr: Record<keyof typeof en, Entry> = {
   'act.asClient': 'En tant que client',
   'act.asSupplier': 'En tant que prestataire',
   'act.either': 'Pour les deux parties',
+  'act.pending': { one: '{n} en attente', other: '{n} en attente' },
   'act.none': 'Rien que vous puissiez consigner dans cette phase.',
   'act.makeAssumption': 'Formuler une hypothèse',
   'act.discloseDelay': 'Annoncer un retard',

@@ -24,7 +24,10 @@ export function Act() {
   const { i18n } = useApp();
   const eng = useEng();
   const { t } = i18n;
-  const chosen = eng.actions.find((a) => a.id === eng.route.action) ?? eng.actions[0];
+  // How many items each targeted action could act on now.
+  const pending = (a: Action) => (a.target ? options(a.target.source, eng.data, eng.me?.id).length : -1);
+  const chosen =
+    eng.actions.find((a) => a.id === eng.route.action) ?? eng.actions.find((a) => pending(a) !== 0) ?? eng.actions[0];
   const mine = eng.actions.filter((a) => a.side !== 'any');
   const either = eng.actions.filter((a) => a.side === 'any');
   return (
@@ -45,8 +48,17 @@ export function Act() {
                       href={href({ page: 'engagement', id: eng.id, tab: 'act', action: a.id })}
                       aria-current={chosen?.id === a.id ? 'page' : undefined}
                       data-action={a.id}
+                      class={pending(a) === 0 ? 'idle' : ''}
                     >
                       {t(`act.${a.id}` as MsgKey)}
+                      {pending(a) > 0 && (
+                        <>
+                          <span class="count" aria-hidden="true">
+                            {i18n.num(pending(a), 0)}
+                          </span>
+                          <span class="sr-only">({t('act.pending', { n: pending(a) })})</span>
+                        </>
+                      )}
                     </a>
                   </li>
                 ))}
@@ -76,8 +88,9 @@ type Outcome =
 function initialValue(f: Field, due?: string): string | string[] {
   if (f.kind === 'multi') return [];
   if (f.initial === 'dueDate+7d') {
-    const base = due ? new Date(due) : new Date();
-    return toLocalInput(new Date(base.getTime() + 7 * 86400_000));
+    // A week after the due date, or after today when that has passed.
+    const base = Math.max(due ? Date.parse(due) : 0, Date.now());
+    return toLocalInput(new Date(base + 7 * 86400_000));
   }
   if (f.initial === 'now') return toLocalInput(new Date());
   return f.initial ?? '';
@@ -154,7 +167,7 @@ function ActionForm({ action, initialTarget }: { action: Action; initialTarget: 
       });
       if (res.response.ok && res.data) {
         const result = res.data;
-        eng.wrote(result.position, result.revision);
+        eng.wrote(result.events.map((ev) => ev.position), result.revision);
         setOutcome({ kind: 'done', result, replayed: res.response.headers.get('Idempotency-Replayed') === 'true' });
         key.current = newKey();
         setSeen(result.revision);

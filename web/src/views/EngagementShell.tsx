@@ -26,6 +26,8 @@ export interface Live {
   position: number;
   /** The engagement's latest known revision. */
   revision: number;
+  /** The position of the last message the feed delivered. */
+  feed: number;
 }
 
 export interface EngState {
@@ -38,8 +40,8 @@ export interface EngState {
   me: Stakeholder | undefined;
   side: Side | null;
   actions: Action[];
-  /** Records the outcome of one's own write. */
-  wrote: (position: number, revision: number) => void;
+  /** Records the outcome of one's own write: its events' positions, the new revision. */
+  wrote: (positions: number[], revision: number) => void;
   route: Extract<Route, { page: 'engagement' }>;
 }
 
@@ -77,7 +79,7 @@ export function EngagementShell({ route }: { route: Extract<Route, { page: 'enga
   const { client, i18n, session, me: principal } = useApp();
   const { t } = i18n;
   const id = route.id;
-  const [live, setLive] = useState<Live>({ status: 'connecting', facts: [], position: 0, revision: -1 });
+  const [live, setLive] = useState<Live>({ status: 'connecting', facts: [], position: 0, revision: -1, feed: 0 });
   const tick = useDebounced(live.position, 200);
   const data = useLoad((signal) => loadEngagementData(client, id, tick || undefined, signal), [id, tick]);
   const base = useRef<number | null>(null);
@@ -110,11 +112,12 @@ export function EngagementShell({ route }: { route: Extract<Route, { page: 'enga
               return;
             }
             setLive((l) => {
-              if (f.position <= l.position) return l;
+              if (f.position <= l.feed) return l;
               const isNew = base.current === null || f.revision > base.current;
               return {
                 ...l,
-                position: f.position,
+                feed: f.position,
+                position: Math.max(l.position, f.position),
                 revision: Math.max(l.revision, f.revision),
                 facts: isNew ? [...l.facts, f].slice(-200) : l.facts,
               };
@@ -129,8 +132,11 @@ export function EngagementShell({ route }: { route: Extract<Route, { page: 'enga
     };
   }, [started, id, client, session]);
 
-  const wrote = useCallback((position: number, revision: number) => {
-    setLive((l) => ({ ...l, position: Math.max(l.position, position), revision: Math.max(l.revision, revision) }));
+  // Positions this tab wrote itself: not announced as arrivals.
+  const own = useRef(new Set<number>());
+  const wrote = useCallback((positions: number[], revision: number) => {
+    for (const p of positions) own.current.add(p);
+    setLive((l) => ({ ...l, position: Math.max(l.position, ...positions), revision: Math.max(l.revision, revision) }));
   }, []);
 
   const state = useMemo<EngState | null>(() => {
@@ -240,7 +246,7 @@ export function EngagementShell({ route }: { route: Extract<Route, { page: 'enga
             ))}
           </ul>
         </nav>
-        <Arrivals facts={state.live.facts} dir={state.dir} />
+        <Arrivals facts={state.live.facts} dir={state.dir} own={own.current} />
         <div class="tab-body">
           {tab === 'overview' && <Overview />}
           {tab === 'timeline' && <Timeline />}
@@ -269,11 +275,13 @@ function LiveBadge({ status }: { status: FeedStatus }) {
   );
 }
 
-/** Announces facts recorded by others while the page is open. */
-function Arrivals({ facts, dir }: { facts: Fact[]; dir: Directory }) {
+/**
+ * Announces facts recorded elsewhere (by someone else, or in another tab)
+ * while the page is open.
+ */
+function Arrivals({ facts, dir, own }: { facts: Fact[]; dir: Directory; own: Set<number> }) {
   const { i18n } = useApp();
-  const { me } = useEng();
-  const others = facts.filter((f) => f.actorId !== me?.id);
+  const others = facts.filter((f) => !own.has(f.position));
   const last = others[others.length - 1];
   const [dismissed, setDismissed] = useState<string | null>(null);
   const show = last && last.id !== dismissed;
