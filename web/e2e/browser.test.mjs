@@ -118,12 +118,13 @@ async function axe(page, screen) {
   }
 }
 
-async function shot(page, name) {
+/** Saves a screenshot for the README when CANDOR_SCREENSHOTS names a folder. */
+async function shot(page, name, { fullPage = true } = {}) {
   if (!SHOTS) return;
   fs.mkdirSync(SHOTS, { recursive: true });
   // Let charts and fonts settle: wait for two animation frames.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }
 
 async function api(who, p) {
@@ -234,9 +235,19 @@ test('sign in, every screen, axe, first screen time', TEST, async () => {
     await page.locator(ready).first().waitFor();
     if (tab === 'integrity') await page.locator('[data-testid=verification]', { hasText: 'events checked' }).waitFor();
     await axe(page, tab);
-    await shot(page, tab);
+    await shot(page, tab, { fullPage: !['timeline', 'integrity'].includes(tab) });
   }
   await ctx.close();
+
+  // The overview in French, still on the untouched demo.
+  const fctx = await context({ locale: 'fr-FR' });
+  const fp = await fctx.newPage();
+  await signIn(fp, 'client');
+  await open(fp, '');
+  await fp.locator('[data-testid=transparency]').waitFor();
+  await live(fp);
+  await shot(fp, 'overview-fr');
+  await fctx.close();
 
   // The supplier's forms.
   const sctx = await context();
@@ -271,7 +282,7 @@ test('supplier and client: a delay arrives live, is acknowledged, an assumption 
   await open(sp, 'act/discloseDelay');
   const f = form(sp, 'discloseDelay');
   await f.locator('select[name=target]').selectOption({ label: 'Go-live' });
-  await f.locator('textarea[name=reason]').fill('E2E: the payment provider needs one more week.');
+  await f.locator('textarea[name=reason]').fill('The payment provider needs one more week to certify the checkout.');
   await f.locator('[data-submit]').click();
   await sp.locator('[data-testid=write-done]', { hasText: 'Delay disclosed' }).waitFor();
   const t0 = Date.now();
@@ -281,12 +292,18 @@ test('supplier and client: a delay arrives live, is acknowledged, an assumption 
   await arrived.waitFor();
   console.log(`# live arrival (supplier's answer to the client's screen): ${Date.now() - t0} ms`);
   await cp.locator('[data-testid=arrival]', { hasText: 'Delay disclosed' }).waitFor();
-  await shot(cp, 'timeline-live');
+  if (SHOTS) {
+    // The arrival banner and the new fact on one screen: the milestones and delays only.
+    await cp.locator('#tl-kind').selectOption('commitments');
+    await arrived.waitFor();
+    await cp.locator('[data-testid=timeline] li.fact[data-type="milestone.planned"]').waitFor();
+    await shot(cp, 'timeline-live');
+  }
 
   // The supplier informs the client; the client acknowledges.
   await open(sp, 'act/informClient');
   const inf = form(sp, 'informClient');
-  await inf.locator('input[name=subject]').fill('E2E: go-live moves by one more week');
+  await inf.locator('input[name=subject]').fill('Go-live moves by one more week');
   await inf.locator('label.check', { hasText: 'Claire Martin' }).locator('input').check();
   await inf.locator('[data-submit]').click();
   await sp.locator('[data-testid=write-done]', { hasText: 'Client informed' }).waitFor();
@@ -298,7 +315,7 @@ test('supplier and client: a delay arrives live, is acknowledged, an assumption 
   await cp.locator('[data-testid=arrival]', { hasText: 'Client informed' }).waitFor();
   await open(cp, 'act/acknowledgeInformation');
   const ack = form(cp, 'acknowledgeInformation');
-  await ack.locator('select[name=target]').selectOption({ label: 'E2E: go-live moves by one more week (Sam Moreau)' });
+  await ack.locator('select[name=target]').selectOption({ label: 'Go-live moves by one more week (Sam Moreau)' });
   await ack.locator('[data-submit]').click();
   await cp.locator('[data-testid=write-done]', { hasText: 'Information acknowledged' }).waitFor();
 
@@ -313,7 +330,7 @@ test('supplier and client: a delay arrives live, is acknowledged, an assumption 
   const val = form(cp, 'validateAssumption');
   await val.waitFor();
   assert.match(await val.locator('select[name=target] option:checked').textContent(), /Promotion codes/);
-  await val.locator('textarea[name=comment]').fill('E2E: confirmed, promotions come later.');
+  await val.locator('textarea[name=comment]').fill('Confirmed: promotion codes come with the second release.');
   await val.locator('[data-submit]').click();
   await cp.locator('[data-testid=write-done]', { hasText: 'Assumption validated' }).waitFor();
   await open(cp, '');
@@ -430,7 +447,7 @@ test('a problem from the server is shown next to its field', TEST, async () => {
   const e = await api('supplier', `/v1/engagements/${ENG}`);
   const early = new Date(Date.parse(e.opened_at)).toLocaleString('sv-SE', { timeZone: 'Europe/Paris' }).replace(' ', 'T').slice(0, 16);
   await f.locator('input[name=new_due_date]').fill(early);
-  await f.locator('textarea[name=reason]').fill('E2E: a date before the current one.');
+  await f.locator('textarea[name=reason]').fill('The certification takes longer than planned.');
   await f.locator('[data-submit]').click();
   const err = f.locator('[data-error-for=new_due_date]');
   await err.waitFor();
@@ -505,7 +522,6 @@ test('the French interface', TEST, async () => {
   assert.match(opened, /^\d{1,2} [a-zéû]+\.? \d{4}$/, `a French date: ${opened}`);
   await page.locator('[data-testid=stat-delays] .stat-note', { hasText: /jours/ }).waitFor();
   await axe(page, 'overview (fr)');
-  await shot(page, 'overview-fr');
   await open(page, 'timeline');
   await page.locator('[data-testid=timeline] .fact-label', { hasText: 'Retard annoncé' }).first().waitFor();
   await axe(page, 'timeline (fr)');

@@ -31,6 +31,16 @@ export type Source =
   | 'indicators'
   | 'myUnacknowledged';
 
+/** The sources whose items wait for an answer (counted in the list of actions). */
+export const pendingSources: readonly Source[] = [
+  'openQuestions',
+  'openAssumptions',
+  'openChanges',
+  'proposedFeatures',
+  'awaitingDeliveries',
+  'myUnacknowledged',
+];
+
 export type FieldKind = 'text' | 'textarea' | 'lines' | 'datetime' | 'number' | 'integer' | 'select' | 'multi' | 'enum';
 
 export interface Field<N extends string = string> {

@@ -22,17 +22,26 @@ export function pointerField(pointer: string | undefined): string | null {
  * not show (or on parameters) go to the general list, as does the detail
  * when no field got it.
  */
-export function formErrors(p: Problem, formFields: readonly string[], fallback: string): FormErrors {
+export function formErrors(
+  p: Problem,
+  formFields: readonly string[],
+  fallback: string,
+  translate: (code: string) => string | null = () => null,
+): FormErrors {
   const out: FormErrors = { fields: {}, general: [] };
+  // A rule of the domain has one code: said in the user's language when
+  // the app knows it, else in the server's words.
+  const said = translate(p.code);
   for (const e of p.errors ?? []) {
     const f = pointerField(e.pointer);
+    const text = said ?? e.detail;
     if (f && formFields.includes(f)) {
-      out.fields[f] = out.fields[f] ? `${out.fields[f]} ${e.detail}` : e.detail;
-    } else {
-      out.general.push(e.detail);
+      out.fields[f] = out.fields[f] && out.fields[f] !== text ? `${out.fields[f]} ${text}` : text;
+    } else if (!out.general.includes(text)) {
+      out.general.push(text);
     }
   }
-  const detail = p.detail ?? p.title ?? fallback;
+  const detail = said ?? p.detail ?? p.title ?? fallback;
   if (Object.keys(out.fields).length === 0 && !out.general.includes(detail)) out.general.unshift(detail);
   return out;
 }

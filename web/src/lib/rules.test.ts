@@ -95,6 +95,13 @@ describe('problem', () => {
     expect(e.general).toEqual(['no such field', 'bad etag']);
   });
 
+  it('says a rule the app knows in the user’s words, by its code', () => {
+    const q = { ...p([{ pointer: '/new_due_date', detail: 'the new due date must be later than 2026-11-24' }]), code: 'new_date_not_later' };
+    const fr = (code: string) => (code === 'new_date_not_later' ? 'Doit être postérieure à l’échéance actuelle.' : null);
+    expect(formErrors(q, ['new_due_date'], 'x', fr).fields).toEqual({ new_due_date: 'Doit être postérieure à l’échéance actuelle.' });
+    expect(formErrors(q, ['new_due_date'], 'x').fields).toEqual({ new_due_date: 'the new due date must be later than 2026-11-24' });
+  });
+
   it('says the detail when no field got an error', () => {
     expect(formErrors(p(undefined, 'auditors read, they do not write'), ['x'], 'fallback')).toEqual({
       fields: {},

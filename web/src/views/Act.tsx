@@ -2,7 +2,7 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, isProblem, NetworkError, ok } from '../api/client';
 import type { WriteResult } from '../api/types';
 import { useApp } from '../app';
-import { buildBody, missing, type Action, type Field } from '../lib/actions';
+import { buildBody, missing, pendingSources, type Action, type Field } from '../lib/actions';
 import { describe, type Fact } from '../lib/facts';
 import type { MsgKey } from '../lib/i18n';
 import { toLocalInput } from '../lib/moments';
@@ -24,10 +24,14 @@ export function Act() {
   const { i18n } = useApp();
   const eng = useEng();
   const { t } = i18n;
-  // How many items each targeted action could act on now.
-  const pending = (a: Action) => (a.target ? options(a.target.source, eng.data, eng.me?.id).length : -1);
+  // How many items each targeted action could act on now (-1: no target).
+  const targetCount = (a: Action) => (a.target ? options(a.target.source, eng.data, eng.me?.id).length : -1);
+  const pending = (a: Action) => (a.target && pendingSources.includes(a.target.source) ? targetCount(a) : 0);
   const chosen =
-    eng.actions.find((a) => a.id === eng.route.action) ?? eng.actions.find((a) => pending(a) !== 0) ?? eng.actions[0];
+    eng.actions.find((a) => a.id === eng.route.action) ??
+    eng.actions.find((a) => pending(a) > 0) ??
+    eng.actions.find((a) => targetCount(a) !== 0) ??
+    eng.actions[0];
   const mine = eng.actions.filter((a) => a.side !== 'any');
   const either = eng.actions.filter((a) => a.side === 'any');
   return (
@@ -48,7 +52,7 @@ export function Act() {
                       href={href({ page: 'engagement', id: eng.id, tab: 'act', action: a.id })}
                       aria-current={chosen?.id === a.id ? 'page' : undefined}
                       data-action={a.id}
-                      class={pending(a) === 0 ? 'idle' : ''}
+                      class={targetCount(a) === 0 ? 'idle' : ''}
                     >
                       {t(`act.${a.id}` as MsgKey)}
                       {pending(a) > 0 && (
@@ -193,7 +197,9 @@ function ActionForm({ action, initialTarget }: { action: Action; initialTarget: 
       } else {
         setOutcome({
           kind: 'error',
-          errors: problem ? formErrors(problem, fieldNames, t('err.generic')) : { fields: {}, general: [t('err.generic')] },
+          errors: problem
+            ? formErrors(problem, fieldNames, t('err.generic'), (code) => (i18n.has(`problem.${code}`) ? t(`problem.${code}` as MsgKey) : null))
+            : { fields: {}, general: [t('err.generic')] },
         });
       }
       focusSummary();

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ok } from '../api/client';
 import type { EventOut } from '../api/types';
 import { useApp } from '../app';
+import { fromEventOut } from '../lib/facts';
 import { useLoad } from '../lib/useLoad';
 import { Card, LoadError, Loading, Notice } from '../ui/bits';
 import { useEng } from './EngagementShell';
@@ -73,6 +74,7 @@ export function Integrity() {
                 <th scope="col">{t('in2.rev')}</th>
                 <th scope="col">{t('in2.pos')}</th>
                 <th scope="col">{t('in2.type')}</th>
+                <th scope="col">{t('in2.happened')}</th>
                 <th scope="col">{t('in2.recorded')}</th>
                 <th scope="col">{t('in2.actor')}</th>
                 <th scope="col">{t('in2.data')}</th>
@@ -86,6 +88,7 @@ export function Integrity() {
                   <td>
                     <code>{e.type}</code>
                   </td>
+                  <td>{i18n.dateTime(fromEventOut(e).at)}</td>
                   <td>{i18n.dateTime(e.recorded_at)}</td>
                   <td>{eng.dir.label(e.actor, e.actor ?? '')}</td>
                   <td>

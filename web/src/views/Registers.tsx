@@ -4,6 +4,7 @@ import { ok } from '../api/client';
 import type { IndicatorStatus } from '../api/types';
 import { useApp } from '../app';
 import type { I18n, MsgKey } from '../lib/i18n';
+import { options } from '../lib/options';
 import { href } from '../lib/router';
 import { useLoad } from '../lib/useLoad';
 import { ChartCanvas, colors } from '../ui/chart';
@@ -34,9 +35,11 @@ function Status({ s, i18n }: { s: string; i18n: I18n }) {
   return <Flag tone={statusTone[s] ?? 'info'}>{i18n.has(key) ? i18n.t(key) : s}</Flag>;
 }
 
+/** A link to the form of an action on this item, when the user may take it. */
 function ActLink({ action, target, label }: { action: string; target: string; label: string }) {
   const eng = useEng();
-  if (!eng.actions.some((a) => a.id === action)) return null;
+  const a = eng.actions.find((x) => x.id === action);
+  if (!a || (a.target && !options(a.target.source, eng.data, eng.me?.id).some((o) => o.value === target))) return null;
   return (
     <a class="btn btn-small" href={href({ page: 'engagement', id: eng.id, tab: 'act', action, target })} data-action={action}>
       {label}
