@@ -17,6 +17,7 @@ export function sideOf(p: Party | undefined): Side | null {
 /** Lists the form's selects are filled from (see options.ts). */
 export type Source =
   | 'stakeholders'
+  | 'otherStakeholders'
   | 'clientStakeholders'
   | 'milestones'
   | 'requirements'
@@ -325,7 +326,7 @@ export const actions = [
     side: 'any',
     phases: open,
     path: `${E}/stakeholders/{stakeholder_id}/briefings`,
-    target: { source: 'stakeholders', params: ['stakeholder_id'] },
+    target: { source: 'otherStakeholders', params: ['stakeholder_id'] },
     fields: [{ name: 'summary', kind: 'textarea', required: true }],
   }),
   act({

@@ -53,6 +53,10 @@ export function options(src: Source, d: EngagementData, me: string | undefined):
       return d.stakeholders
         .filter((s) => !s.left)
         .map((s) => ({ value: s.id, label: s.name, params: { stakeholder_id: s.id } }));
+    case 'otherStakeholders': // one does not brief oneself
+      return d.stakeholders
+        .filter((s) => !s.left && s.id !== me)
+        .map((s) => ({ value: s.id, label: s.name, params: { stakeholder_id: s.id } }));
     case 'clientStakeholders':
       return d.stakeholders
         .filter((s) => !s.left && s.party === 'client')

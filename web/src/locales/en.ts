@@ -350,6 +350,7 @@ export const en = {
   'actdesc.acknowledgeInformation': 'Say that you received a message from the supplier.',
 
   'target.stakeholders': 'Stakeholder',
+  'target.otherStakeholders': 'Stakeholder',
   'target.clientStakeholders': 'Client stakeholder',
   'target.milestones': 'Milestone',
   'target.requirements': 'Requirement',

@@ -356,6 +356,7 @@ export const fr: Record<keyof typeof en, Entry> = {
   'actdesc.acknowledgeInformation': 'Indiquer que vous avez bien reçu un message du prestataire.',
 
   'target.stakeholders': 'Partie prenante',
+  'target.otherStakeholders': 'Partie prenante',
   'target.clientStakeholders': 'Partie prenante du client',
   'target.milestones': 'Jalon',
   'target.requirements': 'Besoin',
