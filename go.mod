@@ -53,3 +53,6 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// npm packages of the web front end, which may ship .go files of their own.
+ignore ./web/node_modules

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,6 +143,10 @@ type Deps struct {
 	// writes, the evidence endpoints, witnessed checkpoints, read-only on a
 	// breach. Nil: none of these.
 	Evidence *evidence.Log // optional
+	// App, when set, is the web front end (web.Handler): it answers GET and
+	// HEAD of "/" and "/assets/...", with its own headers, outside the
+	// contract; every other request is the API's.
+	App http.Handler // optional
 }
 
 // Server is the HTTP API. It is an http.Handler; Run serves it on a
@@ -154,6 +159,7 @@ type Server struct {
 	rm       ReadModels
 	q        Queries
 	evidence *evidence.Log
+	app      http.Handler
 	log      *slog.Logger
 
 	e      *echo.Echo
@@ -188,7 +194,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg.withDefaults(), ledger: deps.Ledger, auth: deps.Auth, store: deps.Store, rm: deps.ReadModels,
-		q: deps.Queries, evidence: deps.Evidence, log: deps.Logger, stopping: make(chan struct{}),
+		q: deps.Queries, evidence: deps.Evidence, app: deps.App, log: deps.Logger, stopping: make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -256,7 +262,22 @@ func LoadSpec(ctx context.Context) (*openapi3.T, error) {
 }
 
 // ServeHTTP serves one request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.app != nil && appRequest(r) {
+		s.app.ServeHTTP(w, r)
+		return
+	}
+	s.e.ServeHTTP(w, r)
+}
+
+// appRequest reports whether a request is for the web front end: a page
+// load of "/" or one of its files. No API path starts with "/assets/".
+func appRequest(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	return r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/assets/")
+}
 
 // Routes lists the served routes as "METHOD /path/{param}", in the
 // contract's notation.

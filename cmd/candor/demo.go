@@ -33,12 +33,12 @@ Tokens, shown only now:
   supplier (Sam Moreau, Conseil & Co)      %s
   auditor                                  %s
 
-Try:
+Open %s in a browser and paste one of these tokens, or try:
   E=%s C=%s
   curl -H "Authorization: Bearer $C" %s/v1/engagements/$E/delay-register
   # the engagement as it stood before the delay was disclosed (two days after the due date):
   curl -H "Authorization: Bearer $C" "%s/v1/engagements/$E/milestones?as_of_position=%d"
 
 `, d.EngagementID, d.Client.Token, d.Supplier.Token, d.Auditor.Token,
-		d.EngagementID, d.Client.Token, base, base, d.BeforeDisclosure)
+		base, d.EngagementID, d.Client.Token, base, base, d.BeforeDisclosure)
 }

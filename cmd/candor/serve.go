@@ -32,6 +32,7 @@ import (
 	"github.com/candor-ledger/candor/internal/fileperm"
 	"github.com/candor-ledger/candor/ledger"
 	"github.com/candor-ledger/candor/projections"
+	"github.com/candor-ledger/candor/web"
 )
 
 // serveConfig is everything serve reads from flags and environment.
@@ -360,7 +361,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	served := readModels{Engine: rm, runState: run}
 	srv, err := api.New(api.Config{
 		CORSOrigins: splitList(c.corsOrigins), RateLimit: rate, RateBurst: burst, ShutdownTimeout: c.shutdownTimeout,
-	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: served, Queries: served, Evidence: ev})
+	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: served, Queries: served, Evidence: ev, App: web.Handler()})
 	if err != nil {
 		return err
 	}
