@@ -242,6 +242,9 @@ func (s *Server) handlers() map[string]echo.HandlerFunc {
 	for id, f := range s.readModelHandlers() {
 		h[id] = f
 	}
+	for id, f := range s.governanceHandlers() {
+		h[id] = f
+	}
 	return h
 }
 

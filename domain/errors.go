@@ -137,6 +137,8 @@ const (
 	CodeWrongKindOfReference     = "wrong_kind_of_reference" // not returned (codes are never reused)
 	CodeCannotBriefSelf          = "cannot_brief_self"
 	CodeNoClientRecipient        = "no_client_recipient"
+	CodeInvalidRating            = "invalid_rating"
+	CodeInvalidSeverity          = "invalid_severity"
 
 	// Not found (404).
 	CodeEngagementNotFound  = "engagement_not_found"
@@ -155,6 +157,8 @@ const (
 	CodeInformationNotFound = "information_not_found"
 	CodeDeliveryNotFound    = "delivery_not_found"
 	CodeReferenceNotFound   = "reference_not_found"
+	CodeRiskNotFound        = "risk_not_found"
+	CodeDependencyNotFound  = "dependency_not_found"
 
 	// Conflict (409).
 	CodeEngagementExists       = "engagement_already_opened"
@@ -182,6 +186,9 @@ const (
 	CodeNotARecipient          = "not_a_recipient"
 	CodeAlreadyAcknowledged    = "information_already_acknowledged"
 	CodeNoDeliveryMade         = "no_delivery_made"
+	CodeRiskNotOpen            = "risk_not_open"
+	CodeDifficultyNotOpen      = "difficulty_not_open"
+	CodeDependencyNotOpen      = "dependency_not_open"
 
 	// Forbidden (403).
 	CodeActorNotStakeholder = "actor_not_stakeholder"
