@@ -129,7 +129,7 @@ func TestStateSchemasMatchDomain(t *testing.T) {
 		"Communication": domain.Information{}, "Acknowledgement": domain.Acknowledgement{}, "Decision": domain.Decision{},
 		"Delivery": domain.Delivery{}, "Lesson": domain.Lesson{}, "EventOut": EventOut{}, "WriteResult": WriteResult{},
 		"Principal": PrincipalOut{}, "Token": TokenOut{}, "IssuedToken": IssuedTokenOut{}, "Readiness": Readiness{},
-		"Risk": domain.Risk{}, "RiskReview": domain.RiskReview{}, "Dependency": domain.Dependency{},
+		"Risk": domain.Risk{}, "RiskReview": domain.RiskReview{}, "Dependency": domain.Dependency{}, "ChangeImpact": domain.ChangeImpact{},
 	} {
 		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
 		if !slices.Equal(got, want) {

@@ -27,6 +27,9 @@ var governanceWriteOps = map[string]writeOp{
 	"resolveDifficulty":  {cmd: domain.ResolveDifficulty{}},
 	"raiseDependency":    {cmd: domain.RaiseDependency{}, newID: "dependency_id", location: eng + "/dependencies/{dependency_id}"},
 	"meetDependency":     {cmd: domain.MeetDependency{}},
+
+	"assessChangeImpact":     {cmd: domain.AssessChangeImpact{}},
+	"delegateChangeApproval": {cmd: domain.DelegateChangeApproval{}},
 }
 
 func init() { maps.Copy(writeOps, governanceWriteOps) }

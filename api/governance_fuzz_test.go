@@ -16,6 +16,9 @@ func init() {
 		"resolveDifficulty":  {"scoping", "supplier"},
 		"raiseDependency":    {"scoping", "supplier"},
 		"meetDependency":     {"scoping", "supplier"},
+
+		"assessChangeImpact":     {"scoping", "supplier"},
+		"delegateChangeApproval": {"scoping", "client"},
 	})
 	fuzzParams["risk_id"] = "rk-1"
 	fuzzParams["dependency_id"] = "dp-1"
@@ -25,5 +28,7 @@ func init() {
 			`{"risk_id":"rk-1","title":"Staff leave","probability":2,"impact":4,"owner_id":"sh-supplier","response":"Pair"}`},
 		struct{ phase, op, caller, body string }{"scoping", "raiseDependency", "supplier",
 			`{"dependency_id":"dp-1","title":"VPN access","owed_by":"sh-client","due_date":"2090-01-01T00:00:00Z"}`},
+		struct{ phase, op, caller, body string }{"scoping", "assessChangeImpact", "supplier",
+			`{"schedule_impact_days":3,"cost_impact":90000,"currency":"EUR","approver_id":"sh-client","approve_by":"2090-01-01T00:00:00Z"}`},
 	)
 }

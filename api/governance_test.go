@@ -24,6 +24,10 @@ func governanceSteps(step func(op, token, path string, body any, status int) str
 	step("discloseDelay", supplier, "/milestones/"+milestone+"/delays", map[string]any{"new_due_date": time.Now().Add(60 * 24 * time.Hour).UTC().Format(time.RFC3339),
 		"reason": "No VPN", "dependency_id": dependency}, 201)
 	step("meetDependency", client, "/dependencies/"+dependency+"/fulfilment", map[string]any{"note": "done"}, 200)
+	change := step("requestChange", client, "/changes", map[string]any{"description": "Add XML"}, 201)
+	step("assessChangeImpact", supplier, "/changes/"+change+"/impact", map[string]any{"schedule_impact_days": 4, "cost_impact": 120000,
+		"currency": "EUR", "approver_id": chloe, "approve_by": opened}, 200)
+	step("delegateChangeApproval", client, "/changes/"+change+"/delegation", map[string]any{"delegate_id": chloe}, 200)
 	return risk, dependency
 }
 
@@ -92,6 +96,29 @@ func TestGovernanceOverHTTP(t *testing.T) {
 		if p := r.problem(t); r.Status != tc.status || p.Code != tc.code {
 			t.Errorf("%s: %d %s, want %d %s", tc.name, r.Status, p.Code, tc.status, tc.code)
 		}
+	}
+
+	// A change assessed for another client stakeholder to approve: Chloe
+	// may not, until that stakeholder delegates (they have no login here,
+	// so the delegation stays out of reach and the refusal stands).
+	nico := ts.addStakeholder(supplier, id, "client", "Nicolas Roux", "")
+	must(t, ts.post(client, e+"/changes", map[string]any{"change_id": "ch", "description": "Add XML"}), 201)
+	must(t, ts.post(supplier, e+"/changes/ch/impact", map[string]any{"schedule_impact_days": 4, "cost_impact": 120000, "currency": "EUR",
+		"approver_id": nico, "approve_by": at(7 * 24 * time.Hour)}), 200)
+	r = ts.post(client, e+"/changes/ch/approval", map[string]any{})
+	if p := r.problem(t); r.Status != 403 || p.Code != "not_the_approver" {
+		t.Errorf("approval by someone else: %d %s", r.Status, r.Body)
+	}
+	var ch struct {
+		Status string
+		Impact struct {
+			ApproverID string `json:"approver_id"`
+			CostImpact int64  `json:"cost_impact"`
+		}
+	}
+	must(t, ts.get(client, e+"/changes/ch"), 200).json(t, &ch)
+	if ch.Status != "open" || ch.Impact.ApproverID != nico || ch.Impact.CostImpact != 120000 {
+		t.Errorf("change %+v", ch)
 	}
 
 	ts.waitProjections()

@@ -36,6 +36,8 @@ func lifeStory(t testing.TB) *script {
 		RejectAssumption{ActorID: cli2, AssumptionID: "as-2", Reason: "VAT!"},
 		RequestChange{ActorID: cli, ChangeID: "ch-1", Description: "Logo"},
 		RequestChange{ActorID: sup, ChangeID: "ch-2", Description: "Drop IE"},
+		AssessChangeImpact{ActorID: sup, ChangeID: "ch-1", ScheduleImpactDays: 3, CostImpact: 90000, Currency: "EUR", ApproverID: cli2, ApproveBy: due},
+		DelegateChangeApproval{ActorID: cli2, ChangeID: "ch-1", DelegateID: cli},
 		ApproveChange{ActorID: cli, ChangeID: "ch-1"},
 		RejectChange{ActorID: cli, ChangeID: "ch-2", Reason: "no"},
 		ProposeFeature{ActorID: sup, FeatureID: "f-1", Title: "Dark mode"},
@@ -84,8 +86,8 @@ func TestLifeStoryCoversEveryEventType(t *testing.T) {
 			t.Errorf("life story never emits %s", typ)
 		}
 	}
-	if len(EventTypes()) != 50 {
-		t.Errorf("%d event types, want 50", len(EventTypes()))
+	if len(EventTypes()) != 52 {
+		t.Errorf("%d event types, want 52", len(EventTypes()))
 	}
 }
 

@@ -1086,6 +1086,9 @@ func (d *decider) openChange(what, id string) (*ChangeRequest, error) {
 	if x.Status != StatusOpen {
 		return nil, conflict(CodeChangeNotOpen, "change %q is already %s", x.ID, x.Status)
 	}
+	if err := d.checkApprover(x); err != nil {
+		return nil, err
+	}
 	return x, nil
 }
 

@@ -196,6 +196,8 @@ const (
 	CodeActorWrongParty     = "actor_wrong_party"
 	// A stakeholder removes only people of their own party.
 	CodeOtherPartysStakeholder = "stakeholder_of_other_party"
+	// An assessed change is approved or rejected by its named approver (or their delegate).
+	CodeNotTheApprover = "not_the_approver"
 )
 
 func invalid(code, field, format string, args ...any) *Error {

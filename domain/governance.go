@@ -94,6 +94,9 @@ var governanceDeciders = map[reflect.Type]decideFunc{
 
 	reflect.TypeFor[RaiseDependency](): decides((*decider).raiseDependency),
 	reflect.TypeFor[MeetDependency]():  decides((*decider).meetDependency),
+
+	reflect.TypeFor[AssessChangeImpact]():     decides((*decider).assessChangeImpact),
+	reflect.TypeFor[DelegateChangeApproval](): decides((*decider).delegateChangeApproval),
 }
 
 // governanceAppliers: one entry per governance event, by its pointer type.
@@ -109,6 +112,9 @@ var governanceAppliers = map[reflect.Type]applyFunc{
 
 	reflect.TypeFor[*DependencyRaised](): applies(applyDependencyRaised),
 	reflect.TypeFor[*DependencyMet]():    applies(applyDependencyMet),
+
+	reflect.TypeFor[*ChangeImpactAssessed]():    applies(applyChangeImpactAssessed),
+	reflect.TypeFor[*ChangeApprovalDelegated](): applies(applyChangeApprovalDelegated),
 }
 
 // governanceNames: what each governance event names (see Names).
@@ -124,6 +130,9 @@ var governanceNames = map[reflect.Type]namesFunc{
 
 	reflect.TypeFor[*DependencyRaised](): named(func(e *DependencyRaised) []string { return optIDs(e.OwedBy, e.MilestoneID) }),
 	reflect.TypeFor[*DependencyMet]():    named(func(e *DependencyMet) []string { return optIDs(e.DependencyID) }),
+
+	reflect.TypeFor[*ChangeImpactAssessed]():    named(func(e *ChangeImpactAssessed) []string { return optIDs(e.ChangeID, e.ApproverID) }),
+	reflect.TypeFor[*ChangeApprovalDelegated](): named(func(e *ChangeApprovalDelegated) []string { return optIDs(e.ChangeID, e.DelegateID) }),
 }
 
 // governanceEvents are the governance families' entries of the event
@@ -138,6 +147,8 @@ var governanceEvents = []eventInfo{
 	{TypeDifficultyResolved, 1, func() Event { return new(DifficultyResolved) }},
 	{TypeDependencyRaised, 1, func() Event { return new(DependencyRaised) }},
 	{TypeDependencyMet, 1, func() Event { return new(DependencyMet) }},
+	{TypeChangeImpactAssessed, 1, func() Event { return new(ChangeImpactAssessed) }},
+	{TypeChangeApprovalDelegated, 1, func() Event { return new(ChangeApprovalDelegated) }},
 }
 
 // decideGovernance decides a governance command; ok is false for any other.
@@ -223,6 +234,7 @@ func governanceRefusals(cmd Command) ([][]string, bool) {
 	due := []string{CodeFieldRequired, CodeInvalidDate, CodeDateBeforeOpening}
 	risk := []string{CodeFieldRequired, CodeRiskNotFound, CodeRiskNotOpen}
 	difficulty := []string{CodeFieldRequired, CodeDifficultyNotFound, CodeDifficultyNotOpen}
+	change := []string{CodeFieldRequired, CodeChangeNotFound, CodeChangeNotOpen}
 	switch cmd.(type) {
 	case RaiseRisk:
 		return [][]string{phase, newID, person, {CodeInvalidRating, CodeMilestoneNotFound}, names}, true
@@ -242,6 +254,10 @@ func governanceRefusals(cmd Command) ([][]string, bool) {
 		return [][]string{phase, newID, person, due, {CodeMilestoneNotFound}, names}, true
 	case MeetDependency:
 		return [][]string{phase, {CodeFieldRequired, CodeDependencyNotFound, CodeDependencyNotOpen}, names}, true
+	case AssessChangeImpact:
+		return [][]string{phase, change, person, {CodeInvalidCurrency, CodeNotClientSide}, due, names}, true
+	case DelegateChangeApproval:
+		return [][]string{phase, change, person, {CodeNotTheApprover, CodeNotClientSide}, names}, true
 	}
 	return nil, false
 }

@@ -8,7 +8,7 @@ import (
 
 // governanceGenerated is how many kinds of governance command the random
 // sequences draw (see gen.governance).
-const governanceGenerated = 9
+const governanceGenerated = 11
 
 // governance draws one governance command, often plausible, often wrong.
 func (g *gen) governance(s *Engagement, a string, n int) Command {
@@ -32,6 +32,11 @@ func (g *gen) governance(s *Engagement, a string, n int) Command {
 		return ResolveDifficulty{ActorID: a, DifficultyID: g.id(s, "difficulty"), Resolution: g.text()}
 	case 7:
 		return RaiseDependency{ActorID: a, DependencyID: g.fresh(), Title: g.text(), OwedBy: g.id(s, "stakeholder"), DueDate: g.when()}
+	case 9:
+		return AssessChangeImpact{ActorID: a, ChangeID: g.id(s, "change"), ScheduleImpactDays: g.r.IntN(10), CostImpact: int64(g.r.IntN(3)) * 1000,
+			Currency: []string{"EUR", "x"}[g.r.IntN(2)], ApproverID: g.id(s, "stakeholder"), ApproveBy: g.when()}
+	case 10:
+		return DelegateChangeApproval{ActorID: a, ChangeID: g.id(s, "change"), DelegateID: g.id(s, "stakeholder")}
 	default:
 		if g.chance(0.5) {
 			return DiscloseDelay{ActorID: a, DelayID: g.fresh(), MilestoneID: g.id(s, "milestone"), NewDueDate: g.when().Add(1000 * time.Hour),
@@ -263,5 +268,54 @@ func TestDependencyLateAt(t *testing.T) {
 		if got := tc.dep.LateAt(tc.now); got != tc.late {
 			t.Errorf("%s: late %v, want %v", tc.name, got, tc.late)
 		}
+	}
+}
+
+func TestDecideChangeImpact(t *testing.T) {
+	requested := func(t testing.TB) *script {
+		return delivery(t).do(add(cli, cli2, PartyClient, "Chloe"), RequestChange{ActorID: cli, ChangeID: "ch", Description: "Add PDF"})
+	}
+	assessed := func(t testing.TB) *script {
+		return requested(t).do(AssessChangeImpact{ActorID: sup, ChangeID: "ch", ScheduleImpactDays: 5, CostImpact: 250000, Currency: "EUR", ApproverID: cli2, ApproveBy: due})
+	}
+	delegated := func(t testing.TB) *script {
+		return assessed(t).do(DelegateChangeApproval{ActorID: cli2, ChangeID: "ch", DelegateID: cli})
+	}
+	assess := func(mod func(*AssessChangeImpact)) AssessChangeImpact {
+		c := AssessChangeImpact{ActorID: sup, ChangeID: "ch", ScheduleImpactDays: 5, CostImpact: 250000, Currency: "EUR", ApproverID: cli2, ApproveBy: due}
+		if mod != nil {
+			mod(&c)
+		}
+		return c
+	}
+	for _, sc := range []scenario{
+		{name: "assess", given: requested, when: assess(nil), then: []Event{&ChangeImpactAssessed{ChangeID: "ch", ScheduleImpactDays: 5,
+			CostImpact: 250000, Currency: "EUR", ApproverID: cli2, ApproveBy: due}}},
+		{name: "assess without cost needs no currency", given: requested, when: assess(func(c *AssessChangeImpact) { c.CostImpact, c.Currency = 0, "" }),
+			then: []Event{&ChangeImpactAssessed{ChangeID: "ch", ScheduleImpactDays: 5, ApproverID: cli2, ApproveBy: due}}},
+		{name: "cost without currency", given: requested, when: assess(func(c *AssessChangeImpact) { c.Currency = "" }), code: CodeInvalidCurrency},
+		{name: "approver on the supplier side", given: requested, when: assess(func(c *AssessChangeImpact) { c.ApproverID = sup2 }), code: CodeNotClientSide, field: "approver_id"},
+		{name: "no approver", given: requested, when: assess(func(c *AssessChangeImpact) { c.ApproverID = "" }), code: CodeFieldRequired, field: "approver_id"},
+		{name: "no date", given: requested, when: assess(func(c *AssessChangeImpact) { c.ApproveBy = time.Time{} }), code: CodeFieldRequired, field: "approve_by"},
+		{name: "assess a decided change", given: func(t testing.TB) *script { return requested(t).do(ApproveChange{ActorID: cli, ChangeID: "ch"}) },
+			when: assess(nil), code: CodeChangeNotOpen},
+
+		{name: "only the approver approves", given: assessed, when: ApproveChange{ActorID: cli, ChangeID: "ch"}, code: CodeNotTheApprover},
+		{name: "only the approver rejects", given: assessed, when: RejectChange{ActorID: cli, ChangeID: "ch", Reason: "no"}, code: CodeNotTheApprover},
+		{name: "the approver approves", given: assessed, when: ApproveChange{ActorID: cli2, ChangeID: "ch"}, then: []Event{&ChangeApproved{ChangeID: "ch"}}},
+		{name: "unassessed: any client", given: requested, when: ApproveChange{ActorID: cli, ChangeID: "ch"}, then: []Event{&ChangeApproved{ChangeID: "ch"}}},
+
+		{name: "delegate", given: assessed, when: DelegateChangeApproval{ActorID: cli2, ChangeID: "ch", DelegateID: cli},
+			then: []Event{&ChangeApprovalDelegated{ChangeID: "ch", DelegateID: cli}}},
+		{name: "someone else delegates", given: assessed, when: DelegateChangeApproval{ActorID: cli, ChangeID: "ch", DelegateID: cli}, code: CodeNotTheApprover},
+		{name: "delegate an unassessed change", given: requested, when: DelegateChangeApproval{ActorID: cli, ChangeID: "ch", DelegateID: cli2}, code: CodeNotTheApprover},
+		{name: "delegate to the supplier", given: assessed, when: DelegateChangeApproval{ActorID: cli2, ChangeID: "ch", DelegateID: sup}, code: CodeNotClientSide},
+		{name: "the delegate rejects", given: delegated, when: RejectChange{ActorID: cli, ChangeID: "ch", Reason: "too dear"},
+			then: []Event{&ChangeRejected{ChangeID: "ch", Reason: "too dear"}}},
+		{name: "the approver still approves", given: delegated, when: ApproveChange{ActorID: cli2, ChangeID: "ch"}, then: []Event{&ChangeApproved{ChangeID: "ch"}}},
+		{name: "a new assessment drops the delegation", given: func(t testing.TB) *script { return delegated(t).do(assess(nil)) },
+			when: ApproveChange{ActorID: cli, ChangeID: "ch"}, code: CodeNotTheApprover},
+	} {
+		t.Run(sc.name, sc.run)
 	}
 }

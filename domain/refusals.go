@@ -35,7 +35,7 @@ var codeKinds = map[string]Kind{
 	CodeDependencyNotOpen: KindConflict,
 
 	CodeActorNotStakeholder: KindForbidden, CodeActorLeft: KindForbidden, CodeActorWrongParty: KindForbidden,
-	CodeOtherPartysStakeholder: KindForbidden,
+	CodeOtherPartysStakeholder: KindForbidden, CodeNotTheApprover: KindForbidden,
 }
 
 // KindOfCode returns the kind of a domain error code, or 0 for a string
@@ -120,7 +120,7 @@ func Refusals(cmd Command) []string {
 	case RequestChange:
 		own = [][]string{phase, newID, {CodeRequirementNotFound}, names}
 	case ApproveChange, RejectChange:
-		own = [][]string{side, lookup, {CodeChangeNotFound, CodeChangeNotOpen}, names}
+		own = [][]string{side, lookup, {CodeChangeNotFound, CodeChangeNotOpen, CodeNotTheApprover}, names}
 	case ProposeFeature:
 		own = [][]string{side, phase, newID, claim}
 	case AcceptFeature, DeclineFeature:

@@ -277,6 +277,9 @@ type ChangeRequest struct {
 	// Claimed moments of the request and of its resolution, if given.
 	RequestedOccurredAt time.Time `json:"requested_occurred_at,omitzero"`
 	ResolvedOccurredAt  time.Time `json:"resolved_occurred_at,omitzero"`
+	// Impact is the latest assessment (changes.go): schedule and cost, and
+	// who must approve it by when.
+	Impact *ChangeImpact `json:"impact,omitempty"`
 }
 
 // Feature is something the supplier proposed that the client never asked
@@ -705,7 +708,13 @@ func (s *Engagement) Clone() *Engagement {
 	})
 	c.Questions = cloneAll(s.Questions, same)
 	c.Assumptions = cloneAll(s.Assumptions, same)
-	c.Changes = cloneAll(s.Changes, same)
+	c.Changes = cloneAll(s.Changes, func(x ChangeRequest) ChangeRequest {
+		if x.Impact != nil {
+			i := *x.Impact
+			x.Impact = &i
+		}
+		return x
+	})
 	c.Features = cloneAll(s.Features, same)
 	c.Milestones = cloneAll(s.Milestones, func(m Milestone) Milestone {
 		m.DelayIDs = slices.Clone(m.DelayIDs)
