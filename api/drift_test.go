@@ -129,6 +129,7 @@ func TestStateSchemasMatchDomain(t *testing.T) {
 		"Communication": domain.Information{}, "Acknowledgement": domain.Acknowledgement{}, "Decision": domain.Decision{},
 		"Delivery": domain.Delivery{}, "Lesson": domain.Lesson{}, "EventOut": EventOut{}, "WriteResult": WriteResult{},
 		"Principal": PrincipalOut{}, "Token": TokenOut{}, "IssuedToken": IssuedTokenOut{}, "Readiness": Readiness{},
+		"Risk": domain.Risk{}, "RiskReview": domain.RiskReview{}, "Dependency": domain.Dependency{}, "ChangeImpact": domain.ChangeImpact{},
 	} {
 		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
 		if !slices.Equal(got, want) {
@@ -164,6 +165,10 @@ func TestReadModelSchemasMatchProjections(t *testing.T) {
 		"EngagementSummaryList": EngagementSummaryList{}, "DecisionLogPage": Page[projections.Decision]{},
 		"IndicatorStatusPage": Page[projections.Indicator]{}, "RegisterStakeholderPage": Page[projections.Stakeholder]{},
 		"Verification": VerificationOut{}, "ChainBreak": ChainBreakOut{},
+		"RAIDRegister": projections.RAIDRegister{}, "RAIDRisk": projections.RAIDRisk{}, "RAIDIssue": projections.RAIDIssue{},
+		"RAIDDependency": projections.RAIDDependency{}, "TransparencyRisks": tr.Risks, "OpenRisk": projections.OpenRisk{},
+		"TransparencyDependencies": tr.Dependencies, "LateDependency": projections.LateDependency{},
+		"TransparencyDifficulties": tr.Difficulties, "OpenDifficulty": projections.OpenDifficulty{},
 	} {
 		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
 		if !slices.Equal(got, want) {

@@ -246,6 +246,9 @@ func (s *Server) handlers() map[string]echo.HandlerFunc {
 	for name, fn := range s.evidenceHandlers() {
 		h[name] = fn
 	}
+	for id, f := range s.governanceHandlers() {
+		h[id] = f
+	}
 	return h
 }
 

@@ -143,6 +143,15 @@ func TestEveryCodeRefusesSomething(t *testing.T) {
 			listed[code] = true
 		}
 	}
+	for _, c := range GovernanceCommands() {
+		rs := Refusals(c)
+		if len(rs) == 0 {
+			t.Errorf("%T: no refusals", c)
+		}
+		for _, code := range rs {
+			listed[code] = true
+		}
+	}
 	for _, c := range Codes() {
 		if listed[c] == slices.Contains(unused, c) {
 			t.Errorf("%s: listed %v, declared unused %v", c, listed[c], slices.Contains(unused, c))

@@ -338,6 +338,8 @@ type DiscloseDelay struct {
 	MilestoneID string    `json:"milestone_id"`
 	NewDueDate  time.Time `json:"new_due_date"`
 	Reason      string    `json:"reason"`
+	// DependencyID, optional, names the dependency that caused the delay.
+	DependencyID string `json:"dependency_id,omitempty"`
 }
 
 // DiscloseCostImpact: the supplier side discloses what a problem costs.

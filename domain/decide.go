@@ -371,6 +371,9 @@ func decideOpen(s *Engagement, c OpenEngagement, now time.Time) ([]Event, error)
 }
 
 func (d *decider) decide(cmd Command) ([]Event, error) {
+	if evs, ok, err := d.decideGovernance(cmd); ok {
+		return evs, err
+	}
 	s := d.s
 	switch c := cmd.(type) {
 	// Lifecycle.
@@ -770,10 +773,18 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if !c.NewDueDate.After(m.DueDate) {
 			return nil, invalid(CodeNewDateNotLater, "new_due_date", "the new due date must be later than the current due date, %s", m.DueDate.Format(time.RFC3339))
 		}
+		dep, late, err := d.delayCause(c.DependencyID)
+		if err != nil {
+			return nil, err
+		}
 		// Disclosing after the due date is allowed on purpose: it happens,
 		// and the negative lead time is what the indicators expose.
-		return one(&DelayDisclosed{Header: d.h(), DelayID: c.DelayID, MilestoneID: m.ID,
-			PreviousDueDate: m.DueDate, NewDueDate: c.NewDueDate.UTC(), Reason: c.Reason})
+		e := &DelayDisclosed{Header: d.h(), DelayID: c.DelayID, MilestoneID: m.ID,
+			PreviousDueDate: m.DueDate, NewDueDate: c.NewDueDate.UTC(), Reason: c.Reason}
+		if dep != nil {
+			e.DependencyID, e.DependencyLate, e.DependencyParty = dep.ID, late, dep.OwedByParty
+		}
+		return one(e)
 	case DiscloseCostImpact:
 		if err := d.allow("disclosing a cost impact", supplierSide, working); err != nil {
 			return nil, err
@@ -1079,6 +1090,9 @@ func (d *decider) openChange(what, id string) (*ChangeRequest, error) {
 	}
 	if x.Status != StatusOpen {
 		return nil, conflict(CodeChangeNotOpen, "change %q is already %s", x.ID, x.Status)
+	}
+	if err := d.checkApprover(x); err != nil {
+		return nil, err
 	}
 	return x, nil
 }

@@ -138,6 +138,8 @@ const (
 	CodeWrongKindOfReference     = "wrong_kind_of_reference" // not returned (codes are never reused)
 	CodeCannotBriefSelf          = "cannot_brief_self"
 	CodeNoClientRecipient        = "no_client_recipient"
+	CodeInvalidRating            = "invalid_rating"
+	CodeInvalidSeverity          = "invalid_severity"
 
 	// Not found (404).
 	CodeEngagementNotFound  = "engagement_not_found"
@@ -156,6 +158,8 @@ const (
 	CodeInformationNotFound = "information_not_found"
 	CodeDeliveryNotFound    = "delivery_not_found"
 	CodeReferenceNotFound   = "reference_not_found"
+	CodeRiskNotFound        = "risk_not_found"
+	CodeDependencyNotFound  = "dependency_not_found"
 
 	// Conflict (409).
 	CodeEngagementExists       = "engagement_already_opened"
@@ -183,6 +187,9 @@ const (
 	CodeNotARecipient          = "not_a_recipient"
 	CodeAlreadyAcknowledged    = "information_already_acknowledged"
 	CodeNoDeliveryMade         = "no_delivery_made"
+	CodeRiskNotOpen            = "risk_not_open"
+	CodeDifficultyNotOpen      = "difficulty_not_open"
+	CodeDependencyNotOpen      = "dependency_not_open"
 
 	// Forbidden (403).
 	CodeActorNotStakeholder = "actor_not_stakeholder"
@@ -190,6 +197,8 @@ const (
 	CodeActorWrongParty     = "actor_wrong_party"
 	// A stakeholder removes only people of their own party.
 	CodeOtherPartysStakeholder = "stakeholder_of_other_party"
+	// An assessed change is approved or rejected by its named approver (or their delegate).
+	CodeNotTheApprover = "not_the_approver"
 )
 
 func invalid(code, field, format string, args ...any) *Error {

@@ -411,6 +411,12 @@ type DelayDisclosed struct {
 	PreviousDueDate time.Time `json:"previous_due_date"`
 	NewDueDate      time.Time `json:"new_due_date"`
 	Reason          string    `json:"reason"`
+	// DependencyID names the dependency that caused the delay, if any;
+	// DependencyLate says it was late when the delay was disclosed, and
+	// DependencyParty whose it was (computed when deciding).
+	DependencyID    string `json:"dependency_id,omitempty"`
+	DependencyLate  bool   `json:"dependency_late,omitempty"`
+	DependencyParty Party  `json:"dependency_party,omitempty"`
 }
 
 // LeadTime is the disclosure lead time: how long before the due date the
@@ -565,7 +571,7 @@ type eventInfo struct {
 
 // registry lists every event type with its current schema version and a
 // constructor; the codec and EventTypes read it. Order follows DOMAIN.md.
-var registry = []eventInfo{
+var registry = append([]eventInfo{
 	{TypeEngagementOpened, 1, func() Event { return new(EngagementOpened) }},
 	{TypePhaseAdvanced, 1, func() Event { return new(PhaseAdvanced) }},
 	{TypeEngagementClosed, 1, func() Event { return new(EngagementClosed) }},
@@ -607,4 +613,4 @@ var registry = []eventInfo{
 	{TypeDeliveryAccepted, 1, func() Event { return new(DeliveryAccepted) }},
 	{TypeDeliveryRejected, 1, func() Event { return new(DeliveryRejected) }},
 	{TypeNeedRaisedAtDelivery, 1, func() Event { return new(NeedRaisedAtDelivery) }},
-}
+}, governanceEvents...)

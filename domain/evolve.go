@@ -389,7 +389,8 @@ func apply(s *Engagement, e Event) error {
 				return err
 			}
 		}
-		x := &Difficulty{ID: e.DifficultyID, MilestoneID: e.MilestoneID, Description: e.Description, ReportedBy: by, ReportedAt: at, ReportedOccurredAt: oc}
+		x := &Difficulty{ID: e.DifficultyID, MilestoneID: e.MilestoneID, Description: e.Description, ReportedBy: by, ReportedAt: at, ReportedOccurredAt: oc,
+			Status: StatusOpen}
 		s.Difficulties = append(s.Difficulties, x)
 		s.difficulties[x.ID] = x
 		s.created(x.ID, "difficulty", when)
@@ -401,9 +402,17 @@ func apply(s *Engagement, e Event) error {
 		if err != nil {
 			return err
 		}
+		var dep *Dependency
+		if e.DependencyID != "" {
+			if dep, err = need(s.dependencies, "dependency", e.DependencyID); err != nil {
+				return err
+			}
+			dep.DelayIDs = append(dep.DelayIDs, e.DelayID)
+		}
 		x := &Delay{
 			ID: e.DelayID, MilestoneID: e.MilestoneID, PreviousDueDate: e.PreviousDueDate, NewDueDate: e.NewDueDate,
 			Reason: e.Reason, DisclosedBy: by, DisclosedAt: at, DisclosedOccurredAt: oc,
+			DependencyID: e.DependencyID, DependencyLate: e.DependencyLate, DependencyParty: e.DependencyParty,
 		}
 		s.Delays = append(s.Delays, x)
 		s.delays[x.ID] = x
@@ -539,6 +548,9 @@ func apply(s *Engagement, e Event) error {
 		d.NeedIDs = append(d.NeedIDs, e.NeedID)
 
 	default:
+		if ok, err := applyGovernance(s, e); ok {
+			return err
+		}
 		return cannotApply("unknown event %T", e)
 	}
 	return nil

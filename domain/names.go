@@ -62,7 +62,7 @@ func Names(e Event) (ids []string, party Party) {
 	case *DifficultyReported:
 		return opt(e.MilestoneID), ""
 	case *DelayDisclosed:
-		return opt(e.MilestoneID), ""
+		return opt(e.MilestoneID, e.DependencyID), ""
 	case *CostImpactDisclosed:
 		return opt(e.DifficultyID), ""
 	case *SkillsGapDisclosed:
@@ -82,7 +82,7 @@ func Names(e Event) (ids []string, party Party) {
 	case *NeedRaisedAtDelivery:
 		return opt(e.DeliveryID), ""
 	}
-	return nil, ""
+	return governanceNamesOf(e), ""
 }
 
 // OccurredBy reports whether the fact happened by t (inclusive): its claimed

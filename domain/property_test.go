@@ -106,7 +106,11 @@ func (g *gen) command(s *Engagement) Command {
 		return c
 	}
 	a := g.actor(s)
-	switch g.r.IntN(41) {
+	n := g.r.IntN(41 + governanceGenerated)
+	if n >= 41 {
+		return g.governance(s, a, n-41)
+	}
+	switch n {
 	case 0:
 		to := s.Phase.Next()
 		if g.chance(0.1) {

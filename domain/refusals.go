@@ -14,14 +14,14 @@ var codeKinds = map[string]Kind{
 	CodeNewDateNotLater: KindInvalid, CodeDuplicateReference: KindInvalid, CodeNotClientSide: KindInvalid,
 	CodeSignatoriesIncomplete: KindInvalid, CodeNoClientParticipant: KindInvalid, CodeQuestionNotAnswered: KindInvalid,
 	CodeQuestionOtherRequirement: KindInvalid, CodeWrongKindOfReference: KindInvalid, CodeCannotBriefSelf: KindInvalid,
-	CodeNoClientRecipient: KindInvalid,
+	CodeNoClientRecipient: KindInvalid, CodeInvalidRating: KindInvalid, CodeInvalidSeverity: KindInvalid,
 
 	CodeEngagementNotFound: KindNotFound, CodePartyNotFound: KindNotFound, CodeStakeholderNotFound: KindNotFound,
 	CodeExpertNotFound: KindNotFound, CodeWorkshopNotFound: KindNotFound, CodeIndicatorNotFound: KindNotFound,
 	CodeRequirementNotFound: KindNotFound, CodeQuestionNotFound: KindNotFound, CodeAssumptionNotFound: KindNotFound,
 	CodeChangeNotFound: KindNotFound, CodeFeatureNotFound: KindNotFound, CodeMilestoneNotFound: KindNotFound,
 	CodeDifficultyNotFound: KindNotFound, CodeInformationNotFound: KindNotFound, CodeDeliveryNotFound: KindNotFound,
-	CodeReferenceNotFound: KindNotFound,
+	CodeReferenceNotFound: KindNotFound, CodeRiskNotFound: KindNotFound, CodeDependencyNotFound: KindNotFound,
 
 	CodeEngagementExists: KindConflict, CodeEngagementClosed: KindConflict, CodeDuplicateID: KindConflict,
 	CodeWrongPhase: KindConflict, CodePhaseNotNext: KindConflict, CodeAgreementNotSigned: KindConflict,
@@ -31,10 +31,11 @@ var codeKinds = map[string]Kind{
 	CodeExpertWithdrawn: KindConflict, CodeExpertAlreadyCommitted: KindConflict, CodeQuestionNotOpen: KindConflict,
 	CodeAssumptionNotOpen: KindConflict, CodeChangeNotOpen: KindConflict, CodeFeatureNotProposed: KindConflict,
 	CodeDeliveryNotAwaiting: KindConflict, CodeNotARecipient: KindConflict, CodeAlreadyAcknowledged: KindConflict,
-	CodeNoDeliveryMade: KindConflict,
+	CodeNoDeliveryMade: KindConflict, CodeRiskNotOpen: KindConflict, CodeDifficultyNotOpen: KindConflict,
+	CodeDependencyNotOpen: KindConflict,
 
 	CodeActorNotStakeholder: KindForbidden, CodeActorLeft: KindForbidden, CodeActorWrongParty: KindForbidden,
-	CodeOtherPartysStakeholder: KindForbidden,
+	CodeOtherPartysStakeholder: KindForbidden, CodeNotTheApprover: KindForbidden,
 }
 
 // KindOfCode returns the kind of a domain error code, or 0 for a string
@@ -119,7 +120,7 @@ func Refusals(cmd Command) []string {
 	case RequestChange:
 		own = [][]string{phase, newID, {CodeRequirementNotFound}, names}
 	case ApproveChange, RejectChange:
-		own = [][]string{side, lookup, {CodeChangeNotFound, CodeChangeNotOpen}, names}
+		own = [][]string{side, lookup, {CodeChangeNotFound, CodeChangeNotOpen, CodeNotTheApprover}, names}
 	case ProposeFeature:
 		own = [][]string{side, phase, newID, claim}
 	case AcceptFeature, DeclineFeature:
@@ -129,7 +130,7 @@ func Refusals(cmd Command) []string {
 	case ReportDifficulty:
 		own = [][]string{side, phase, newID, {CodeMilestoneNotFound}, names}
 	case DiscloseDelay:
-		own = [][]string{side, phase, newID, {CodeInvalidDate, CodeMilestoneNotFound, CodeNewDateNotLater}, names}
+		own = [][]string{side, phase, newID, {CodeInvalidDate, CodeMilestoneNotFound, CodeNewDateNotLater, CodeDependencyNotFound}, names}
 	case DiscloseCostImpact:
 		own = [][]string{side, phase, newID, {CodeInvalidAmount, CodeInvalidCurrency, CodeDifficultyNotFound}, names}
 	case DiscloseSkillsGap:
@@ -147,7 +148,10 @@ func Refusals(cmd Command) []string {
 	case RaiseNeedAtDelivery:
 		own = [][]string{phase, newID, {CodeDeliveryNotFound}, names}
 	default:
-		return nil
+		var ok bool
+		if own, ok = governanceRefusals(cmd); !ok {
+			return nil
+		}
 	}
 	for _, o := range own {
 		codes = append(codes, o...)

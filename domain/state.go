@@ -44,6 +44,9 @@ type Engagement struct {
 	Deliveries   []*Delivery      `json:"deliveries"`
 	Lessons      []*Lesson        `json:"lessons"`
 
+	// Governance: risks, dependencies (governance.go).
+	Governance
+
 	// ids maps every id created in the engagement (of any kind) to its kind
 	// ("stakeholder", "requirement", ...): ids are unique across kinds.
 	ids map[string]string
@@ -274,6 +277,9 @@ type ChangeRequest struct {
 	// Claimed moments of the request and of its resolution, if given.
 	RequestedOccurredAt time.Time `json:"requested_occurred_at,omitzero"`
 	ResolvedOccurredAt  time.Time `json:"resolved_occurred_at,omitzero"`
+	// Impact is the latest assessment (changes.go): schedule and cost, and
+	// who must approve it by when.
+	Impact *ChangeImpact `json:"impact,omitempty"`
 }
 
 // Feature is something the supplier proposed that the client never asked
@@ -316,6 +322,17 @@ type Difficulty struct {
 	ReportedAt  time.Time `json:"reported_at"`
 	// ReportedOccurredAt is when it is said to have been reported, if claimed.
 	ReportedOccurredAt time.Time `json:"reported_occurred_at,omitzero"`
+	// The issue lifecycle (issues.go): open until resolved, with an owner
+	// and a severity once assigned; RiskID when a risk became it.
+	Status             Status    `json:"status"` // open, resolved
+	OwnerID            string    `json:"owner_id,omitempty"`
+	Severity           Severity  `json:"severity,omitempty"`
+	AssignedAt         time.Time `json:"assigned_at,omitzero"`
+	Resolution         string    `json:"resolution,omitempty"`
+	ResolvedBy         string    `json:"resolved_by,omitempty"`
+	ResolvedAt         time.Time `json:"resolved_at,omitzero"`
+	ResolvedOccurredAt time.Time `json:"resolved_occurred_at,omitzero"`
+	RiskID             string    `json:"risk_id,omitempty"`
 }
 
 // Delay is a disclosed delay of a milestone.
@@ -330,6 +347,11 @@ type Delay struct {
 	// DisclosedOccurredAt is when it is said to have been disclosed, if
 	// claimed. The lead time is measured from DisclosedAt all the same.
 	DisclosedOccurredAt time.Time `json:"disclosed_occurred_at,omitzero"`
+	// The dependency said to have caused it, whether it was late then,
+	// and whose it was.
+	DependencyID    string `json:"dependency_id,omitempty"`
+	DependencyLate  bool   `json:"dependency_late,omitempty"`
+	DependencyParty Party  `json:"dependency_party,omitempty"`
 }
 
 // LeadTime is PreviousDueDate - DisclosedAt; negative means late disclosure.
@@ -608,6 +630,7 @@ func (s *Engagement) reindex() {
 	if a := s.Agreement; a != nil {
 		s.created(a.ID, "agreement", occurred(a.SignedOccurredAt, a.SignedAt))
 	}
+	s.reindexGovernance()
 }
 
 // created records a new id, its kind and when the fact that created it
@@ -685,7 +708,13 @@ func (s *Engagement) Clone() *Engagement {
 	})
 	c.Questions = cloneAll(s.Questions, same)
 	c.Assumptions = cloneAll(s.Assumptions, same)
-	c.Changes = cloneAll(s.Changes, same)
+	c.Changes = cloneAll(s.Changes, func(x ChangeRequest) ChangeRequest {
+		if x.Impact != nil {
+			i := *x.Impact
+			x.Impact = &i
+		}
+		return x
+	})
 	c.Features = cloneAll(s.Features, same)
 	c.Milestones = cloneAll(s.Milestones, func(m Milestone) Milestone {
 		m.DelayIDs = slices.Clone(m.DelayIDs)
@@ -711,6 +740,7 @@ func (s *Engagement) Clone() *Engagement {
 		return d
 	})
 	c.Lessons = cloneAll(s.Lessons, same)
+	c.Governance = s.Governance.clone()
 	c.reindex()
 	return &c
 }

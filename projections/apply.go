@@ -37,13 +37,14 @@ var definitions = []definition{
 	{name: NameEngagements, version: 2, tagged: true, apply: applyEngagement},
 	{name: NameTimeline, version: 2, cost: 6, apply: applyTimeline},
 	{name: NameRequirements, version: 2, apply: applyRequirements},
-	{name: NameDelays, version: 2, apply: applyDelays},
+	{name: NameDelays, version: 3, apply: applyDelays}, // 3: the dependency that caused a delay
 	{name: NameDecisions, version: 2, apply: applyDecisions},
 	{name: NameCommunications, version: 2, apply: applyCommunications},
 	{name: NameIndicators, version: 2, apply: applyIndicators},
 	{name: NameStakeholders, version: 2, apply: applyStakeholders},
 	{name: NameKnowledge, version: 2, cost: 2, apply: applyKnowledge},
 	{name: NameTransparency, version: 2, apply: applyTransparency},
+	{name: NameRAID, version: 1, apply: applyRAID},
 }
 
 // errUnknownRef: an event refers to something its read model never saw. The
@@ -428,7 +429,8 @@ func applyDelays(t *txn, r *ledger.Recorded) error {
 		d := &Delay{ID: ev.DelayID, MilestoneID: m.ID, MilestoneTitle: m.Title,
 			OriginalDueDate: m.OriginalDueDate, PreviousDueDate: ev.PreviousDueDate, NewDueDate: ev.NewDueDate, Reason: ev.Reason,
 			DisclosedBy: h.ActorID, DisclosedAt: h.At, LeadTimeDays: days(lead), DisclosedAfterDue: lead < 0,
-			DisclosedOccurredAt: h.Claimed(), RecordingGapDays: gap(h)}
+			DisclosedOccurredAt: h.Claimed(), RecordingGapDays: gap(h),
+			DependencyID: ev.DependencyID, DependencyLate: ev.DependencyLate, DependencyParty: ev.DependencyParty}
 		if d.DisclosedOccurredAt != nil {
 			d.ClaimedLeadTimeDays = ptr(days(ev.PreviousDueDate.Sub(h.OccurredAt)))
 		}

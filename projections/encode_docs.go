@@ -366,6 +366,15 @@ func (d *Delay) appendJSON(b []byte) ([]byte, error) {
 	if b, err = appendOptFloat(b, `,"recording_gap_days":`, d.RecordingGapDays); err != nil {
 		return b, err
 	}
+	if d.DependencyID != "" {
+		b = appendStringField(b, `,"dependency_id":`, d.DependencyID)
+	}
+	if d.DependencyLate {
+		b = append(b, `,"dependency_late":true`...)
+	}
+	if d.DependencyParty != "" {
+		b = appendStringField(b, `,"dependency_party":`, string(d.DependencyParty))
+	}
 	return append(b, '}'), nil
 }
 

@@ -264,6 +264,11 @@ type Delay struct {
 	DisclosedOccurredAt *time.Time `json:"disclosed_occurred_at,omitempty"`
 	ClaimedLeadTimeDays *float64   `json:"claimed_lead_time_days,omitempty"`
 	RecordingGapDays    *float64   `json:"recording_gap_days,omitempty"`
+	// The dependency said to have caused the delay, whether it was late
+	// when the delay was disclosed, and whose it was.
+	DependencyID    string       `json:"dependency_id,omitempty"`
+	DependencyLate  bool         `json:"dependency_late,omitempty"`
+	DependencyParty domain.Party `json:"dependency_party,omitempty"`
 }
 
 // Decision is a technical or strategic choice and who took part.

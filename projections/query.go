@@ -440,7 +440,7 @@ func (e *Engine) Transparency(ctx context.Context, id string, now time.Time) (Tr
 			return TransparencyReport{}, fmt.Errorf("%w: engagement %q", ErrNotFound, id)
 		}
 		docs[id] = &s
-		return buildReport(id, docs, now), nil
+		return e.withGovernance(ctx, id, buildReport(id, docs, now))
 	}
 	rows, err := e.reads.QueryContext(ctx, fmt.Sprintf(`SELECT eng, data FROM %s WHERE kind = ?`, t), kindStats)
 	if err != nil {
@@ -464,7 +464,7 @@ func (e *Engine) Transparency(ctx context.Context, id string, now time.Time) (Tr
 	if err := rows.Err(); err != nil {
 		return TransparencyReport{}, fmt.Errorf("projections: transparency: %w", err)
 	}
-	return buildReport("", docs, now), nil
+	return e.withGovernance(ctx, "", buildReport("", docs, now))
 }
 
 // FeedEvent is one event of an engagement's live feed, for Server-Sent

@@ -322,6 +322,9 @@ type TransparencyReport struct {
 		MaxGapDays    *float64     `json:"max_gap_days"`
 		LaterThan1Day []LateRecord `json:"later_than_1_day"`
 	} `json:"late_recording"`
+
+	// Risks, dependencies and difficulties, from the RAID register (raid.go).
+	GovernanceIndicators
 }
 
 // LateRecord is a fact recorded more than a day after it is said to have
