@@ -57,7 +57,7 @@ func sampleBody(s *openapi3.SchemaRef) any {
 	case v.Type.Is("string") && v.Format == "date-time":
 		return time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
 	case v.Type.Is("string") && v.Pattern != "":
-		return "x-id"
+		return patternSample(v.Pattern, "x-id")
 	case v.Type.Is("string"):
 		return "x"
 	case v.Type.Is("number"), v.Type.Is("integer"):
@@ -197,5 +197,65 @@ func want(t *testing.T, r response, p problem, status int, code string) {
 	t.Helper()
 	if r.Status != status || p.Code != code {
 		t.Errorf("got %d %q, want %d %q: %s", r.Status, p.Code, status, code, r.Body)
+	}
+}
+
+// TestAuthorizationPrincipals runs every operation on principals and
+// tokens of the contract (found there, so that a new one is in the matrix
+// without anyone adding it) as each kind of caller: only admins manage
+// them; members and auditors get 403 and change nothing.
+func TestAuthorizationPrincipals(t *testing.T) {
+	ts := startServer(t, testConfig())
+	memberID, member := ts.newPrincipal("Mia Member", "member")
+	_, auditor := ts.newPrincipal("Ann Auditor", "auditor")
+	var toks struct{ Items []struct{ ID string } }
+	must(t, ts.get(ts.admin, "/v1/principals/"+memberID+"/tokens"), 200).json(t, &toks)
+	doc := loadSpec(t)
+	var ops []specOp
+	for _, path := range doc.Paths.InMatchingOrder() {
+		if !strings.HasPrefix(path, "/v1/principals") && !strings.HasPrefix(path, "/v1/tokens") {
+			continue
+		}
+		for m, op := range doc.Paths.Value(path).Operations() {
+			ops = append(ops, specOp{m, path, op.OperationID, op})
+		}
+	}
+	if len(ops) < 8 {
+		t.Fatalf("only %d operations on principals and tokens found in the contract", len(ops))
+	}
+	fill := strings.NewReplacer("{principal_id}", memberID, "{token_id}", toks.Items[0].ID)
+	before := ts.get(ts.admin, "/v1/principals/"+memberID+"/tokens").Body
+	for _, op := range ops {
+		var body any
+		if op.op.RequestBody != nil {
+			body = sampleBody(op.op.RequestBody.Value.Content.Get("application/json").Schema)
+		}
+		for _, c := range []struct{ name, token string }{{"member", member}, {"auditor", auditor}} {
+			t.Run(op.id+"/"+c.name, func(t *testing.T) {
+				r := ts.do(req{method: op.method, path: fill.Replace(op.path), token: c.token, body: body})
+				var p problem
+				if r.Status >= 400 {
+					p = r.problem(t)
+				}
+				want(t, r, p, 403, api.CodeForbidden)
+			})
+		}
+	}
+	if after := ts.get(ts.admin, "/v1/principals/"+memberID+"/tokens").Body; string(after) != string(before) {
+		t.Errorf("refused calls changed the member's tokens:\n%s\n%s", before, after)
+	}
+	if r := ts.get(member, "/v1/me"); r.Status != 200 {
+		t.Errorf("refused calls locked the member out: %d %s", r.Status, r.Body)
+	}
+	// The admin passes authorization on every one of them.
+	for _, op := range ops {
+		var body any
+		if op.op.RequestBody != nil {
+			body = sampleBody(op.op.RequestBody.Value.Content.Get("application/json").Schema)
+		}
+		r := ts.do(req{method: op.method, path: fill.Replace(op.path), token: ts.admin, body: body})
+		if r.Status == 401 || r.Status == 403 || r.Status >= 500 {
+			t.Errorf("%s as admin: %d %s", op.id, r.Status, r.Body)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"regexp"
 	"slices"
@@ -128,6 +129,7 @@ func TestStateSchemasMatchDomain(t *testing.T) {
 		"Communication": domain.Information{}, "Acknowledgement": domain.Acknowledgement{}, "Decision": domain.Decision{},
 		"Delivery": domain.Delivery{}, "Lesson": domain.Lesson{}, "EventOut": EventOut{}, "WriteResult": WriteResult{},
 		"Principal": PrincipalOut{}, "Token": TokenOut{}, "IssuedToken": IssuedTokenOut{}, "Readiness": Readiness{},
+		"Risk": domain.Risk{}, "RiskReview": domain.RiskReview{}, "Dependency": domain.Dependency{}, "ChangeImpact": domain.ChangeImpact{},
 	} {
 		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
 		if !slices.Equal(got, want) {
@@ -157,10 +159,16 @@ func TestReadModelSchemasMatchProjections(t *testing.T) {
 		"TransparencyDecisions": tr.Decisions, "TransparencyFeatures": tr.Features, "TransparencyIndicators": tr.Indicators,
 		"AgedItem": projections.AgedItem{}, "AgedRef": projections.AgedRef{}, "PendingInformation": projections.PendingInformation{},
 		"UnbriefedStakeholder": projections.UnbriefedStakeholder{}, "ProjectionLag": projections.Lag{},
-		"ProjectionStatus": projections.ProjectionStatus{}, "FeedEvent": projections.FeedEvent{},
+		"UninformedStakeholder": projections.UninformedStakeholder{}, "LateRecord": projections.LateRecord{},
+		"TransparencyLateRecording": tr.LateRecording,
+		"ProjectionStatus":          projections.ProjectionStatus{}, "FeedEvent": projections.FeedEvent{},
 		"EngagementSummaryList": EngagementSummaryList{}, "DecisionLogPage": Page[projections.Decision]{},
 		"IndicatorStatusPage": Page[projections.Indicator]{}, "RegisterStakeholderPage": Page[projections.Stakeholder]{},
 		"Verification": VerificationOut{}, "ChainBreak": ChainBreakOut{},
+		"RAIDRegister": projections.RAIDRegister{}, "RAIDRisk": projections.RAIDRisk{}, "RAIDIssue": projections.RAIDIssue{},
+		"RAIDDependency": projections.RAIDDependency{}, "TransparencyRisks": tr.Risks, "OpenRisk": projections.OpenRisk{},
+		"TransparencyDependencies": tr.Dependencies, "LateDependency": projections.LateDependency{},
+		"TransparencyDifficulties": tr.Difficulties, "OpenDifficulty": projections.OpenDifficulty{},
 	} {
 		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
 		if !slices.Equal(got, want) {
@@ -211,5 +219,57 @@ func TestEventTypesMatchDomain(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("contract lists %v, domain %v", got, want)
+	}
+}
+
+// TestProblemCodesMatchDomain: every write operation lists, under
+// x-problem-codes and by status, exactly the codes of the domain rules that
+// can refuse its command (domain.Refusals, which a property test of the
+// domain keeps true), each under the status its kind maps to; no other
+// operation lists any. A rule added to the domain and not to the contract,
+// or the reverse, fails here.
+func TestProblemCodesMatchDomain(t *testing.T) {
+	status := map[domain.Kind]string{domain.KindInvalid: "422", domain.KindNotFound: "404", domain.KindConflict: "409", domain.KindForbidden: "403"}
+	doc := spec(t)
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for method, op := range doc.Paths.Value(path).Operations() {
+			raw, has := op.Extensions["x-problem-codes"]
+			w, isWrite := writeOps[op.OperationID]
+			if !isWrite {
+				if has {
+					t.Errorf("%s %s (%s) lists problem codes but writes nothing", method, path, op.OperationID)
+				}
+				continue
+			}
+			if !has {
+				t.Errorf("%s: no x-problem-codes", op.OperationID)
+				continue
+			}
+			b, err := json.Marshal(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var byStatus map[string][]string
+			if err := json.Unmarshal(b, &byStatus); err != nil {
+				t.Errorf("%s: x-problem-codes is not a map of status to codes: %s", op.OperationID, b)
+				continue
+			}
+			var got []string
+			for st, codes := range byStatus {
+				for _, c := range codes {
+					if want := status[domain.KindOfCode(c)]; want != st {
+						t.Errorf("%s: %s listed under %s, its status is %q", op.OperationID, c, st, want)
+					}
+					got = append(got, c)
+				}
+				if _, ok := op.Responses.Map()[st]; !ok {
+					t.Errorf("%s: codes under %s, a status it does not declare", op.OperationID, st)
+				}
+			}
+			slices.Sort(got)
+			if want := domain.Refusals(w.cmd); !slices.Equal(got, want) {
+				t.Errorf("%s: the contract lists %v\nthe domain refuses %T with %v", op.OperationID, got, w.cmd, want)
+			}
+		}
 	}
 }

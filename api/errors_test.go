@@ -60,7 +60,7 @@ func TestErrorStatuses(t *testing.T) {
 		{"missing field", req{method: "POST", path: eng + "/requirements", token: supplier, body: map[string]any{}}, 422, api.CodeValidationFailed, "/title"},
 		{"wrong type", req{method: "POST", path: eng + "/indicators", token: supplier, body: map[string]any{"name": "NPS", "target": "high", "direction": "at_least"}}, 422, api.CodeValidationFailed, "/target"},
 		{"missing body", req{method: "POST", path: eng + "/requirements", token: supplier}, 422, api.CodeValidationFailed, ""},
-		{"domain invalid", req{method: "POST", path: eng + "/phase", token: supplier, body: map[string]any{"to": "closed"}}, 422, "invalid_phase", "/to"},
+		{"domain invalid", req{method: "POST", path: eng + "/decisions", token: supplier, body: map[string]any{"title": "t", "kind": "technical", "options": []string{"a"}, "chosen": "b", "participants": []string{"anyone"}}}, 422, "invalid_options", "/chosen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

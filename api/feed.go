@@ -24,9 +24,14 @@ const headerLastEventID = "Last-Event-ID"
 // Config.HeartbeatInterval keeps proxies from closing an idle stream.
 //
 // The stream ends when the client goes away, when the server shuts down
-// (the client reconnects, with Last-Event-ID, to another instance) or when
-// reading the store fails; the response being committed by then, a failure
-// is logged, not answered.
+// (the client reconnects, with Last-Event-ID, to another instance), when
+// reading the store fails, and as soon as the caller loses the right to
+// read: its token revoked or its principal disabled (the registry signals
+// both, see auth.Registry.Changed), or, for a member, no longer a
+// stakeholder (checked on the engagement's current state before each
+// event is sent, so that the event removing it is not). The response
+// being committed by then, a failure is logged, not answered; a lost right
+// is said in a last comment line.
 func (s *Server) getFeed(c echo.Context) error {
 	id := c.Request().Header.Get(headerLastEventID)
 	if id == "" {
@@ -40,6 +45,11 @@ func (s *Server) getFeed(c echo.Context) error {
 		return err
 	}
 	engagementID := c.Param("engagement_id")
+	caller := principal(c)
+	secret, _ := bearerSecret(c.Request())
+	// Taken before the token is checked again below: a revocation after
+	// the check closes this channel.
+	authChanged := s.auth.Changed()
 
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	defer cancel()
@@ -84,10 +94,38 @@ func (s *Server) getFeed(c echo.Context) error {
 	}()
 	heartbeat := time.NewTicker(s.cfg.HeartbeatInterval)
 	defer heartbeat.Stop()
+	// ended writes the reason of an end the client did not ask for.
+	ended := func(reason string) error {
+		_, _ = fmt.Fprintf(res, ": closed: %s\n\n", reason)
+		res.Flush()
+		return nil
+	}
+	if _, err := s.auth.Authenticate(secret); err != nil {
+		return ended("the token no longer authenticates")
+	}
 	for {
 		var err error
 		select {
+		case <-authChanged:
+			authChanged = s.auth.Changed()
+			if _, err := s.auth.Authenticate(secret); err != nil {
+				return ended("the token was revoked or its principal disabled")
+			}
+			continue
 		case ev := <-events:
+			if !seesEverything(caller) {
+				ok, verr := s.visibleAt(ctx, caller, engagementID, int64(ev.Revision))
+				switch {
+				case verr != nil: // fail closed; the client reconnects
+					if ctx.Err() == nil {
+						s.log.LogAttrs(ctx, slog.LevelError, "event feed: checking access failed",
+							slog.String("request_id", res.Header().Get(echo.HeaderXRequestID)), slog.String("error", verr.Error()))
+					}
+					return ended("access could not be checked; reconnect")
+				case !ok:
+					return ended("no longer a stakeholder of this engagement")
+				}
+			}
 			var data []byte
 			if data, err = json.Marshal(ev); err == nil {
 				_, err = fmt.Fprintf(res, "id: %d\ndata: %s\n\n", ev.Position, data)

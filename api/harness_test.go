@@ -24,7 +24,10 @@ import (
 	"github.com/candor-ledger/candor/auth"
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/eventstore/sqlite"
+	"github.com/candor-ledger/candor/evidence"
+	"github.com/candor-ledger/candor/keystore"
 	"github.com/candor-ledger/candor/ledger"
+	"github.com/candor-ledger/candor/personal"
 	"github.com/candor-ledger/candor/projections"
 )
 
@@ -41,15 +44,25 @@ type testServer struct {
 	withProjections bool
 	engine          *projections.Engine
 	engineStop      func()
-	store           eventstore.Store
-	reg             *auth.Registry
-	srv             *api.Server
-	url             string
-	admin           string // admin bearer token
-	logs            *syncBuffer
-	cancel          context.CancelFunc
-	done            chan error
-	client          *http.Client
+	// withEvidence runs a transparency log over the store (evidence.db
+	// next to events.db); evidenceSetup, when set, runs on it before serving.
+	withEvidence  bool
+	evidenceSetup func(*evidence.Log)
+	evidence      *evidence.Log
+	evidenceStop  func()
+	// withPersonal seals personal fields with keys in keys.db next to
+	// events.db and opens them in responses, as serve does.
+	withPersonal bool
+	keys         *keystore.Store
+	store        eventstore.Store
+	reg          *auth.Registry
+	srv          *api.Server
+	url          string
+	admin        string // admin bearer token
+	logs         *syncBuffer
+	cancel       context.CancelFunc
+	done         chan error
+	client       *http.Client
 }
 
 type syncBuffer struct {
@@ -95,7 +108,8 @@ func startServerWithProjections(t *testing.T, cfg api.Config) *testServer {
 	if testing.Short() {
 		t.Skip("starts a server")
 	}
-	ts := &testServer{t: t, dir: t.TempDir(), cfg: cfg, logs: &syncBuffer{}, withProjections: true}
+	// With the transparency log too: the full stack, as serve runs it.
+	ts := &testServer{t: t, dir: t.TempDir(), cfg: cfg, logs: &syncBuffer{}, withProjections: true, withEvidence: true, withPersonal: true}
 	ts.start()
 	t.Cleanup(ts.stop)
 	return ts
@@ -125,6 +139,18 @@ func (ts *testServer) start() {
 		Ledger: ledger.New(store, ledger.Options{}), Auth: reg, Store: store, Logger: logger,
 		Registerer: metrics, ReadModels: ts.rm,
 	}
+	if ts.withPersonal {
+		keys, err := keystore.Open(ctx, filepath.Join(ts.dir, keystore.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pd, err := personal.NewService(ctx, store, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.keys, deps.Personal = keys, pd
+		deps.Ledger = ledger.New(store, ledger.Options{Seal: pd.Cipher().Seal})
+	}
 	if ts.withProjections {
 		eng, err := projections.Open(ctx, filepath.Join(ts.dir, "readmodels.db"), store, projections.Options{Registerer: metrics, Logger: logger})
 		if err != nil {
@@ -147,6 +173,13 @@ func (ts *testServer) start() {
 			}
 		}
 		deps.ReadModels, deps.Queries = eng, eng
+	}
+	if ts.withEvidence {
+		ts.evidence, ts.evidenceStop = startEvidence(t, ts.dir, store)
+		if ts.evidenceSetup != nil {
+			ts.evidenceSetup(ts.evidence)
+		}
+		deps.Evidence = ts.evidence
 	}
 	srv, err := api.New(ts.cfg, deps)
 	if err != nil {
@@ -176,7 +209,14 @@ func (ts *testServer) stop() {
 		ts.engineStop()
 		ts.engineStop = nil
 	}
+	if ts.evidenceStop != nil {
+		ts.evidenceStop()
+		ts.evidenceStop = nil
+	}
 	_ = ts.reg.Close()
+	if ts.keys != nil {
+		_ = ts.keys.Close()
+	}
 	if err := ts.store.Close(); err != nil {
 		ts.t.Errorf("close store: %v", err)
 	}
@@ -194,6 +234,7 @@ func (ts *testServer) restart() {
 type validatingTransport struct {
 	t      *testing.T
 	router routers.Router
+	base   http.RoundTripper // default: http.DefaultTransport
 }
 
 const headerUnlisted = "X-Test-Unlisted-Route"
@@ -216,6 +257,7 @@ func loadSpec(t *testing.T) *openapi3.T {
 func init() {
 	// The reference page is HTML; its schema is a string, as text/plain's.
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.PlainBodyDecoder)
 }
 
 func newValidatingTransport(t *testing.T, baseURL string) *validatingTransport {
@@ -231,7 +273,11 @@ func newValidatingTransport(t *testing.T, baseURL string) *validatingTransport {
 func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	unlisted := req.Header.Get(headerUnlisted) != ""
 	req.Header.Del(headerUnlisted)
-	res, err := http.DefaultTransport.RoundTrip(req)
+	base := v.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	res, err := base.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,7 @@ func TestLifecycle(t *testing.T) {
 	delay := step("discloseDelay", supplier, "/milestones/"+milestone+"/delays", map[string]any{"new_due_date": future(45), "reason": "Legacy API"}, 201)
 	cost := step("discloseCostImpact", supplier, "/cost-impacts", map[string]any{"amount": 150000, "currency": "EUR", "reason": "extra days", "difficulty_id": difficulty}, 201)
 	gap := step("discloseSkillsGap", supplier, "/skills-gaps", map[string]any{"skill": "COBOL", "difficulty_id": difficulty}, 201)
+	risk, dependency := governanceSteps(step, supplier, client, sam, chloe, milestone, difficulty, opened(t, ts, supplier, e))
 	info := step("informClient", supplier, "/communications", map[string]any{"subject": "Delay", "channel": "call", "recipients": []string{chloe}, "about": []string{delay}}, 201)
 	step("acknowledgeInformation", client, "/communications/"+info+"/acknowledgements", map[string]any{}, 200)
 	decision := step("makeDecision", supplier, "/decisions", map[string]any{"title": "Database", "kind": "technical", "options": []string{"PostgreSQL", "SQLite"}, "chosen": "SQLite", "participants": []string{sam, chloe}}, 201)
@@ -118,6 +119,9 @@ func TestLifecycle(t *testing.T) {
 		"getDelayRegister": "/delay-register", "getDecisionLog": "/decision-log", "getCommunicationsReport": "/communications-report",
 		"getIndicatorStatus": "/indicator-status", "getStakeholderRegister": "/stakeholder-register", "getTransparency": "/transparency",
 		"getKnowledge": "/stakeholders/" + chloe + "/knowledge", "verifyEngagement": "/verification", "getFeed": "/feed",
+		"exportEngagement": "/export",
+		"listRisks": "/risks", "getRisk": "/risks/" + risk, "listDependencies": "/dependencies", "getDependency": "/dependencies/" + dependency,
+		"getRAIDRegister": "/raid-register",
 	}
 	ts.waitProjections()
 	for op, path := range reads {

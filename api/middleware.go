@@ -2,12 +2,14 @@ package api
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"slices"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
@@ -81,7 +84,7 @@ type routeKey struct{ method, path string }
 
 // middleware lists, outermost first, what every request goes through.
 func (s *Server) middleware() []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{s.requestID, s.observe, s.recoverPanics, s.reveal, s.securityHeaders, s.cors, s.bodyLimit,
+	return []echo.MiddlewareFunc{s.requestID, s.observe, s.recoverPanics, s.reveal, s.securityHeaders, s.integrity, s.cors, s.bodyLimit,
 		s.authenticate, s.rateLimit, s.validateRequest}
 }
 
@@ -224,8 +227,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // securityHeaders are set on every response. The API serves JSON, so the
-// content security policy forbids everything, except on /docs, which loads
-// its renderer from a CDN.
+// content security policy forbids everything, except on /docs, which runs
+// its renderer (served by this server too, see docsCSP).
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.(*request)
@@ -317,20 +320,27 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.route == nil || r.route.public {
 			return next(c)
 		}
-		authz := c.Request().Header.Get(echo.HeaderAuthorization)
-		scheme, secret, ok := strings.Cut(authz, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-			return auth.ErrUnauthenticated
+		secret, ok := bearerSecret(c.Request())
+		if !ok {
+			return s.failedAuthentication(c.Request(), auth.ErrUnauthenticated)
 		}
-		secret = strings.TrimSpace(secret)
 		p, err := s.auth.Authenticate(secret)
 		if err != nil {
-			return err
+			return s.failedAuthentication(c.Request(), err)
 		}
 		r.principal, r.authenticated = p, true
 		r.tokenKey = tokenKey(secret)
 		return next(c)
 	}
+}
+
+// bearerSecret is the token secret of the request's Authorization header.
+func bearerSecret(req *http.Request) (string, bool) {
+	scheme, secret, ok := strings.Cut(req.Header.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		return "", false
+	}
+	return strings.TrimSpace(secret), true
 }
 
 // principal is the authenticated caller; the zero Principal on a public
@@ -403,4 +413,84 @@ func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// failedAuthentication counts a request that did not authenticate against
+// its client address (see authFailures) and returns err, or a 429 once the
+// address failed too often.
+func (s *Server) failedAuthentication(req *http.Request, err error) error {
+	if s.failures == nil || !errors.Is(err, auth.ErrUnauthenticated) {
+		return err
+	}
+	if d := s.failures.fail(clientKey(req.RemoteAddr)); d > 0 {
+		p := newProblem(http.StatusTooManyRequests, CodeRateLimited, "too many failed authentications from this address")
+		p.retryAfter = int(math.Ceil(d.Seconds()))
+		return p
+	}
+	return err
+}
+
+// authFailures limits failed authentications per client address: a token
+// bucket per address, drawn from only by requests that fail, so that a
+// flood of bad tokens soon gets 429 with Retry-After instead of 401 ever
+// after. A valid token is always checked first and always passes: one
+// client's flood never locks out anyone's valid token, even behind the
+// same address (a proxy, a NAT). Tokens carry 256 random bits, so this is
+// not what keeps them from being guessed; it makes floods back off.
+//
+// The address is the connection's peer, never a header a client could
+// forge; IPv6 addresses count by /64, which one client usually holds
+// whole. The most recently failing addresses are kept (an LRU), so that a
+// flood from many addresses cannot exhaust memory.
+type authFailures struct {
+	limit rate.Limit
+	burst int
+	mu    sync.Mutex
+	m     *lru.Cache[netip.Prefix, *rate.Limiter]
+}
+
+// authFailureAddresses bounds the addresses authFailures keeps.
+const authFailureAddresses = 16384
+
+func newAuthFailures(perSecond float64, burst int) *authFailures {
+	if perSecond < 0 {
+		return nil
+	}
+	m, _ := lru.New[netip.Prefix, *rate.Limiter](authFailureAddresses) // fails only for a size <= 0
+	return &authFailures{limit: rate.Limit(perSecond), burst: burst, m: m}
+}
+
+// fail counts one failure of key and returns 0 while the address is
+// within its limit, else how long until it would be again.
+func (a *authFailures) fail(key netip.Prefix) time.Duration {
+	a.mu.Lock()
+	lim, ok := a.m.Get(key)
+	if !ok {
+		lim = rate.NewLimiter(a.limit, a.burst)
+		a.m.Add(key, lim)
+	}
+	a.mu.Unlock()
+	if lim.Allow() {
+		return 0
+	}
+	res := lim.Reserve()
+	d := res.Delay()
+	res.Cancel()
+	return d
+}
+
+// clientKey is the client part of a connection's remote address: the
+// IPv4 address, or the /64 of an IPv6 one.
+func clientKey(remoteAddr string) netip.Prefix {
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return netip.Prefix{} // not an IP connection (a test's): one bucket for all
+	}
+	addr := ap.Addr().Unmap()
+	bits := 32
+	if addr.Is6() {
+		bits = 64
+	}
+	p, _ := addr.Prefix(bits)
+	return p
 }

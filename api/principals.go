@@ -15,11 +15,16 @@ type PrincipalOut struct {
 	Name      string    `json:"name"`
 	Role      auth.Role `json:"role"`
 	CreatedAt time.Time `json:"created_at"`
+	Disabled  bool      `json:"disabled"`
 }
 
 func principalOut(p auth.Principal) PrincipalOut {
-	return PrincipalOut{ID: p.ID, Name: p.Name, Role: p.Role, CreatedAt: p.CreatedAt.UTC()}
+	return PrincipalOut{ID: p.ID, Name: p.Name, Role: p.Role, CreatedAt: p.CreatedAt.UTC(), Disabled: p.Disabled}
 }
+
+// CodeLastAdmin refuses revoking the last usable admin token or disabling
+// the last usable admin (auth.ErrLastAdmin).
+const CodeLastAdmin = "last_admin"
 
 // TokenOut describes a token, never with its secret.
 type TokenOut struct {
@@ -144,4 +149,26 @@ func (s *Server) revokeToken(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) disablePrincipal(c echo.Context) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	p, err := s.auth.DisablePrincipal(c.Request().Context(), c.Param("principal_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, principalOut(p))
+}
+
+func (s *Server) enablePrincipal(c echo.Context) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	p, err := s.auth.EnablePrincipal(c.Request().Context(), c.Param("principal_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, principalOut(p))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -68,6 +69,7 @@ const (
 	CodeRateLimited          = "rate_limited"
 	CodeUnavailable          = "unavailable"
 	CodeNotCaughtUp          = "not_caught_up"
+	CodeIntegrityBreach      = "integrity_breach"
 	CodeInternal             = "internal_error"
 )
 
@@ -117,6 +119,19 @@ func toProblem(err error) *Problem {
 		return p
 	case errors.Is(err, ledger.ErrNotFound):
 		return errEngagementNotFound()
+	case errors.Is(err, ledger.ErrIntegrityBreach):
+		// A 5xx: the request is fine, what is stored is not, and it is for
+		// an operator to see (it is logged, and alerts on 5xx see it). No
+		// Retry-After: retrying does not help until the log is restored.
+		detail := "the engagement's event log failed its integrity check"
+		var ie *ledger.IntegrityError
+		if errors.As(err, &ie) {
+			detail += fmt.Sprintf(" at revision %d (%s)", ie.Revision, ie.Reason)
+		}
+		p = newProblem(http.StatusServiceUnavailable, CodeIntegrityBreach,
+			detail+": nothing is read from it or written to it until it is restored; `candor verify` names the first broken link")
+		p.cause = err
+		return p
 	case errors.Is(err, ledger.ErrPreconditionFailed):
 		return newProblem(http.StatusPreconditionFailed, CodePreconditionFailed,
 			"the engagement changed since the revision given in If-Match; nothing was written")
@@ -131,6 +146,11 @@ func toProblem(err error) *Problem {
 		return newProblem(http.StatusNotFound, CodeNotFound, "no such principal")
 	case errors.Is(err, auth.ErrTokenNotFound):
 		return newProblem(http.StatusNotFound, CodeNotFound, "no such token")
+	case errors.Is(err, auth.ErrLastAdmin):
+		return newProblem(http.StatusConflict, CodeLastAdmin,
+			"this would leave no enabled admin with a usable token: give another admin a token first")
+	case errors.Is(err, auth.ErrBusy):
+		return newProblem(http.StatusConflict, CodeConflict, "the principals kept changing concurrently; retry")
 	case errors.Is(err, auth.ErrInvalidRole), errors.Is(err, auth.ErrInvalidName):
 		return newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, err.Error())
 	case errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, eventstore.ErrClosed),
@@ -165,9 +185,26 @@ func domainProblem(de *domain.Error) *Problem {
 	}
 	p := newProblem(status, code, de.Message)
 	if de.Field != "" {
-		p.Errors = []FieldError{{Pointer: "/" + de.Field, Detail: de.Message}}
+		p.Errors = []FieldError{{Pointer: fieldPointer(de.Field), Detail: de.Message}}
 	}
 	return p
+}
+
+func isBreach(err error) bool { return errors.Is(err, ledger.ErrIntegrityBreach) }
+
+// breachKnownTo reports whether p may be told of an integrity breach: who
+// may see the engagement, judged on the state before the breach (the only
+// one to trust). Anyone else is answered as for an engagement that does not
+// exist, as it would be without the breach.
+func breachKnownTo(p auth.Principal, err error) bool {
+	var ie *ledger.IntegrityError
+	if !errors.As(err, &ie) {
+		return false
+	}
+	if p.Role == auth.RoleAdmin || p.Role == auth.RoleAuditor {
+		return true
+	}
+	return ie.Before != nil && canSee(p, ie.Before)
 }
 
 func echoProblem(he *echo.HTTPError) *Problem {
@@ -199,6 +236,9 @@ func echoProblem(he *echo.HTTPError) *Problem {
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
+	}
+	if isBreach(err) && !breachKnownTo(principal(c), err) {
+		err = errEngagementNotFound()
 	}
 	p := *toProblem(err) // a copy: sentinel-like problems must not be mutated
 	req := c.Request()

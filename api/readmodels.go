@@ -29,7 +29,7 @@ type Queries interface {
 	Communications(ctx context.Context, id string) (projections.Communications, error)
 	Indicators(ctx context.Context, id string) ([]projections.Indicator, error)
 	Stakeholders(ctx context.Context, id string) ([]projections.Stakeholder, error)
-	Knowledge(ctx context.Context, engagementID, stakeholderID string, at ledger.AsOf) (projections.Knowledge, error)
+	Knowledge(ctx context.Context, engagementID, stakeholderID string, at ledger.AsOf, basis projections.Basis) (projections.Knowledge, error)
 	Transparency(ctx context.Context, id string, now time.Time) (projections.TransparencyReport, error)
 }
 
@@ -84,14 +84,26 @@ func (s *Server) authorize(c echo.Context, check func(st *domain.Engagement) err
 
 // visibleTo reports whether p may see the engagement id (for lists).
 func (s *Server) visibleTo(ctx context.Context, p auth.Principal, id string) (bool, error) {
+	return s.visibleAt(ctx, p, id, -1)
+}
+
+// visibleAt is visibleTo once the state has folded the event at revision
+// rev (-1: whatever the state is).
+func (s *Server) visibleAt(ctx context.Context, p auth.Principal, id string, rev int64) (bool, error) {
 	if seesEverything(p) {
 		return true, nil
 	}
 	visible := false
-	err := s.ledger.View(ctx, id, func(st *domain.Engagement, _ uint64) error {
+	view := func(st *domain.Engagement, _ uint64) error {
 		visible = canSee(p, st)
 		return nil
-	})
+	}
+	var err error
+	if rev < 0 {
+		err = s.ledger.View(ctx, id, view)
+	} else {
+		err = s.ledger.ViewAt(ctx, id, uint64(rev), view)
+	}
 	if errors.Is(err, ledger.ErrNotFound) {
 		return false, nil
 	}
@@ -248,7 +260,8 @@ func (s *Server) getTimeline(c echo.Context) error {
 
 // getKnowledge answers "what did this stakeholder know, and when": what
 // they were informed of, acknowledged or took part in, up to as_of (now
-// by default).
+// by default), as recorded by then or, with as_of_basis=occurred, as it
+// happened by then.
 func (s *Server) getKnowledge(c echo.Context) error {
 	at, _, err := parseAsOf(c)
 	if err != nil {
@@ -268,7 +281,7 @@ func (s *Server) getKnowledge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := q.Knowledge(c.Request().Context(), c.Param("engagement_id"), sid, at)
+	k, err := q.Knowledge(c.Request().Context(), c.Param("engagement_id"), sid, at.AsOf, at.basis)
 	if err != nil {
 		return err
 	}

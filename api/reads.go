@@ -34,19 +34,50 @@ func canSee(p auth.Principal, st *domain.Engagement) bool {
 // position (X-Candor-Position or ?min_position=) and read models are
 // plugged in, it waits, bounded, until they have applied it. Reads served
 // from the ledger need no wait: the ledger reads the stream on every load.
+//
+// What waiting cannot help is answered at once: an engagement of the path
+// that does not exist, or that the caller may not see, is 404 (waiting
+// would also tell the one from the other), and a position beyond the
+// store's head, which no write has returned, is 400.
 func (s *Server) waitForPosition(c echo.Context) error {
-	v := c.QueryParam("min_position")
+	param, v := "query.min_position", c.QueryParam("min_position")
 	if v == "" {
-		v = c.Request().Header.Get(headerPosition)
+		param, v = "header."+headerPosition, c.Request().Header.Get(headerPosition)
 	}
 	if v == "" || s.rm == nil {
 		return nil
 	}
 	pos, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return badParam("query.min_position", "must be a global position returned by a write")
+		return badParam(param, "must be a global position returned by a write")
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.WaitTimeout)
+	ctx := c.Request().Context()
+	if id := c.Param("engagement_id"); id != "" {
+		p := principal(c)
+		err := s.ledger.View(ctx, id, func(st *domain.Engagement, _ uint64) error {
+			if !canSee(p, st) {
+				return errEngagementNotFound()
+			}
+			return nil
+		})
+		if errors.Is(err, ledger.ErrNotFound) {
+			return errEngagementNotFound()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if a, ok := s.rm.(interface{ Position() eventstore.Position }); ok && a.Position() >= eventstore.Position(pos) {
+		return nil
+	}
+	head, err := s.store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if eventstore.Position(pos) > head {
+		return badParam(param, "no event has been recorded at this position yet: give a position returned by a write")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.WaitTimeout)
 	defer cancel()
 	if err := s.rm.WaitFor(ctx, eventstore.Position(pos)); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -64,8 +95,10 @@ func (s *Server) waitForPosition(c echo.Context) error {
 //
 // With as_of or as_of_position it returns the state as it stood at that
 // moment (404 if the engagement did not exist yet), without ETag, which
-// names the current revision only. Who may see it is decided on the
-// current state: a former stakeholder no longer reads the past either.
+// names the current revision only; as_of_basis=occurred places facts by
+// when they are said to have happened instead of when they were recorded.
+// Who may see it is decided on the current state: a former stakeholder no
+// longer reads the past either.
 func (s *Server) loadVisible(c echo.Context) (*domain.Engagement, uint64, error) {
 	at, past, err := parseAsOf(c)
 	if err != nil {
@@ -85,7 +118,7 @@ func (s *Server) loadVisible(c echo.Context) (*domain.Engagement, uint64, error)
 		return nil, 0, errEngagementNotFound()
 	}
 	if past {
-		st, rev, err = s.ledger.StateAsOf(c.Request().Context(), st.ID, at)
+		st, rev, err = s.stateAsOf(c.Request().Context(), st.ID, at)
 		if errors.Is(err, ledger.ErrNotFound) {
 			return nil, 0, newProblem(http.StatusNotFound, domain.CodeEngagementNotFound, "the engagement did not exist at that moment")
 		}

@@ -76,10 +76,11 @@ func (s *Server) handlers() map[string]echo.HandlerFunc {
 	p := func(c ctx, name string) string { return c.Param(name) }
 	h := map[string]echo.HandlerFunc{
 		"getHealth": s.getHealth, "getReadiness": s.getReadiness, "getMetrics": s.getMetrics,
-		"getOpenAPI": s.getOpenAPI, "getDocs": s.getDocs,
+		"getOpenAPI": s.getOpenAPI, "getDocs": s.getDocs, "getDocsScript": s.getDocsScript,
 
 		"getMe": s.getMe, "createPrincipal": s.createPrincipal, "listPrincipals": s.listPrincipals,
 		"getPrincipal": s.getPrincipal, "issueToken": s.issueToken, "listTokens": s.listTokens, "revokeToken": s.revokeToken,
+		"disablePrincipal": s.disablePrincipal, "enablePrincipal": s.enablePrincipal,
 
 		"listEngagements": s.listEngagements, "getEngagement": s.getEngagement, "listEvents": s.listEvents,
 
@@ -242,6 +243,12 @@ func (s *Server) handlers() map[string]echo.HandlerFunc {
 		h[id] = s.write(op)
 	}
 	for id, f := range s.readModelHandlers() {
+		h[id] = f
+	}
+	for name, fn := range s.evidenceHandlers() {
+		h[name] = fn
+	}
+	for id, f := range s.governanceHandlers() {
 		h[id] = f
 	}
 	return h

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,7 @@ import (
 	"github.com/candor-ledger/candor"
 	"github.com/candor-ledger/candor/auth"
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/evidence"
 	"github.com/candor-ledger/candor/ledger"
 )
 
@@ -44,9 +46,15 @@ type Config struct {
 	CORSOrigins []string
 	// RateLimit is the sustained number of requests per second allowed per
 	// bearer token; 0 means the default (50), a negative value disables the
-	// limit. RateBurst is the burst above it (default 2×RateLimit).
+	// limit, and the one on failed authentications too. RateBurst is the
+	// burst above it (default 2×RateLimit).
 	RateLimit float64
 	RateBurst int
+	// AuthFailureRate is the sustained number of failed authentications
+	// per second allowed per client address (default 1), AuthFailureBurst
+	// the burst above it (default 30); past them a failure answers 429.
+	AuthFailureRate  float64
+	AuthFailureBurst int
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get 413.
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown
@@ -70,6 +78,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RateBurst <= 0 {
 		c.RateBurst = max(1, int(2*c.RateLimit))
+	}
+	switch {
+	case c.RateLimit < 0:
+		c.AuthFailureRate = -1
+	case c.AuthFailureRate == 0:
+		c.AuthFailureRate = 1
+	}
+	if c.AuthFailureBurst <= 0 {
+		c.AuthFailureBurst = 30
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
@@ -122,6 +139,14 @@ type Deps struct {
 	// transparency, knowledge...); *projections.Engine implements it. Without
 	// it those endpoints answer 503.
 	Queries Queries // optional
+	// Evidence is the transparency log (docs/EVIDENCE.md): receipts on
+	// writes, the evidence endpoints, witnessed checkpoints, read-only on a
+	// breach. Nil: none of these.
+	Evidence *evidence.Log // optional
+	// App, when set, is the web front end (web.Handler): it answers GET and
+	// HEAD of "/" and "/assets/...", with its own headers, outside the
+	// contract; every other request is the API's.
+	App http.Handler // optional
 	// Personal opens personal fields in responses and serves erasure and
 	// access (*personal.Service); optional.
 	Personal Personal
@@ -130,13 +155,15 @@ type Deps struct {
 // Server is the HTTP API. It is an http.Handler; Run serves it on a
 // listener with graceful shutdown.
 type Server struct {
-	cfg    Config
-	ledger *ledger.Ledger
-	auth   *auth.Registry
-	store  eventstore.Store
-	rm     ReadModels
-	q      Queries
-	log    *slog.Logger
+	cfg      Config
+	ledger   *ledger.Ledger
+	auth     *auth.Registry
+	store    eventstore.Store
+	rm       ReadModels
+	q        Queries
+	evidence *evidence.Log
+	app      http.Handler
+	log      *slog.Logger
 
 	personal Personal
 
@@ -150,6 +177,7 @@ type Server struct {
 	unmatchedLog slog.Handler // the access log of unrouted requests
 	metrics      *metrics
 	limits       *limiters
+	failures     *authFailures
 	index        *engagementIndex
 	cache        *responseCache // nil: no caching
 	validated    *lru.Cache[validMemo, struct{}]
@@ -171,7 +199,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg.withDefaults(), ledger: deps.Ledger, auth: deps.Auth, store: deps.Store, rm: deps.ReadModels,
-		q: deps.Queries, log: deps.Logger, stopping: make(chan struct{}), personal: deps.Personal,
+		q: deps.Queries, evidence: deps.Evidence, app: deps.App, log: deps.Logger, stopping: make(chan struct{}), personal: deps.Personal,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -198,7 +226,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.metrics, err = newMetrics(reg, gat, s.store, s.rm); err != nil {
 		return nil, err
 	}
+	if err := s.registerEvidenceMetrics(reg); err != nil {
+		return nil, err
+	}
 	s.limits = newLimiters(s.cfg.RateLimit, s.cfg.RateBurst)
+	s.failures = newAuthFailures(s.cfg.AuthFailureRate, s.cfg.AuthFailureBurst)
 	s.index = newEngagementIndex(s.store)
 	s.cache = newResponseCache(s.q)
 	if s.validated, err = lru.New[validMemo, struct{}](validMemoSize); err != nil {
@@ -230,11 +262,27 @@ func LoadSpec(ctx context.Context) (*openapi3.T, error) {
 		return nil, fmt.Errorf("api: openapi.yaml is invalid: %w", err)
 	}
 	doc.SetStringFormatValidator("uuid", uuidFormat{})
+	doc.SetStringFormatValidator("date-time", dateTimeFormat{})
 	return doc, nil
 }
 
 // ServeHTTP serves one request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.app != nil && appRequest(r) {
+		s.app.ServeHTTP(w, r)
+		return
+	}
+	s.e.ServeHTTP(w, r)
+}
+
+// appRequest reports whether a request is for the web front end: a page
+// load of "/" or one of its files. No API path starts with "/assets/".
+func appRequest(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	return r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/assets/")
+}
 
 // Routes lists the served routes as "METHOD /path/{param}", in the
 // contract's notation.

@@ -26,6 +26,10 @@ type Personal interface {
 // lost or corrupt (never shown as garbage, nor as an erasure).
 const CodeKeyStoreUnavailable = "key_store_unavailable"
 
+// sealedOperations answer the events as stored, envelopes included: their
+// bodies are evidence, hashed byte for byte (docs/EVIDENCE.md §6).
+var sealedOperations = map[string]bool{"exportEngagement": true}
+
 // reveal opens the envelopes in what the handler writes: everything inside
 // (store, state, read models, caches) holds ciphertext, so an erasure shows
 // in the next response, whatever served it.
@@ -34,6 +38,9 @@ func (s *Server) reveal(next echo.HandlerFunc) echo.HandlerFunc {
 		return next
 	}
 	return func(c echo.Context) error {
+		if r, ok := c.(*request); ok && r.route != nil && sealedOperations[r.route.Operation.OperationID] {
+			return next(c)
+		}
 		res := c.Response()
 		w := &revealWriter{ResponseWriter: res.Writer, ctx: c.Request().Context(), p: s.personal}
 		res.Writer = w

@@ -133,7 +133,11 @@ func memoizable(r *routers.Route) (bool, []string) {
 func (s *Server) validate(c echo.Context, rt *route) error {
 	req := c.Request()
 	var key validMemo
-	if rt.memo {
+	// A body sent to a bodiless operation is refused (kin-openapi's
+	// RejectWhenRequestBodyNotSpecified): such a request is never
+	// remembered, nor passed by the memory of one without.
+	memo := rt.memo && req.Body == http.NoBody
+	if memo {
 		key = validMemo{rt: rt, path: req.URL.Path, rawPath: req.URL.RawPath, query: req.URL.RawQuery}
 		for _, h := range rt.headers {
 			// Each value is quoted so that no two header sets share a key.
@@ -146,7 +150,7 @@ func (s *Server) validate(c echo.Context, rt *route) error {
 	if err := s.validateOnce(c, rt); err != nil {
 		return err
 	}
-	if rt.memo {
+	if memo {
 		s.validated.Add(key, struct{}{})
 	}
 	return nil
@@ -223,7 +227,16 @@ func validationProblem(err error) error {
 		case re.RequestBody != nil && errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
 			fields = append(fields, FieldError{Pointer: "", Detail: "a JSON body is required"})
 		case re.RequestBody != nil && re.Reason == "failed to decode request body":
-			raise(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid JSON")
+			var te *textError
+			switch {
+			case errors.As(re.Err, &te) && te.ijson:
+				raise(http.StatusBadRequest, CodeMalformedJSON, "the body is not I-JSON (RFC 7493): UTF-8 text, no lone surrogate, no duplicate key")
+			default:
+				raise(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid JSON")
+			}
+			if te != nil {
+				fields = append(fields, FieldError{Pointer: te.pointer, Detail: te.detail})
+			}
 		case re.RequestBody != nil:
 			ds := schemaDetails(re.Err)
 			for _, d := range ds {
@@ -302,12 +315,26 @@ func schemaDetails(err error) []schemaDetail {
 	return []schemaDetail{{pointer: jsonPointer(path), detail: se.Reason}}
 }
 
-// jsonPointer encodes path as an RFC 6901 pointer.
+// jsonPointer encodes path, object keys and array indexes, as an RFC 6901
+// pointer: "" for the whole body, "/opener/email", "/recipients/1",
+// "/a~1b~0c" for the key "a/b~c".
 func jsonPointer(path []string) string {
 	var b strings.Builder
 	for _, p := range path {
 		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
+		b.WriteString(pointerEscaper.Replace(p))
 	}
 	return b.String()
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// fieldPointer is jsonPointer of a dot-separated path of keys and indexes
+// that hold no dot (domain.Error's Field, encoding/json's
+// UnmarshalTypeError.Field).
+func fieldPointer(dotted string) string {
+	if dotted == "" {
+		return ""
+	}
+	return jsonPointer(strings.Split(dotted, "."))
 }

@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/ledger"
+	"github.com/candor-ledger/candor/verifier"
 )
 
 // writeOp describes one write operation: which domain command its body
@@ -85,15 +88,18 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 				sid.SetString(newID())
 			}
 			opener.FieldByName("PrincipalID").SetString(p.ID)
-		} else if err := s.checkWriteAccess(c, engagementID, p); err != nil {
-			return err
 		}
 		if op.newID != "" {
 			if f, ok := jsonField(cmd.Elem(), op.newID); ok && f.String() == "" {
 				f.SetString(newID())
 			}
 		}
-		if f, ok := jsonField(cmd.Elem(), "principal_id"); ok && f.String() != "" && !op.create {
+		// Only who may list principals (admins) is told that one does not
+		// exist: anyone else gets the same answer for an unknown principal
+		// as for a known one, which the registry is then not even asked
+		// about. A stakeholder linked to an unknown principal is inert: no
+		// token acts as it.
+		if f, ok := jsonField(cmd.Elem(), "principal_id"); ok && f.String() != "" && !op.create && p.Role == auth.RoleAdmin {
 			if _, err := s.auth.Principal(f.String()); err != nil {
 				pr := newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, "no such principal")
 				pr.Errors = []FieldError{{Pointer: "/principal_id", Detail: "no such principal"}}
@@ -101,6 +107,10 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 			}
 		}
 		ifMatch, err := parseIfMatch(c.Request().Header.Get(headerIfMatch))
+		if err != nil {
+			return err
+		}
+		witness, err := s.witness(c, operation(c).Operation.OperationID)
 		if err != nil {
 			return err
 		}
@@ -116,6 +126,8 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 			Fingerprint:    fp,
 			CorrelationID:  c.Response().Header().Get(echo.HeaderXRequestID),
 			PrincipalID:    p.ID,
+			Witness:        witness,
+			Access:         writeAccess(p, op.create),
 			Command: func(st *domain.Engagement) (domain.Command, error) {
 				// A fresh copy each time: the ledger may decide again after a
 				// concurrent append, against a newer state.
@@ -148,20 +160,30 @@ func (s *Server) write(op writeOp) echo.HandlerFunc {
 	}
 }
 
-// checkWriteAccess refuses, before anything is decided, a caller who may
-// not write to the engagement, so that neither If-Match nor an idempotency
-// key can reveal whether an invisible engagement exists.
-func (s *Server) checkWriteAccess(c echo.Context, engagementID string, p auth.Principal) error {
-	err := s.ledger.View(c.Request().Context(), engagementID, func(st *domain.Engagement, _ uint64) error {
+// writeAccess refuses, before the ledger looks at anything else, a caller
+// who may not write to the engagement, so that neither If-Match nor an
+// idempotency key nor the command can reveal whether an engagement it may
+// not see exists: the refusal is word for word what a read of the
+// engagement answers (404 for a member, see notStakeholder). An opening
+// with the id of an existing engagement is refused the same way, unless the
+// caller may see that engagement (then the domain answers 409
+// engagement_already_opened).
+func writeAccess(p auth.Principal, create bool) func(*domain.Engagement) error {
+	return func(st *domain.Engagement) error {
+		switch {
+		case st == nil: // nothing to reveal: the ledger answers 404, or creates
+			return nil
+		case create:
+			if !canSee(p, st) {
+				return errEngagementNotFound()
+			}
+			return nil
+		}
 		if _, ok := st.StakeholderByPrincipal(p.ID); !ok {
 			return notStakeholder(p)
 		}
 		return nil
-	})
-	if errors.Is(err, ledger.ErrNotFound) {
-		return errEngagementNotFound()
 	}
-	return err
 }
 
 // notStakeholder is the refusal of a write by a principal who is not a
@@ -195,11 +217,22 @@ func decodeBody(c echo.Context, v any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var ute *json.UnmarshalTypeError
+	err = dec.Decode(v)
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) && isInteger(ute.Type) {
+		// 1e3 and 1000.0 are integers to the contract (and to
+		// kin-openapi, which validated them), not to encoding/json.
+		if b, changed := integralNumbers(body); changed {
+			reflect.ValueOf(v).Elem().SetZero()
+			dec = json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			err = dec.Decode(v)
+		}
+	}
+	if err != nil {
 		if errors.As(err, &ute) {
 			p := newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, "the request body does not match its schema")
-			p.Errors = []FieldError{{Pointer: "/" + strings.ReplaceAll(ute.Field, ".", "/"), Detail: "wrong type"}}
+			p.Errors = []FieldError{{Pointer: fieldPointer(ute.Field), Detail: "wrong type"}}
 			return p
 		}
 		var pe *time.ParseError
@@ -216,6 +249,45 @@ func decodeBody(c echo.Context, v any) error {
 		return newProblem(http.StatusBadRequest, CodeMalformedJSON, "the body has data after its JSON value")
 	}
 	return nil
+}
+
+func isInteger(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// integralNumbers rewrites the body's numbers that are integers written
+// with a fraction or an exponent (1e3, 1000.0) as plain integers, as far
+// as a float64 holds them exactly (2^53, the contract's bound): the value
+// kin-openapi validated. It reports whether it changed any.
+func integralNumbers(body []byte) ([]byte, bool) {
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	var out bytes.Buffer
+	enc := jsontext.NewEncoder(&out)
+	changed := false
+	for {
+		tok, err := dec.ReadToken()
+		if errors.Is(err, io.EOF) {
+			return out.Bytes(), changed
+		}
+		if err != nil {
+			return nil, false
+		}
+		if tok.Kind() == '0' {
+			if f, err := tok.Float(); err == nil && f == math.Trunc(f) && math.Abs(f) <= 1<<53 {
+				if i := jsontext.Int(int64(f)); i.String() != tok.String() {
+					tok, changed = i, true
+				}
+			}
+		}
+		if err := enc.WriteToken(tok); err != nil {
+			return nil, false
+		}
+	}
 }
 
 // jsonField finds the settable string field of struct v whose JSON name is
@@ -306,6 +378,10 @@ type EventOut struct {
 	Actor         string          `json:"actor,omitempty"`
 	CorrelationID string          `json:"correlation_id,omitempty"`
 	Data          json.RawMessage `json:"data"`
+	// Hash is the event's hash, PrevHash its stream predecessor's
+	// (docs/EVIDENCE.md): anyone can recompute and link them.
+	Hash     string `json:"hash"`
+	PrevHash string `json:"prev_hash"`
 }
 
 // WriteResult is the body of every write response.
@@ -313,6 +389,9 @@ type WriteResult struct {
 	Events   []EventOut `json:"events"`
 	Revision uint64     `json:"revision"`
 	Position uint64     `json:"position"`
+	// Receipt, when the server keeps a transparency log, is the signed
+	// checkpoint that includes the events, with their inclusion proofs.
+	Receipt *verifier.Receipt `json:"receipt,omitempty"`
 }
 
 // writeResponse answers a write from the events as the store recorded
@@ -339,6 +418,7 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, 
 			out.Events = append(out.Events, eventOut(e))
 		}
 	}
+	s.receipt(ctx, &out)
 	h := c.Response().Header()
 	h.Set(headerETag, etag(res.Revision))
 	h.Set(headerPosition, strconv.FormatUint(uint64(res.Position), 10))
@@ -365,6 +445,7 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, 
 func eventOut(e eventstore.RecordedEvent) EventOut {
 	var m ledger.Metadata
 	_ = json.Unmarshal(e.Metadata, &m) // a metadata-less event still shows
+	m.Hash = ledger.EventHash(&e)
 	return newEventOut(e.ID, e.Type, e.Revision, e.Position, e.RecordedAt, m, e.Data)
 }
 
@@ -376,7 +457,7 @@ func newEventOut(id uuid.UUID, typ string, rev uint64, pos eventstore.Position, 
 	return EventOut{
 		ID: id.String(), Type: typ, SchemaVersion: m.SchemaVersion, Revision: rev,
 		Position: uint64(pos), RecordedAt: at.UTC(), Actor: m.Actor, CorrelationID: m.CorrelationID,
-		Data: raw,
+		Data: raw, Hash: m.Hash, PrevHash: m.PrevHash,
 	}
 }
 

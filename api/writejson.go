@@ -35,6 +35,13 @@ func (w *WriteResult) appendJSON(b []byte) ([]byte, error) {
 	b = strconv.AppendUint(b, w.Revision, 10)
 	b = append(b, `,"position":`...)
 	b = strconv.AppendUint(b, w.Position, 10)
+	if w.Receipt != nil {
+		b = append(b, `,"receipt":`...)
+		var err error
+		if b, err = appendReceiptJSON(b, w.Receipt); err != nil {
+			return nil, err
+		}
+	}
 	return append(b, "}\n"...), nil
 }
 
@@ -66,6 +73,10 @@ func (e *EventOut) appendJSON(b []byte) ([]byte, error) {
 	if b, err = appendJSONRaw(b, e.Data); err != nil {
 		return nil, err
 	}
+	b = append(b, `,"hash":`...)
+	b = jsonenc.AppendString(b, e.Hash)
+	b = append(b, `,"prev_hash":`...)
+	b = jsonenc.AppendString(b, e.PrevHash)
 	return append(b, '}'), nil
 }
 

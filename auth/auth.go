@@ -31,6 +31,10 @@ const (
 	TypePrincipalCreated = "principal.created"
 	TypeTokenIssued      = "token.issued"
 	TypeTokenRevoked     = "token.revoked"
+	// A disabled principal's tokens stop authenticating, all at once,
+	// until it is enabled again; its tokens are kept, not revoked.
+	TypePrincipalDisabled = "principal.disabled"
+	TypePrincipalEnabled  = "principal.enabled"
 )
 
 // Role says what a principal may do.
@@ -60,6 +64,7 @@ type Principal struct {
 	Name      string
 	Role      Role
 	CreatedAt time.Time
+	Disabled  bool
 }
 
 // Token describes an issued token; it never holds the secret.
@@ -86,6 +91,13 @@ var (
 	ErrInvalidName       = errors.New("auth: invalid name")
 	ErrInvalidToken      = errors.New("auth: malformed token secret")
 	ErrClosed            = errors.New("auth: registry closed")
+	// ErrLastAdmin refuses what would leave no enabled admin with a
+	// usable token: nobody could manage principals any more, and a new
+	// CANDOR_ADMIN_TOKEN is not added to a store that has principals.
+	ErrLastAdmin = errors.New("auth: this would leave no enabled admin with a usable token")
+	// ErrBusy: the principals kept changing concurrently (other instances
+	// writing) while a guarded change was being checked; retry.
+	ErrBusy = errors.New("auth: principals changed concurrently; retry")
 )
 
 // secretPrefix makes Candor tokens recognisable by secret scanners and in

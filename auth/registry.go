@@ -36,6 +36,11 @@ type (
 		ID string    `json:"id"`
 		At time.Time `json:"at"`
 	}
+	// principalDisabled and principalEnabled
+	principalToggled struct {
+		ID string    `json:"id"`
+		At time.Time `json:"at"`
+	}
 )
 
 // Registry holds every principal and token, in memory, kept current from
@@ -54,6 +59,21 @@ type Registry struct {
 	tokens     map[string]*Token
 	byHash     map[tokenHash]*Token
 	hashes     map[string]tokenHash // token id -> hash
+	// toggled is, per principal, the revision of the last disable or
+	// enable applied: one delivered again later (out of order) is older
+	// and changes nothing.
+	toggled map[string]uint64
+	// revision is the highest revision of Stream applied (when seen):
+	// guarded changes append only on top of it.
+	revision uint64
+	seen     bool
+	// changed is closed, and replaced, whenever a token or a principal
+	// loses its access: open event feeds check their token again then.
+	changed chan struct{}
+
+	// guard serializes the changes that may lock the admins out, so that
+	// two of them on this instance do not both pass the check.
+	guard sync.Mutex
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -66,31 +86,48 @@ func Open(ctx context.Context, store eventstore.Store) (*Registry, error) {
 	r := &Registry{
 		store: store, now: time.Now,
 		principals: map[string]*Principal{}, tokens: map[string]*Token{}, byHash: map[tokenHash]*Token{}, hashes: map[string]tokenHash{},
+		toggled: map[string]uint64{}, changed: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	for from := uint64(0); ; {
-		evs, err := store.ReadStream(ctx, Stream, eventstore.ReadStreamOptions{From: from, Limit: 1024})
-		if errors.Is(err, eventstore.ErrStreamNotFound) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("auth: load principals: %w", err)
-		}
-		for _, e := range evs {
-			if err := r.apply(e); err != nil {
-				return nil, err
-			}
-			r.followed = e.Position
-		}
-		if len(evs) < 1024 {
-			break
-		}
-		from = evs[len(evs)-1].Revision + 1
+	if err := r.catchUp(ctx); err != nil {
+		return nil, err
 	}
 	fctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go r.follow(fctx)
 	return r, nil
+}
+
+// catchUp reads Stream from the first revision not applied yet to its end
+// and applies it.
+func (r *Registry) catchUp(ctx context.Context) error {
+	for {
+		r.mu.RLock()
+		from := uint64(0)
+		if r.seen {
+			from = r.revision + 1
+		}
+		r.mu.RUnlock()
+		evs, err := r.store.ReadStream(ctx, Stream, eventstore.ReadStreamOptions{From: from, Limit: 1024})
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("auth: load principals: %w", err)
+		}
+		for _, e := range evs {
+			if err := r.apply(e); err != nil {
+				return err
+			}
+			// Every event of Stream up to this one is applied now.
+			r.mu.Lock()
+			r.followed = max(r.followed, e.Position)
+			r.mu.Unlock()
+		}
+		if len(evs) < 1024 {
+			return nil
+		}
+	}
 }
 
 // follow applies events of Stream appended by others, retrying after store
@@ -138,6 +175,9 @@ func (r *Registry) Close() error {
 func (r *Registry) apply(e eventstore.RecordedEvent) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.seen || e.Revision > r.revision {
+		r.revision, r.seen = e.Revision, true
+	}
 	switch e.Type {
 	case TypePrincipalCreated:
 		var p principalCreated
@@ -168,11 +208,42 @@ func (r *Registry) apply(e eventstore.RecordedEvent) error {
 		if err := json.Unmarshal(e.Data, &t); err != nil {
 			return fmt.Errorf("auth: decode %s: %w", e.Type, err)
 		}
-		if tok, ok := r.tokens[t.ID]; ok {
+		if tok, ok := r.tokens[t.ID]; ok && !tok.Revoked {
 			tok.Revoked = true
+			r.signal()
+		}
+	case TypePrincipalDisabled, TypePrincipalEnabled:
+		var t principalToggled
+		if err := json.Unmarshal(e.Data, &t); err != nil {
+			return fmt.Errorf("auth: decode %s: %w", e.Type, err)
+		}
+		p, ok := r.principals[t.ID]
+		if !ok || e.Revision <= r.toggled[t.ID] {
+			return nil
+		}
+		r.toggled[t.ID] = e.Revision
+		p.Disabled = e.Type == TypePrincipalDisabled
+		if p.Disabled {
+			r.signal()
 		}
 	}
 	return nil
+}
+
+// signal wakes whoever waits on Changed. It runs under r.mu.
+func (r *Registry) signal() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// Changed returns a channel closed at the next revocation or disabling,
+// whoever made it (this instance or another one sharing the store). Take
+// it before checking a token, so that a change after the check is not
+// missed.
+func (r *Registry) Changed() <-chan struct{} {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.changed
 }
 
 // append stores one event of Stream and applies it at once, so that the
@@ -216,7 +287,7 @@ func (r *Registry) Authenticate(secret string) (Principal, error) {
 		return Principal{}, ErrUnauthenticated
 	}
 	p, ok := r.principals[tok.PrincipalID]
-	if !ok {
+	if !ok || p.Disabled {
 		return Principal{}, ErrUnauthenticated
 	}
 	return *p, nil
@@ -293,15 +364,114 @@ func (r *Registry) issue(ctx context.Context, expected eventstore.ExpectedRevisi
 	return IssuedToken{Token: Token{ID: ev.ID, PrincipalID: principalID, Label: label, CreatedAt: ev.At}, Secret: secret}, nil
 }
 
-// RevokeToken makes a token unusable from now on.
+// RevokeToken makes a token unusable from now on. Revoking a revoked
+// token changes nothing. It fails with ErrLastAdmin when the token is the
+// last usable one of the last enabled admin.
 func (r *Registry) RevokeToken(ctx context.Context, tokenID string) error {
-	r.mu.RLock()
-	_, ok := r.tokens[tokenID]
-	r.mu.RUnlock()
-	if !ok {
-		return ErrTokenNotFound
+	return r.guarded(ctx, func() (bool, error) {
+		tok, ok := r.tokens[tokenID]
+		switch {
+		case !ok:
+			return false, ErrTokenNotFound
+		case tok.Revoked:
+			return false, nil
+		case r.locksOut(tokenID, ""):
+			return false, fmt.Errorf("%w: this is the last usable token of the last enabled admin", ErrLastAdmin)
+		}
+		return true, nil
+	}, TypeTokenRevoked, tokenRevoked{ID: tokenID, At: r.now().UTC()})
+}
+
+// DisablePrincipal stops every token of a principal at once, open event
+// feeds included, until EnablePrincipal. Its tokens are kept. Disabling a
+// disabled principal changes nothing; disabling the last enabled admin
+// with a usable token fails with ErrLastAdmin.
+func (r *Registry) DisablePrincipal(ctx context.Context, id string) (Principal, error) {
+	err := r.guarded(ctx, func() (bool, error) {
+		p, ok := r.principals[id]
+		switch {
+		case !ok:
+			return false, ErrPrincipalNotFound
+		case p.Disabled:
+			return false, nil
+		case r.locksOut("", id):
+			return false, fmt.Errorf("%w: this is the last enabled admin with a usable token", ErrLastAdmin)
+		}
+		return true, nil
+	}, TypePrincipalDisabled, principalToggled{ID: id, At: r.now().UTC()})
+	if err != nil {
+		return Principal{}, err
 	}
-	return r.append(ctx, eventstore.Any(), TypeTokenRevoked, tokenRevoked{ID: tokenID, At: r.now().UTC()})
+	return r.Principal(id)
+}
+
+// EnablePrincipal lets a disabled principal's tokens (those not revoked)
+// authenticate again. Enabling an enabled principal changes nothing.
+func (r *Registry) EnablePrincipal(ctx context.Context, id string) (Principal, error) {
+	err := r.guarded(ctx, func() (bool, error) {
+		p, ok := r.principals[id]
+		if !ok {
+			return false, ErrPrincipalNotFound
+		}
+		return p.Disabled, nil
+	}, TypePrincipalEnabled, principalToggled{ID: id, At: r.now().UTC()})
+	if err != nil {
+		return Principal{}, err
+	}
+	return r.Principal(id)
+}
+
+// locksOut reports whether revoking token exceptToken or disabling
+// principal exceptPrincipal would take the last usable admin away. It runs
+// under r.mu.
+func (r *Registry) locksOut(exceptToken, exceptPrincipal string) bool {
+	return r.usableAdmins("", "") > 0 && r.usableAdmins(exceptToken, exceptPrincipal) == 0
+}
+
+// usableAdmins counts the enabled admins with a token that is not revoked,
+// as if token exceptToken were revoked and principal exceptPrincipal
+// disabled. It runs under r.mu.
+func (r *Registry) usableAdmins(exceptToken, exceptPrincipal string) int {
+	usable := map[string]bool{}
+	for _, t := range r.tokens {
+		if t.Revoked || t.ID == exceptToken || t.PrincipalID == exceptPrincipal {
+			continue
+		}
+		if p, ok := r.principals[t.PrincipalID]; ok && p.Role == RoleAdmin && !p.Disabled {
+			usable[p.ID] = true
+		}
+	}
+	return len(usable)
+}
+
+// guarded appends one event when check, run on the registry caught up
+// with the store, says it should: (false, nil) means there is nothing to
+// do. The event is appended at the revision check saw, so that a change
+// made meanwhile by another instance sharing the store is not overlooked:
+// the check then runs again on the new state.
+func (r *Registry) guarded(ctx context.Context, check func() (bool, error), typ string, v any) error {
+	r.guard.Lock()
+	defer r.guard.Unlock()
+	for range 8 {
+		if err := r.catchUp(ctx); err != nil {
+			return err
+		}
+		r.mu.RLock()
+		do, err := check()
+		expected := eventstore.NoStream()
+		if r.seen {
+			expected = eventstore.Exact(r.revision)
+		}
+		r.mu.RUnlock()
+		if err != nil || !do {
+			return err
+		}
+		err = r.append(ctx, expected, typ, v)
+		if !errors.Is(err, eventstore.ErrConflict) {
+			return err
+		}
+	}
+	return ErrBusy
 }
 
 // Tokens returns the tokens of a principal, oldest first, without secrets.
@@ -354,4 +524,53 @@ func (r *Registry) Bootstrap(ctx context.Context, configured string) (secret str
 		return "", false, err
 	}
 	return configured, true, nil
+}
+
+// Recovery is what RecoverAdmin did.
+type Recovery struct {
+	Admin   Principal
+	Token   IssuedToken
+	Created bool // the store had no admin: one was created
+	Enabled bool // the admin was disabled and is enabled again
+}
+
+// RecoverAdmin is the way back in when no admin can authenticate (tokens
+// lost or revoked before revoking the last one was refused): it issues a
+// new token to the oldest enabled admin, or, when every admin is disabled,
+// enables the oldest one first, or creates an admin when there is none.
+// `candor admin-token` runs it on a stopped server's store.
+func (r *Registry) RecoverAdmin(ctx context.Context, label string) (Recovery, error) {
+	if err := r.catchUp(ctx); err != nil {
+		return Recovery{}, err
+	}
+	var admin *Principal
+	for _, p := range r.Principals() { // oldest first
+		if p.Role != RoleAdmin {
+			continue
+		}
+		if admin == nil || admin.Disabled && !p.Disabled {
+			admin = &p
+		}
+	}
+	var rec Recovery
+	switch {
+	case admin == nil:
+		p, err := r.CreatePrincipal(ctx, "admin", RoleAdmin)
+		if err != nil {
+			return Recovery{}, err
+		}
+		admin, rec.Created = &p, true
+	case admin.Disabled:
+		p, err := r.EnablePrincipal(ctx, admin.ID)
+		if err != nil {
+			return Recovery{}, err
+		}
+		admin, rec.Enabled = &p, true
+	}
+	tok, err := r.IssueToken(ctx, admin.ID, label)
+	if err != nil {
+		return Recovery{}, err
+	}
+	rec.Admin, rec.Token = *admin, tok
+	return rec, nil
 }

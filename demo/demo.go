@@ -7,7 +7,8 @@
 //
 // The story spans four months: the demo decides each command with a clock
 // set to the story's date, so the facts carry those dates (the store still
-// records when they were written).
+// records when they were written). One fact is recorded late, with the day
+// it is said to have happened (a phone call of day 86 recorded on day 92).
 package demo
 
 import (
@@ -34,6 +35,12 @@ type Demo struct {
 	Client       Access // a client-side stakeholder
 	Supplier     Access // a supplier-side stakeholder
 	Auditor      Access
+	// BeforeDisclosure is the global position of the last event before
+	// the go-live delay was disclosed, two days after the go-live date:
+	// the engagement as it stood then (as_of_position) is what the client
+	// could not know. (The story's facts are recorded when it is loaded,
+	// so an as_of time in the story's past finds nothing recorded yet.)
+	BeforeDisclosure eventstore.Position
 }
 
 // story carries the ids and the clock while the story is told.
@@ -43,6 +50,9 @@ type story struct {
 	clock time.Time
 	eng   string
 	ids   map[string]string
+	last  eventstore.Position // of the last event appended
+	// beforeDisclosure is last just before the delay was disclosed.
+	beforeDisclosure eventstore.Position
 }
 
 func (s *story) id(name string) string {
@@ -56,7 +66,10 @@ func (s *story) id(name string) string {
 
 func (s *story) do(what string, cmd domain.Command) error {
 	_, create := cmd.(domain.OpenEngagement)
-	_, err := s.l.Execute(s.ctx, ledger.Request{
+	if _, ok := cmd.(domain.DiscloseDelay); ok && s.beforeDisclosure == 0 {
+		s.beforeDisclosure = s.last
+	}
+	res, err := s.l.Execute(s.ctx, ledger.Request{
 		EngagementID:  s.eng,
 		Create:        create,
 		CorrelationID: "demo",
@@ -65,12 +78,20 @@ func (s *story) do(what string, cmd domain.Command) error {
 	if err != nil {
 		return fmt.Errorf("demo: %s: %w", what, err)
 	}
+	s.last = res.Position
 	return nil
 }
 
+// Option configures Load.
+type Option func(*ledger.Options)
+
+// WithSeal seals the story's events as the server's ledger does
+// (ledger.Options.Seal): the demo's people are personal data too.
+func WithSeal(seal ledger.SealFunc) Option { return func(o *ledger.Options) { o.Seal = seal } }
+
 // Load tells the story into store, creating its principals in reg, and
 // ends it at now.
-func Load(ctx context.Context, store eventstore.Store, reg *auth.Registry, now time.Time) (Demo, error) {
+func Load(ctx context.Context, store eventstore.Store, reg *auth.Registry, now time.Time, opts ...Option) (Demo, error) {
 	d := Demo{
 		Client:   Access{Name: "Claire Martin (Maison Dupont)", Role: string(auth.RoleMember)},
 		Supplier: Access{Name: "Sam Moreau (Conseil & Co)", Role: string(auth.RoleMember)},
@@ -90,12 +111,17 @@ func Load(ctx context.Context, store eventstore.Store, reg *auth.Registry, now t
 
 	start := now.UTC().Add(-120 * 24 * time.Hour).Truncate(time.Hour)
 	s := &story{ctx: ctx, ids: map[string]string{}}
-	s.l = ledger.New(store, ledger.Options{Now: func() time.Time { return s.clock }})
+	lo := ledger.Options{Now: func() time.Time { return s.clock }}
+	for _, o := range opts {
+		o(&lo)
+	}
+	s.l = ledger.New(store, lo)
 	s.eng = s.id("engagement")
 	d.EngagementID = s.eng
 	if err := tell(s, start, d); err != nil {
 		return Demo{}, err
 	}
+	d.BeforeDisclosure = s.beforeDisclosure
 	return d, nil
 }
 
@@ -156,7 +182,12 @@ func tell(s *story, start time.Time, d Demo) error {
 		{58, "payment decision with the client", domain.MakeDecision{ActorID: claire, DecisionID: s.id("d-payment"), Title: "Payment provider", Kind: domain.DecisionStrategic, Options: []string{"bank's gateway", "payment platform"}, Chosen: "payment platform", Rationale: "Lower fees at the shop's volume.", Participants: []string{claire, sam}}},
 		{84, "server set-up fails", domain.ReportDifficulty{ActorID: pierre, DifficultyID: s.id("diff-servers"), MilestoneID: s.id("go-live"), Description: "The production cluster cannot be provisioned in the chosen region."}},
 
-		// The delay is disclosed two days after the go-live date.
+		// The delay is disclosed two days after the go-live date. The
+		// hosting engineer had warned Claire by phone on day 86, it is said:
+		// recorded only now, with the day it happened (occurred_at).
+		{92, "warning recorded late", domain.InformClient{ActorID: pierre, Claim: domain.Claim{OccurredAt: day(86)}, InformationID: s.id("info-warning"),
+			Subject: "The server set-up is at risk", Summary: "A phone call: the cluster may not be ready for the go-live.", Channel: domain.ChannelCall,
+			Recipients: []string{claire}, About: []string{s.id("diff-servers")}}},
 		{92, "delay disclosed late", domain.DiscloseDelay{ActorID: sam, DelayID: s.id("delay-1"), MilestoneID: s.id("go-live"), NewDueDate: day(110), Reason: "Hosting set-up failed; the provider needs three more weeks."}},
 		{92, "cost impact", domain.DiscloseCostImpact{ActorID: sam, CostImpactID: s.id("cost-1"), DifficultyID: s.id("diff-servers"), Amount: 450000, Currency: "EUR", Reason: "Three extra weeks of the hosting engineer."}},
 		{92, "skills gap", domain.DiscloseSkillsGap{ActorID: sam, SkillsGapID: s.id("gap-1"), DifficultyID: s.id("diff-servers"), Skill: "Kubernetes operations", Mitigation: "The provider brings in a specialist."}},

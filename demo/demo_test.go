@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore/sqlite"
 	"github.com/candor-ledger/candor/ledger"
+	"github.com/candor-ledger/candor/projections"
 )
 
 // The demo must tell the story it promises: each anti-pattern of the seed
@@ -74,8 +76,13 @@ func TestLoadTellsTheStory(t *testing.T) {
 	if unbriefed != 1 {
 		t.Errorf("%d late stakeholders never briefed, want 1", unbriefed)
 	}
-	if len(s.Informed) != 1 || len(s.Informed[0].Acknowledgements) != 1 {
-		t.Errorf("want one information acknowledged by one of two recipients: %+v", s.Informed)
+	// A warning by phone, recorded six days after it happened; then the
+	// delay, told to two client recipients, acknowledged by one.
+	if len(s.Informed) != 2 || len(s.Informed[1].Recipients) != 2 || len(s.Informed[1].Acknowledgements) != 1 {
+		t.Errorf("want the delay information acknowledged by one of two recipients: %+v", s.Informed)
+	}
+	if w := s.Informed[0]; w.InformedAt.Sub(w.InformedOccurredAt) != 6*24*time.Hour {
+		t.Errorf("the warning: informed at %s, said to be %s: want recorded six days late", w.InformedAt, w.InformedOccurredAt)
 	}
 	if len(s.Features) != 1 || s.Features[0].Status != domain.StatusProposed {
 		t.Errorf("want one feature never accepted: %+v", s.Features)
@@ -85,5 +92,79 @@ func TestLoadTellsTheStory(t *testing.T) {
 	}
 	if rep, err := ledger.VerifyAll(ctx, store, ledger.StreamPrefix); err != nil || !rep.OK() {
 		t.Errorf("hash chain of the demo: %+v, %v", rep, err)
+	}
+}
+
+// TestDemoTransparency reads the demo's story through the transparency
+// report. never_informed counts engagements whose client side was never
+// informed at all: 0 here, since Claire and Nicolas were told of the delay.
+// The client-side person no information ever reached is Julie (marketing,
+// joined late, briefed once, then left out of the delay's news); the
+// finance director, Nicolas, was told but never acknowledged and was never
+// briefed. The phone call recorded six days late is late recording.
+func TestDemoTransparency(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	reg, err := auth.Open(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	d, err := demo.Load(ctx, store, reg, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pos, err := ledger.New(store, ledger.Options{}).Head(ctx, d.EngagementID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := projections.Open(ctx, filepath.Join(dir, "readmodels.db"), store, projections.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.Run(runCtx) }()
+	defer func() {
+		stop()
+		<-done
+	}()
+	if err := e.WaitFor(ctx, pos); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Transparency(ctx, d.EngagementID, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.NeverInformed != 0 {
+		t.Errorf("never_informed = %d, want 0: the client side was informed", r.NeverInformed)
+	}
+	var uninformed, unbriefed []string
+	for _, u := range r.UninformedStakeholders {
+		uninformed = append(uninformed, u.Name)
+	}
+	for _, u := range r.UnbriefedStakeholders {
+		unbriefed = append(unbriefed, u.Name)
+	}
+	if !slices.Equal(uninformed, []string{"Julie Bernard"}) {
+		t.Errorf("uninformed stakeholders %v, want Julie Bernard", uninformed)
+	}
+	if !slices.Equal(unbriefed, []string{"Nicolas Roux"}) {
+		t.Errorf("unbriefed stakeholders %v, want Nicolas Roux", unbriefed)
+	}
+	late := r.LateRecording.LaterThan1Day
+	if r.LateRecording.Claimed == 0 || len(late) != 1 || late[0].Type != domain.TypeClientInformed || late[0].GapDays != 6 {
+		t.Errorf("late recording = %+v", r.LateRecording)
+	}
+	if r.Delays.DisclosedAfterDue != 1 || r.Delays.MedianLeadTimeDays == nil || *r.Delays.MedianLeadTimeDays != -2 {
+		t.Errorf("delays = %+v", r.Delays)
 	}
 }

@@ -198,7 +198,7 @@ func fastPlanOf(t reflect.Type, prefix []int) ([]fastField, bool) {
 		if name == "-" && opts == "" {
 			continue
 		}
-		if name == "" || opts != "" && opts != "omitempty" {
+		if name == "" || opts != "" && opts != "omitempty" && opts != "omitzero" {
 			return nil, false // Go names and options: encoding/json's rules
 		}
 		var kind fastKind

@@ -27,7 +27,7 @@ func lifeStory(t testing.TB) *script {
 		MeasureIndicator{ActorID: sup, MeasurementID: "k-1-m1", IndicatorID: "k-1", Value: 5},
 		SignAgreement{ActorID: cli, AgreementID: "agr", Signatories: []string{cli, sup}},
 		AdvancePhase{ActorID: sup, To: PhaseDelivery},
-		RaiseRequirement{ActorID: cli, RequirementID: "req-1", Title: "PDF invoices"},
+		RaiseRequirement{ActorID: cli, Claim: claim(t0.Add(time.Hour)), RequirementID: "req-1", Title: "PDF invoices"}, // said in a call, recorded later
 		AskQuestion{ActorID: sup, QuestionID: "q-1", RequirementID: "req-1", Text: "Which PDF?"},
 		ClarifyRequirement{ActorID: sup, RequirementID: "req-1", QuestionID: "q-1", Clarification: "PDF/A-3", Answer: "A-3", AnsweredBy: cli},
 		MakeAssumption{ActorID: sup, AssumptionID: "as-1", Statement: "EUR only"},
@@ -36,6 +36,8 @@ func lifeStory(t testing.TB) *script {
 		RejectAssumption{ActorID: cli2, AssumptionID: "as-2", Reason: "VAT!"},
 		RequestChange{ActorID: cli, ChangeID: "ch-1", Description: "Logo"},
 		RequestChange{ActorID: sup, ChangeID: "ch-2", Description: "Drop IE"},
+		AssessChangeImpact{ActorID: sup, ChangeID: "ch-1", ScheduleImpactDays: 3, CostImpact: 90000, Currency: "EUR", ApproverID: cli2, ApproveBy: due},
+		DelegateChangeApproval{ActorID: cli2, ChangeID: "ch-1", DelegateID: cli},
 		ApproveChange{ActorID: cli, ChangeID: "ch-1"},
 		RejectChange{ActorID: cli, ChangeID: "ch-2", Reason: "no"},
 		ProposeFeature{ActorID: sup, FeatureID: "f-1", Title: "Dark mode"},
@@ -47,6 +49,17 @@ func lifeStory(t testing.TB) *script {
 		DiscloseDelay{ActorID: sup, DelayID: "dl-1", MilestoneID: "ms-1", NewDueDate: due.Add(72 * time.Hour), Reason: "server"},
 		DiscloseCostImpact{ActorID: sup, CostImpactID: "cost-1", DifficultyID: "dif-1", Amount: 120000, Currency: "EUR", Reason: "two days"},
 		DiscloseSkillsGap{ActorID: sup, SkillsGapID: "gap-1", DifficultyID: "dif-1", Skill: "nginx"},
+		RaiseRisk{ActorID: sup, RiskID: "rk-1", Title: "The ops engineer leaves", Probability: 3, Impact: 4, OwnerID: prv, Response: "Pair on operations", MilestoneID: "ms-1"},
+		ReviewRisk{ActorID: cli, RiskID: "rk-1", Probability: 4, Impact: 4, Note: "He resigned elsewhere"},
+		EscalateRisk{ActorID: sup, RiskID: "rk-1", EscalatedTo: cli, Reason: "Needs a budget decision"},
+		RecordRiskOccurred{ActorID: prv, RiskID: "rk-1", DifficultyID: "dif-2", Description: "The ops engineer left"},
+		AssignDifficulty{ActorID: sup, DifficultyID: "dif-2", OwnerID: prv, Severity: SeverityHigh},
+		ResolveDifficulty{ActorID: prv, DifficultyID: "dif-2", Resolution: "A replacement joined"},
+		RaiseRisk{ActorID: cli, RiskID: "rk-2", Title: "Legal review", Probability: 1, Impact: 2, OwnerID: cli, Response: "Accept"},
+		CloseRisk{ActorID: cli, RiskID: "rk-2", Reason: "Reviewed"},
+		RaiseDependency{ActorID: sup, DependencyID: "dep-1", Title: "VPN access", OwedBy: cli, DueDate: t0.Add(time.Hour), MilestoneID: "ms-1"},
+		DiscloseDelay{ActorID: sup, DelayID: "dl-2", MilestoneID: "ms-1", NewDueDate: due.Add(96 * time.Hour), Reason: "no VPN yet", DependencyID: "dep-1"},
+		MeetDependency{ActorID: sup, DependencyID: "dep-1", Note: "Access given"},
 		InformClient{ActorID: sup, InformationID: "inf-1", Subject: "Beta slips 3 days", Channel: ChannelCall, Recipients: []string{cli, cli2}, About: []string{"dl-1"}},
 		AcknowledgeInformation{ActorID: cli, InformationID: "inf-1"},
 		MakeDecision{ActorID: sup, DecisionID: "dec-1", Title: "Host", Kind: DecisionTechnical, Options: []string{"cloud", "on-prem"}, Chosen: "cloud", Participants: []string{sup, cli}},
@@ -56,7 +69,7 @@ func lifeStory(t testing.TB) *script {
 		RaiseNeedAtDelivery{ActorID: cli, NeedID: "need-1", DeliveryID: "dlv-1", Title: "Bulk export"},
 		AcceptDelivery{ActorID: cli, DeliveryID: "dlv-1"},
 		RejectDelivery{ActorID: cli, DeliveryID: "dlv-2", Reason: "crashes"},
-		RemoveStakeholder{ActorID: sup, StakeholderID: prv},
+		RemoveStakeholder{ActorID: prv, StakeholderID: prv},
 		RecordLesson{ActorID: sup, LessonID: "les-1", Text: "Test the server before delivery day"},
 		CloseEngagement{ActorID: cli, Summary: "done"},
 	)
@@ -73,8 +86,8 @@ func TestLifeStoryCoversEveryEventType(t *testing.T) {
 			t.Errorf("life story never emits %s", typ)
 		}
 	}
-	if len(EventTypes()) != 41 {
-		t.Errorf("%d event types, want 41", len(EventTypes()))
+	if len(EventTypes()) != 52 {
+		t.Errorf("%d event types, want 52", len(EventTypes()))
 	}
 }
 

@@ -12,6 +12,25 @@ type Command interface {
 	Actor() string
 }
 
+// Claim is embedded in the commands that report a fact which happened
+// outside Candor (in a meeting, on the phone) and may be recorded after it
+// happened. OccurredAt, when set, is the moment the fact is said to have
+// happened; Candor records it beside the moment it recorded the fact (the
+// event's At), never instead of it. Decide refuses a claim in the future,
+// before the engagement opened, or before a fact the command names
+// happened. Zero means the fact happened when it is recorded.
+//
+// The acts on the ledger itself (opening, advancing the phase, closing,
+// recording a lesson) carry no claim: they happen when they are recorded.
+// A workshop's held_at and a measurement's measured_at are those commands'
+// claims, under their own names.
+type Claim struct {
+	OccurredAt time.Time `json:"occurred_at,omitzero"`
+}
+
+// Claimed returns the claimed moment, zero when none was given.
+func (c Claim) Claimed() time.Time { return c.OccurredAt }
+
 // NewStakeholder describes a person joining the engagement.
 type NewStakeholder struct {
 	StakeholderID string `json:"stakeholder_id"`
@@ -63,13 +82,15 @@ type RecordLesson struct {
 // JoinParty brings the provider (third-party implementer) in.
 type JoinParty struct {
 	ActorID string `json:"-"`
-	Party   Party  `json:"party"`
-	Name    string `json:"name"`
+	Claim
+	Party Party  `json:"party"`
+	Name  string `json:"name"`
 }
 
 // DefinePerimeter states (or restates) what a party is responsible for.
 type DefinePerimeter struct {
-	ActorID     string   `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	Party       Party    `json:"party"`
 	Description string   `json:"description"`
 	Includes    []string `json:"includes,omitempty"`
@@ -79,20 +100,23 @@ type DefinePerimeter struct {
 // AddStakeholder adds a person to a party that has joined.
 type AddStakeholder struct {
 	ActorID string `json:"-"`
+	Claim
 	NewStakeholder
 }
 
 // BriefStakeholder records that the actor gave a late stakeholder the
 // context they lacked.
 type BriefStakeholder struct {
-	ActorID       string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	StakeholderID string `json:"stakeholder_id"`
 	Summary       string `json:"summary"`
 }
 
 // RemoveStakeholder records that a stakeholder left.
 type RemoveStakeholder struct {
-	ActorID       string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	StakeholderID string `json:"stakeholder_id"`
 	Reason        string `json:"reason,omitempty"`
 }
@@ -101,7 +125,8 @@ type RemoveStakeholder struct {
 
 // InviteExpert opens the opportunity to an expert.
 type InviteExpert struct {
-	ActorID   string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	ExpertID  string `json:"expert_id"`
 	Name      string `json:"name" personal:"true"`
 	Email     string `json:"email,omitempty" personal:"true"`
@@ -110,13 +135,15 @@ type InviteExpert struct {
 
 // CommitExpert records that an invited expert joins the team.
 type CommitExpert struct {
-	ActorID  string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	ExpertID string `json:"expert_id"`
 }
 
 // WithdrawExpert records that an expert leaves the team.
 type WithdrawExpert struct {
-	ActorID  string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	ExpertID string `json:"expert_id"`
 	Reason   string `json:"reason,omitempty"`
 }
@@ -124,12 +151,14 @@ type WithdrawExpert struct {
 // JoinDiscussion: the client (the actor is client side) joins the discussion.
 type JoinDiscussion struct {
 	ActorID string `json:"-"`
-	Note    string `json:"note,omitempty"`
+	Claim
+	Note string `json:"note,omitempty"`
 }
 
 // SignAgreement records the signed contract paperwork.
 type SignAgreement struct {
-	ActorID     string   `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	AgreementID string   `json:"agreement_id"`
 	Reference   string   `json:"reference,omitempty"`
 	Signatories []string `json:"signatories"`
@@ -141,14 +170,15 @@ type SignAgreement struct {
 type HoldWorkshop struct {
 	ActorID      string    `json:"-"`
 	WorkshopID   string    `json:"workshop_id"`
-	HeldAt       time.Time `json:"held_at"` // zero means "now"
+	HeldAt       time.Time `json:"held_at"` // the claim (see Claim); zero means "now"
 	Participants []string  `json:"participants"`
 	Notes        string    `json:"notes,omitempty"`
 }
 
 // DefineIndicator records a success indicator co-defined with the client.
 type DefineIndicator struct {
-	ActorID     string    `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	IndicatorID string    `json:"indicator_id"`
 	WorkshopID  string    `json:"workshop_id,omitempty"`
 	Name        string    `json:"name"`
@@ -163,7 +193,7 @@ type MeasureIndicator struct {
 	MeasurementID string    `json:"measurement_id"`
 	IndicatorID   string    `json:"indicator_id"`
 	Value         float64   `json:"value"`
-	MeasuredAt    time.Time `json:"measured_at"` // zero means "now"
+	MeasuredAt    time.Time `json:"measured_at"` // the claim (see Claim); zero means "now"
 	Note          string    `json:"note,omitempty"`
 }
 
@@ -171,7 +201,8 @@ type MeasureIndicator struct {
 
 // RaiseRequirement records something the client needs.
 type RaiseRequirement struct {
-	ActorID       string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	RequirementID string `json:"requirement_id"`
 	Title         string `json:"title"`
 	Description   string `json:"description,omitempty"`
@@ -179,7 +210,8 @@ type RaiseRequirement struct {
 
 // AskQuestion questions a requirement (supplier side).
 type AskQuestion struct {
-	ActorID       string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	QuestionID    string `json:"question_id"`
 	RequirementID string `json:"requirement_id"`
 	Text          string `json:"text"`
@@ -191,7 +223,8 @@ type AskQuestion struct {
 // requirement), Answer (the client's words) and AnsweredBy (the client-side
 // stakeholder who gave them).
 type ClarifyRequirement struct {
-	ActorID       string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	RequirementID string `json:"requirement_id"`
 	Clarification string `json:"clarification"`
 	QuestionID    string `json:"question_id,omitempty"`
@@ -201,7 +234,8 @@ type ClarifyRequirement struct {
 
 // MakeAssumption records an interpretation made without the client.
 type MakeAssumption struct {
-	ActorID       string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	AssumptionID  string `json:"assumption_id"`
 	RequirementID string `json:"requirement_id,omitempty"`
 	Statement     string `json:"statement"`
@@ -209,21 +243,24 @@ type MakeAssumption struct {
 
 // ValidateAssumption: a client-side stakeholder confirms an open assumption.
 type ValidateAssumption struct {
-	ActorID      string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	AssumptionID string `json:"assumption_id"`
 	Comment      string `json:"comment,omitempty"`
 }
 
 // RejectAssumption: a client-side stakeholder rejects an open assumption.
 type RejectAssumption struct {
-	ActorID      string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	AssumptionID string `json:"assumption_id"`
 	Reason       string `json:"reason,omitempty"`
 }
 
 // RequestChange asks for a change to what was agreed.
 type RequestChange struct {
-	ActorID       string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	ChangeID      string `json:"change_id"`
 	RequirementID string `json:"requirement_id,omitempty"`
 	Description   string `json:"description"`
@@ -232,21 +269,24 @@ type RequestChange struct {
 
 // ApproveChange: the client side approves an open change request.
 type ApproveChange struct {
-	ActorID  string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	ChangeID string `json:"change_id"`
 	Comment  string `json:"comment,omitempty"`
 }
 
 // RejectChange: the client side rejects an open change request.
 type RejectChange struct {
-	ActorID  string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	ChangeID string `json:"change_id"`
 	Reason   string `json:"reason,omitempty"`
 }
 
 // ProposeFeature: the supplier side proposes an unrequested feature.
 type ProposeFeature struct {
-	ActorID     string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	FeatureID   string `json:"feature_id"`
 	Title       string `json:"title"`
 	Description string `json:"description,omitempty"`
@@ -254,23 +294,27 @@ type ProposeFeature struct {
 
 // AcceptFeature: the client side accepts a proposed feature.
 type AcceptFeature struct {
-	ActorID   string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	FeatureID string `json:"feature_id"`
 	Comment   string `json:"comment,omitempty"`
 }
 
 // DeclineFeature: the client side declines a proposed feature.
 type DeclineFeature struct {
-	ActorID   string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	FeatureID string `json:"feature_id"`
 	Reason    string `json:"reason,omitempty"`
 }
 
 // ---- Commitments -----------------------------------------------------------
 
-// PlanMilestone records a dated commitment; DueDate must be after now.
+// PlanMilestone records a dated commitment. DueDate may be past (a
+// milestone recorded late) or future, not before the engagement opened.
 type PlanMilestone struct {
-	ActorID     string    `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	MilestoneID string    `json:"milestone_id"`
 	Title       string    `json:"title"`
 	DueDate     time.Time `json:"due_date"`
@@ -278,7 +322,8 @@ type PlanMilestone struct {
 
 // ReportDifficulty: the supplier side reports a problem.
 type ReportDifficulty struct {
-	ActorID      string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	DifficultyID string `json:"difficulty_id"`
 	MilestoneID  string `json:"milestone_id,omitempty"`
 	Description  string `json:"description"`
@@ -287,16 +332,20 @@ type ReportDifficulty struct {
 // DiscloseDelay: the supplier side moves a planned milestone to a later
 // NewDueDate. Disclosing after the due date is allowed.
 type DiscloseDelay struct {
-	ActorID     string    `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	DelayID     string    `json:"delay_id"`
 	MilestoneID string    `json:"milestone_id"`
 	NewDueDate  time.Time `json:"new_due_date"`
 	Reason      string    `json:"reason"`
+	// DependencyID, optional, names the dependency that caused the delay.
+	DependencyID string `json:"dependency_id,omitempty"`
 }
 
 // DiscloseCostImpact: the supplier side discloses what a problem costs.
 type DiscloseCostImpact struct {
-	ActorID      string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	CostImpactID string `json:"cost_impact_id"`
 	DifficultyID string `json:"difficulty_id,omitempty"`
 	Amount       int64  `json:"amount"` // minor units, non-zero
@@ -306,7 +355,8 @@ type DiscloseCostImpact struct {
 
 // DiscloseSkillsGap: the supplier side discloses a missing skill.
 type DiscloseSkillsGap struct {
-	ActorID      string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	SkillsGapID  string `json:"skills_gap_id"`
 	DifficultyID string `json:"difficulty_id,omitempty"`
 	Skill        string `json:"skill"`
@@ -317,7 +367,8 @@ type DiscloseSkillsGap struct {
 
 // InformClient records that information reached named stakeholders.
 type InformClient struct {
-	ActorID       string   `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	InformationID string   `json:"information_id"`
 	Subject       string   `json:"subject"`
 	Summary       string   `json:"summary,omitempty"`
@@ -328,13 +379,15 @@ type InformClient struct {
 
 // AcknowledgeInformation: a client-side recipient confirms receipt.
 type AcknowledgeInformation struct {
-	ActorID       string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	InformationID string `json:"information_id"`
 }
 
 // MakeDecision records a technical or strategic choice and who took part.
 type MakeDecision struct {
-	ActorID      string       `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	DecisionID   string       `json:"decision_id"`
 	Title        string       `json:"title"`
 	Kind         DecisionKind `json:"kind"`
@@ -349,7 +402,8 @@ type MakeDecision struct {
 
 // MakeDelivery: the supplier side hands something over.
 type MakeDelivery struct {
-	ActorID        string   `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	DeliveryID     string   `json:"delivery_id"`
 	Title          string   `json:"title"`
 	Description    string   `json:"description,omitempty"`
@@ -360,21 +414,24 @@ type MakeDelivery struct {
 
 // AcceptDelivery: a client-side stakeholder accepts a delivery.
 type AcceptDelivery struct {
-	ActorID    string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	DeliveryID string `json:"delivery_id"`
 	Comment    string `json:"comment,omitempty"`
 }
 
 // RejectDelivery: a client-side stakeholder rejects a delivery.
 type RejectDelivery struct {
-	ActorID    string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	DeliveryID string `json:"delivery_id"`
 	Reason     string `json:"reason"`
 }
 
 // RaiseNeedAtDelivery records a need voiced at a delivery.
 type RaiseNeedAtDelivery struct {
-	ActorID     string `json:"-"`
+	ActorID string `json:"-"`
+	Claim
 	NeedID      string `json:"need_id"`
 	DeliveryID  string `json:"delivery_id"`
 	Title       string `json:"title"`

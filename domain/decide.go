@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,7 +19,8 @@ import (
 //
 // Checks run in a fixed order, so the error is predictable: engagement
 // exists and is not closed; actor named, a current stakeholder, on an
-// allowed side; phase; command fields; references; state rules.
+// allowed side; phase; command fields; references; state rules; last, the
+// claimed time (see Claim and checkClaim).
 func Decide(s *Engagement, cmd Command, now time.Time) ([]Event, error) {
 	cmd = deref(cmd)
 	if cmd == nil {
@@ -46,7 +48,63 @@ func Decide(s *Engagement, cmd Command, now time.Time) ([]Event, error) {
 		return nil, forbidden(CodeActorLeft, "stakeholder %q has left the engagement", actorID)
 	}
 	d := &decider{s: s, now: now, actor: actor}
-	return d.decide(cmd)
+	if c, ok := cmd.(interface{ Claimed() time.Time }); ok && !c.Claimed().IsZero() {
+		d.claim = c.Claimed().UTC()
+	}
+	evs, err := d.decide(cmd)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range evs {
+		if err := d.checkClaim(claimField(cmd), e); err != nil {
+			return nil, err
+		}
+	}
+	return evs, nil
+}
+
+// claimField names the field that carries a command's claimed time.
+func claimField(cmd Command) string {
+	switch cmd.(type) {
+	case HoldWorkshop:
+		return "held_at"
+	case MeasureIndicator:
+		return "measured_at"
+	}
+	return "occurred_at"
+}
+
+// checkClaim holds the rules of a claimed time (the event's OccurredAt):
+// not in the future, not before the engagement opened, and not before
+// anything the fact names happened (a fact cannot have happened before what
+// it refers to; this also keeps the state "as it happened by T" a state
+// that folds). An event without a claim has nothing to check.
+func (d *decider) checkClaim(field string, e Event) error {
+	t := e.Head().OccurredAt
+	if t.IsZero() {
+		return nil
+	}
+	if !validTime(t) {
+		return invalid(CodeInvalidDate, field, "%s is out of range", field)
+	}
+	if t.After(d.now) {
+		return invalid(CodeDateInFuture, field, "%s is in the future: a fact is recorded once it happened", field)
+	}
+	if t.Before(d.s.OpenedAt) {
+		return invalid(CodeDateBeforeOpening, field, "%s is before the engagement opened (%s)", field, d.s.OpenedAt.Format(time.RFC3339))
+	}
+	ids, party := Names(e)
+	for _, id := range ids {
+		if at, ok := d.s.happened[id]; ok && t.Before(at) {
+			return invalid(CodeDateBeforeReference, field, "%s is before the %s %q it names happened (%s)",
+				field, d.s.ids[id], id, at.Format(time.RFC3339))
+		}
+	}
+	if p, ok := d.s.Party(party); ok && t.Before(occurred(p.JoinedOccurredAt, p.JoinedAt)) {
+		return invalid(CodeDateBeforeReference, field, "%s is before the %s party joined (%s)",
+			field, party, occurred(p.JoinedOccurredAt, p.JoinedAt).Format(time.RFC3339))
+	}
+	return nil
 }
 
 // deref accepts commands passed by pointer, as the API decodes them.
@@ -69,10 +127,11 @@ type decider struct {
 	s     *Engagement
 	now   time.Time
 	actor *Stakeholder
+	claim time.Time // the command's claimed time, checked once decided
 }
 
 func (d *decider) h() Header {
-	return Header{EngagementID: d.s.ID, ActorID: d.actor.ID, At: d.now}
+	return Header{EngagementID: d.s.ID, ActorID: d.actor.ID, At: d.now, OccurredAt: d.claim}
 }
 
 // one wraps a single event; most commands record exactly one fact.
@@ -117,10 +176,11 @@ func sidesText(sides []Party) string {
 
 const maxIDLen = 128
 
-// validID: 1 to 128 characters from [A-Za-z0-9._:-], which covers UUIDs,
-// ULIDs and human slugs and keeps ids safe in URLs and logs.
+// validID: 1 to 128 characters from [A-Za-z0-9._:-], not only dots, which
+// covers UUIDs, ULIDs and human slugs and keeps ids safe in URLs (where "."
+// and ".." would name another path) and logs.
 func validID(id string) bool {
-	if id == "" || len(id) > maxIDLen {
+	if id == "" || len(id) > maxIDLen || strings.Trim(id, ".") == "" {
 		return false
 	}
 	for _, r := range id {
@@ -145,7 +205,7 @@ func checkID(field, id string) *Error {
 		return invalid(CodeFieldRequired, field, "%s is required", field)
 	}
 	if !validID(id) {
-		return invalid(CodeInvalidID, field, "%s must be 1 to %d characters among letters, digits and - _ . :", field, maxIDLen)
+		return invalid(CodeInvalidID, field, "%s must be 1 to %d characters among letters, digits and - _ . :, not only dots", field, maxIDLen)
 	}
 	return nil
 }
@@ -175,6 +235,9 @@ func checkEmail(field, v string) *Error {
 	return nil
 }
 
+// item names element i of the list field, as Error.Field does.
+func item(field string, i int) string { return field + "." + strconv.Itoa(i) }
+
 // first returns the first non-nil error, so that a command's field checks
 // read as one list.
 func first(errs ...*Error) error {
@@ -195,15 +258,15 @@ func (d *decider) currentStakeholders(field string, ids []string) ([]*Stakeholde
 	out := make([]*Stakeholder, 0, len(ids))
 	for i, id := range ids {
 		if slices.Contains(ids[:i], id) {
-			return nil, invalid(CodeDuplicateReference, field, "%s names %q twice", field, id)
+			return nil, invalid(CodeDuplicateReference, item(field, i), "%s names %q twice", field, id)
 		}
 		x, ok := d.s.Stakeholder(id)
 		if !ok {
-			return nil, notFound(CodeStakeholderNotFound, field, "stakeholder %q is not in the engagement", id)
+			return nil, notFound(CodeStakeholderNotFound, item(field, i), "stakeholder %q is not in the engagement", id)
 		}
 		if x.Left {
 			e := conflict(CodeStakeholderLeft, "stakeholder %q has left the engagement", id)
-			e.Field = field
+			e.Field = item(field, i)
 			return nil, e
 		}
 		out = append(out, x)
@@ -215,10 +278,10 @@ func (d *decider) currentStakeholders(field string, ids []string) ([]*Stakeholde
 func (d *decider) references(field string, ids []string) error {
 	for i, id := range ids {
 		if slices.Contains(ids[:i], id) {
-			return invalid(CodeDuplicateReference, field, "%s names %q twice", field, id)
+			return invalid(CodeDuplicateReference, item(field, i), "%s names %q twice", field, id)
 		}
 		if d.s.ids[id] == "" {
-			return notFound(CodeReferenceNotFound, field, "%q names nothing in the engagement", id)
+			return notFound(CodeReferenceNotFound, item(field, i), "%q names nothing in the engagement", id)
 		}
 	}
 	return nil
@@ -308,6 +371,9 @@ func decideOpen(s *Engagement, c OpenEngagement, now time.Time) ([]Event, error)
 }
 
 func (d *decider) decide(cmd Command) ([]Event, error) {
+	if evs, ok, err := d.decideGovernance(cmd); ok {
+		return evs, err
+	}
 	s := d.s
 	switch c := cmd.(type) {
 	// Lifecycle.
@@ -427,6 +493,17 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A party manages its own people: each knows who works for it, and
+		// removing someone takes a voice away from their side (the client
+		// who would reject a delivery, the supplier's lead who discloses
+		// delays). So a stakeholder removes themselves or someone of their
+		// own party, never someone of another party (provider and
+		// supplier are two parties). Adding stays open to any side: the
+		// supplier brings in the client's first stakeholder.
+		if x.Party != d.actor.Party {
+			return nil, forbidden(CodeOtherPartysStakeholder, "%q (%s) may not remove %q of the %s party: a party manages its own people",
+				d.actor.ID, d.actor.Party, x.ID, x.Party)
+		}
 		if x.Left {
 			return nil, conflict(CodeStakeholderLeft, "stakeholder %q has already left", x.ID)
 		}
@@ -514,7 +591,11 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if !slices.ContainsFunc(ps, isClient) {
 			return nil, invalid(CodeNoClientParticipant, "participants", "a workshop is co-constructed with the client: name at least one client-side participant")
 		}
-		return one(&WorkshopHeld{Header: d.h(), WorkshopID: c.WorkshopID, HeldAt: at, Participants: slices.Clone(c.Participants), Notes: c.Notes})
+		h := d.h()
+		if !c.HeldAt.IsZero() {
+			h.OccurredAt = at // held_at is the workshop's claim
+		}
+		return one(&WorkshopHeld{Header: h, WorkshopID: c.WorkshopID, HeldAt: at, Participants: slices.Clone(c.Participants), Notes: c.Notes})
 	case DefineIndicator:
 		if err := d.allow("defining a success indicator", anySide, []Phase{PhaseScoping, PhaseDelivery}); err != nil {
 			return nil, err
@@ -545,7 +626,11 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		return one(&IndicatorMeasured{Header: d.h(), MeasurementID: c.MeasurementID, IndicatorID: x.ID, Value: c.Value, MeasuredAt: at, Note: c.Note})
+		h := d.h()
+		if !c.MeasuredAt.IsZero() {
+			h.OccurredAt = at // measured_at is the measurement's claim
+		}
+		return one(&IndicatorMeasured{Header: h, MeasurementID: c.MeasurementID, IndicatorID: x.ID, Value: c.Value, MeasuredAt: at, Note: c.Note})
 
 	// Requirements.
 	case RaiseRequirement:
@@ -647,8 +732,14 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if c.DueDate.IsZero() {
 			return nil, invalid(CodeFieldRequired, "due_date", "due_date is required")
 		}
-		if !validTime(c.DueDate.UTC()) || !c.DueDate.After(d.now) {
-			return nil, invalid(CodeInvalidDate, "due_date", "a milestone is planned for a date after now")
+		// A due date already past is allowed: a milestone may be recorded
+		// late, and a past due date is what the delay register shows. It
+		// falls inside the engagement's life all the same.
+		if !validTime(c.DueDate.UTC()) {
+			return nil, invalid(CodeInvalidDate, "due_date", "due_date is out of range")
+		}
+		if c.DueDate.Before(s.OpenedAt) {
+			return nil, invalid(CodeDateBeforeOpening, "due_date", "due_date is before the engagement opened (%s)", s.OpenedAt.Format(time.RFC3339))
 		}
 		return one(&MilestonePlanned{Header: d.h(), MilestoneID: c.MilestoneID, Title: c.Title, DueDate: c.DueDate.UTC()})
 	case ReportDifficulty:
@@ -682,10 +773,18 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if !c.NewDueDate.After(m.DueDate) {
 			return nil, invalid(CodeNewDateNotLater, "new_due_date", "the new due date must be later than the current due date, %s", m.DueDate.Format(time.RFC3339))
 		}
+		dep, late, err := d.delayCause(c.DependencyID)
+		if err != nil {
+			return nil, err
+		}
 		// Disclosing after the due date is allowed on purpose: it happens,
 		// and the negative lead time is what the indicators expose.
-		return one(&DelayDisclosed{Header: d.h(), DelayID: c.DelayID, MilestoneID: m.ID,
-			PreviousDueDate: m.DueDate, NewDueDate: c.NewDueDate.UTC(), Reason: c.Reason})
+		e := &DelayDisclosed{Header: d.h(), DelayID: c.DelayID, MilestoneID: m.ID,
+			PreviousDueDate: m.DueDate, NewDueDate: c.NewDueDate.UTC(), Reason: c.Reason}
+		if dep != nil {
+			e.DependencyID, e.DependencyLate, e.DependencyParty = dep.ID, late, dep.OwedByParty
+		}
+		return one(e)
 	case DiscloseCostImpact:
 		if err := d.allow("disclosing a cost impact", supplierSide, working); err != nil {
 			return nil, err
@@ -841,10 +940,10 @@ func validCurrency(c string) bool {
 func refsOf[T any](m map[string]*T, code, field, kind string, ids []string) error {
 	for i, id := range ids {
 		if slices.Contains(ids[:i], id) {
-			return invalid(CodeDuplicateReference, field, "%s names %q twice", field, id)
+			return invalid(CodeDuplicateReference, item(field, i), "%s names %q twice", field, id)
 		}
 		if _, ok := m[id]; !ok {
-			return notFound(code, field, "%s %q is not in the engagement", kind, id)
+			return notFound(code, item(field, i), "%s %q is not in the engagement", kind, id)
 		}
 	}
 	return nil
@@ -941,7 +1040,7 @@ func (d *decider) decision(c MakeDecision) ([]Event, error) {
 	}
 	for i, o := range c.Options {
 		if strings.TrimSpace(o) == "" || slices.Contains(c.Options[:i], o) {
-			return nil, invalid(CodeInvalidOptions, "options", "options must be non-empty and distinct")
+			return nil, invalid(CodeInvalidOptions, item("options", i), "options must be non-empty and distinct")
 		}
 	}
 	if !slices.Contains(c.Options, c.Chosen) {
@@ -991,6 +1090,9 @@ func (d *decider) openChange(what, id string) (*ChangeRequest, error) {
 	}
 	if x.Status != StatusOpen {
 		return nil, conflict(CodeChangeNotOpen, "change %q is already %s", x.ID, x.Status)
+	}
+	if err := d.checkApprover(x); err != nil {
+		return nil, err
 	}
 	return x, nil
 }

@@ -38,7 +38,7 @@ func TestDecideLifecycle(t *testing.T) {
 		{name: "advance to scoping without client", given: func(t testing.TB) *script { return newScript(t).do(openCmd()) },
 			when: AdvancePhase{ActorID: sup, To: PhaseScoping}, code: CodeNoClientStakeholder},
 		{name: "advance to scoping after the client left", given: func(t testing.TB) *script {
-			return emergence(t).do(RemoveStakeholder{ActorID: sup, StakeholderID: cli})
+			return emergence(t).do(RemoveStakeholder{ActorID: cli, StakeholderID: cli})
 		}, when: AdvancePhase{ActorID: sup, To: PhaseScoping}, code: CodeNoClientStakeholder},
 		{name: "skip a phase", given: emergence, when: AdvancePhase{ActorID: sup, To: PhaseDelivery}, code: CodePhaseNotNext},
 		{name: "go back", given: delivery, when: AdvancePhase{ActorID: sup, To: PhaseScoping}, code: CodePhaseNotNext},
@@ -146,7 +146,7 @@ func TestDecidePeople(t *testing.T) {
 			return c
 		}(), code: CodePrincipalTaken, field: "principal_id"},
 		{name: "principal of someone who left is free", given: func(t testing.TB) *script {
-			return emergence(t).do(RemoveStakeholder{ActorID: sup, StakeholderID: cli})
+			return emergence(t).do(RemoveStakeholder{ActorID: cli, StakeholderID: cli})
 		}, when: func() Command {
 			c := add(sup, "x", PartyClient, "X")
 			c.PrincipalID = "pr-" + cli
@@ -163,14 +163,24 @@ func TestDecidePeople(t *testing.T) {
 		{name: "brief unknown", given: late, when: BriefStakeholder{ActorID: sup, StakeholderID: "ghost", Summary: "x"}, code: CodeStakeholderNotFound},
 		{name: "brief without summary", given: late, when: BriefStakeholder{ActorID: sup, StakeholderID: cli2}, code: CodeFieldRequired},
 		{name: "brief who left", given: func(t testing.TB) *script {
-			return late(t).do(RemoveStakeholder{ActorID: sup, StakeholderID: cli2})
+			return late(t).do(RemoveStakeholder{ActorID: cli, StakeholderID: cli2})
 		}, when: BriefStakeholder{ActorID: sup, StakeholderID: cli2, Summary: "x"}, code: CodeStakeholderLeft},
 
-		{name: "remove", given: emergence, when: RemoveStakeholder{ActorID: sup, StakeholderID: prv, Reason: "moved"},
+		// Who may remove whom: oneself, or someone of one's own party.
+		{name: "remove", given: emergence, when: RemoveStakeholder{ActorID: sup, StakeholderID: sup2, Reason: "moved"},
+			then: []Event{&StakeholderLeft{StakeholderID: sup2, Reason: "moved"}}},
+		{name: "remove oneself", given: emergence, when: RemoveStakeholder{ActorID: prv, StakeholderID: prv, Reason: "moved"},
 			then: []Event{&StakeholderLeft{StakeholderID: prv, Reason: "moved"}}},
+		{name: "client removes a client", given: late, when: RemoveStakeholder{ActorID: cli, StakeholderID: cli2},
+			then: []Event{&StakeholderLeft{StakeholderID: cli2}}},
+		{name: "client removes a supplier", given: emergence, when: RemoveStakeholder{ActorID: cli, StakeholderID: sup2}, code: CodeOtherPartysStakeholder},
+		{name: "client removes the provider's", given: emergence, when: RemoveStakeholder{ActorID: cli, StakeholderID: prv}, code: CodeOtherPartysStakeholder},
+		{name: "supplier removes a client", given: emergence, when: RemoveStakeholder{ActorID: sup, StakeholderID: cli}, code: CodeOtherPartysStakeholder},
+		{name: "supplier removes the provider's", given: emergence, when: RemoveStakeholder{ActorID: sup, StakeholderID: prv}, code: CodeOtherPartysStakeholder},
+		{name: "provider removes a supplier", given: emergence, when: RemoveStakeholder{ActorID: prv, StakeholderID: sup}, code: CodeOtherPartysStakeholder},
 		{name: "remove twice", given: func(t testing.TB) *script {
-			return emergence(t).do(RemoveStakeholder{ActorID: sup, StakeholderID: prv})
-		}, when: RemoveStakeholder{ActorID: sup, StakeholderID: prv}, code: CodeStakeholderLeft},
+			return emergence(t).do(RemoveStakeholder{ActorID: sup, StakeholderID: sup2})
+		}, when: RemoveStakeholder{ActorID: sup, StakeholderID: sup2}, code: CodeStakeholderLeft},
 		{name: "remove unknown", given: emergence, when: RemoveStakeholder{ActorID: sup, StakeholderID: "ghost"}, code: CodeStakeholderNotFound},
 	} {
 		t.Run(sc.name, sc.run)
@@ -228,8 +238,14 @@ func TestDecideScoping(t *testing.T) {
 	for _, sc := range []scenario{
 		{name: "workshop", given: scoping, when: HoldWorkshop{ActorID: sup, WorkshopID: "w", Participants: []string{sup, cli}, Notes: "two hours"},
 			then: []Event{&WorkshopHeld{WorkshopID: "w", HeldAt: scoping(t).now, Participants: []string{sup, cli}, Notes: "two hours"}}},
-		{name: "workshop in the past", given: scoping, when: HoldWorkshop{ActorID: sup, WorkshopID: "w", HeldAt: t0.In(time.FixedZone("CET", 3600)), Participants: []string{cli}},
-			then: []Event{&WorkshopHeld{WorkshopID: "w", HeldAt: t0, Participants: []string{cli}}}},
+		// held_at is the workshop's claimed time: kept as the event's
+		// occurred_at too, and checked like every claim.
+		{name: "workshop in the past", given: scoping, when: HoldWorkshop{ActorID: sup, WorkshopID: "w", HeldAt: t0.Add(2 * time.Hour).In(time.FixedZone("CET", 3600)), Participants: []string{cli}},
+			occurred: t0.Add(2 * time.Hour), then: []Event{&WorkshopHeld{WorkshopID: "w", HeldAt: t0.Add(2 * time.Hour), Participants: []string{cli}}}},
+		{name: "workshop before the engagement opened", given: scoping, when: HoldWorkshop{ActorID: sup, WorkshopID: "w", HeldAt: time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC), Participants: []string{cli}},
+			code: CodeDateBeforeOpening, field: "held_at"},
+		{name: "workshop before a participant joined", given: scoping, when: HoldWorkshop{ActorID: sup, WorkshopID: "w", HeldAt: t0.Add(30 * time.Minute), Participants: []string{cli}},
+			code: CodeDateBeforeReference, field: "held_at"},
 		{name: "workshop in the future", given: scoping, when: HoldWorkshop{ActorID: sup, WorkshopID: "w", HeldAt: t0.Add(1000 * time.Hour), Participants: []string{cli}}, code: CodeDateInFuture},
 		{name: "workshop without the client", given: scoping, when: HoldWorkshop{ActorID: sup, WorkshopID: "w", Participants: []string{sup, prv}}, code: CodeNoClientParticipant},
 		{name: "workshop in emergence", given: emergence, when: HoldWorkshop{ActorID: sup, WorkshopID: "w", Participants: []string{cli}}, code: CodeWrongPhase},
@@ -241,6 +257,10 @@ func TestDecideScoping(t *testing.T) {
 		{name: "measure", given: withIndicator, when: MeasureIndicator{ActorID: sup, MeasurementID: "m", IndicatorID: "kpi-1", Value: 3},
 			then: []Event{&IndicatorMeasured{MeasurementID: "m", IndicatorID: "kpi-1", Value: 3, MeasuredAt: withIndicator(t).now}}},
 		{name: "measure NaN", given: withIndicator, when: MeasureIndicator{ActorID: sup, MeasurementID: "m", IndicatorID: "kpi-1", Value: math.NaN()}, code: CodeInvalidNumber},
+		{name: "measure in the past", given: withIndicator, when: MeasureIndicator{ActorID: sup, MeasurementID: "m", IndicatorID: "kpi-1", Value: 3, MeasuredAt: withIndicator(t).now.Add(-time.Hour)},
+			occurred: withIndicator(t).now.Add(-time.Hour), then: []Event{&IndicatorMeasured{MeasurementID: "m", IndicatorID: "kpi-1", Value: 3, MeasuredAt: withIndicator(t).now.Add(-time.Hour)}}},
+		{name: "measure before the indicator was defined", given: withIndicator, when: MeasureIndicator{ActorID: sup, MeasurementID: "m", IndicatorID: "kpi-1", MeasuredAt: withIndicator(t).now.Add(-2 * time.Hour)},
+			code: CodeDateBeforeReference, field: "measured_at"},
 		{name: "measure future", given: withIndicator, when: MeasureIndicator{ActorID: sup, MeasurementID: "m", IndicatorID: "kpi-1", MeasuredAt: t0.AddDate(1, 0, 0)}, code: CodeDateInFuture},
 		{name: "measure unknown", given: withIndicator, when: MeasureIndicator{ActorID: sup, MeasurementID: "m", IndicatorID: "kpi-2"}, code: CodeIndicatorNotFound},
 		{name: "measure reusing id", given: withIndicator, when: MeasureIndicator{ActorID: sup, MeasurementID: "kpi-1", IndicatorID: "kpi-1"}, code: CodeDuplicateID},
@@ -342,7 +362,14 @@ func TestDecideCommitments(t *testing.T) {
 	for _, sc := range []scenario{
 		{name: "plan", given: delivery, when: PlanMilestone{ActorID: sup, MilestoneID: "m", Title: "GA", DueDate: due.In(time.FixedZone("X", -7200))},
 			then: []Event{&MilestonePlanned{MilestoneID: "m", Title: "GA", DueDate: due}}},
-		{name: "plan in the past", given: delivery, when: PlanMilestone{ActorID: sup, MilestoneID: "m", Title: "GA", DueDate: t0}, code: CodeInvalidDate, field: "due_date"},
+		// A due date already past is accepted (recorded late); it must fall
+		// in the engagement's life.
+		{name: "plan in the past", given: delivery, when: PlanMilestone{ActorID: sup, MilestoneID: "m", Title: "GA", DueDate: t0},
+			then: []Event{&MilestonePlanned{MilestoneID: "m", Title: "GA", DueDate: t0}}},
+		{name: "plan before the engagement opened", given: delivery, when: PlanMilestone{ActorID: sup, MilestoneID: "m", Title: "GA", DueDate: t0.Add(-time.Second)},
+			code: CodeDateBeforeOpening, field: "due_date"},
+		{name: "plan out of range", given: delivery, when: PlanMilestone{ActorID: sup, MilestoneID: "m", Title: "GA", DueDate: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+			code: CodeInvalidDate, field: "due_date"},
 		{name: "plan without date", given: delivery, when: PlanMilestone{ActorID: sup, MilestoneID: "m", Title: "GA"}, code: CodeFieldRequired, field: "due_date"},
 		{name: "plan as client", given: delivery, when: PlanMilestone{ActorID: cli, MilestoneID: "m", Title: "GA", DueDate: due}, code: CodeActorWrongParty},
 		{name: "plan in acceptance", given: acceptance, when: PlanMilestone{ActorID: sup, MilestoneID: "m", Title: "GA", DueDate: due}, code: CodeWrongPhase},
@@ -414,7 +441,7 @@ func TestDecideCommunication(t *testing.T) {
 		{name: "inform only the supplier", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: ChannelEmail, Recipients: []string{sup2}}, code: CodeNoClientRecipient},
 		{name: "inform nobody", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: ChannelEmail}, code: CodeFieldRequired, field: "recipients"},
 		{name: "inform bad channel", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: "pigeon", Recipients: []string{cli}}, code: CodeInvalidChannel},
-		{name: "inform about nothing known", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: ChannelEmail, Recipients: []string{cli}, About: []string{"x"}}, code: CodeReferenceNotFound, field: "about"},
+		{name: "inform about nothing known", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: ChannelEmail, Recipients: []string{cli}, About: []string{"x"}}, code: CodeReferenceNotFound, field: "about.0"},
 		{name: "inform a ghost", given: delivery, when: InformClient{ActorID: sup, InformationID: "i", Subject: "s", Channel: ChannelEmail, Recipients: []string{cli, "ghost"}}, code: CodeStakeholderNotFound},
 		{name: "client informs", given: delivery, when: InformClient{ActorID: cli, InformationID: "i", Subject: "s", Channel: ChannelEmail, Recipients: []string{cli}}, code: CodeActorWrongParty},
 

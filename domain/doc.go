@@ -85,6 +85,9 @@
 //     decision.made.
 //   - Delivery: delivery.made, delivery.accepted, delivery.rejected,
 //     delivery.need_raised.
+//   - Governance (one file per family, reached through the tables of
+//     governance.go): risk.raised/reviewed/escalated/occurred/closed,
+//     difficulty.assigned/resolved, dependency.raised/met.
 //
 // # Rules Decide enforces
 //
@@ -103,6 +106,29 @@
 //   - Workshops need a client-side participant, information a client-side
 //     recipient; a decision may have no client participant (the indicators
 //     expose it).
+//   - A stakeholder removes themselves or someone of their own party, never
+//     someone of another party (403 stakeholder_of_other_party): a party
+//     manages its own people. Adding is open to any side.
+//   - Time. Every event carries At, when Candor recorded it. A command that
+//     reports a fact from outside Candor (all but opening, advancing the
+//     phase, closing and lessons) may claim when it happened (Claim,
+//     occurred_at; a workshop's held_at and a measurement's measured_at are
+//     their claims): not in the future (date_in_future), not before the
+//     engagement opened (date_before_opening), not before anything the fact
+//     names happened (date_before_reference). The claim is kept in the
+//     event (OccurredAt) beside At, never instead of it: the trust
+//     indicators count from At. A milestone's due date may be in the past
+//     or the future but not before the opening; a delay's new due date is
+//     later than the current one. Nothing is recorded after closing.
+//   - Governance: a risk is rated 1-5 for probability and impact, owned
+//     by a current stakeholder, with an agreed response; only an open (or
+//     escalated) risk is reviewed, escalated, occurs (becoming a difficulty,
+//     reported in the same decision) or is closed. A difficulty gets an
+//     owner and a severity and is resolved once. A dependency is owed by a
+//     current stakeholder by a due date; a delay may name the dependency
+//     that caused it, and records whether it was late then (unmet after its
+//     due date, or met after it) and whose it was.
+//   - Refusals(cmd) lists every code Decide may refuse a command with.
 //   - Ids of new things are unique within the engagement across all kinds
 //     (duplicate_id); ids are 1–128 characters of [A-Za-z0-9._:-].
 //

@@ -42,8 +42,9 @@ func (k Kind) String() string {
 
 // Error is the one error type Decide returns. Code is stable and
 // machine-readable (snake_case, never reworded); Message is a sentence for a
-// human; Field, when set, names the offending command field (snake_case, as
-// on the wire).
+// human; Field, when set, names the offending command field as a path of
+// its names on the wire and list indexes, dot-separated ("opener.email",
+// "recipients.1").
 type Error struct {
 	Kind    Kind
 	Code    string
@@ -121,6 +122,8 @@ const (
 	CodeInvalidEmail             = "invalid_email"
 	CodeInvalidDate              = "invalid_date"
 	CodeDateInFuture             = "date_in_future"
+	CodeDateBeforeOpening        = "date_before_opening"
+	CodeDateBeforeReference      = "date_before_reference"
 	CodeInvalidAmount            = "invalid_amount"
 	CodeInvalidCurrency          = "invalid_currency"
 	CodeInvalidNumber            = "invalid_number"
@@ -132,9 +135,11 @@ const (
 	CodeNoClientParticipant      = "no_client_participant"
 	CodeQuestionNotAnswered      = "question_not_answered"
 	CodeQuestionOtherRequirement = "question_other_requirement"
-	CodeWrongKindOfReference     = "wrong_kind_of_reference"
+	CodeWrongKindOfReference     = "wrong_kind_of_reference" // not returned (codes are never reused)
 	CodeCannotBriefSelf          = "cannot_brief_self"
 	CodeNoClientRecipient        = "no_client_recipient"
+	CodeInvalidRating            = "invalid_rating"
+	CodeInvalidSeverity          = "invalid_severity"
 
 	// Not found (404).
 	CodeEngagementNotFound  = "engagement_not_found"
@@ -153,6 +158,8 @@ const (
 	CodeInformationNotFound = "information_not_found"
 	CodeDeliveryNotFound    = "delivery_not_found"
 	CodeReferenceNotFound   = "reference_not_found"
+	CodeRiskNotFound        = "risk_not_found"
+	CodeDependencyNotFound  = "dependency_not_found"
 
 	// Conflict (409).
 	CodeEngagementExists       = "engagement_already_opened"
@@ -169,7 +176,7 @@ const (
 	CodeStakeholderLeft        = "stakeholder_left"
 	CodeAlreadyBriefed         = "stakeholder_already_briefed"
 	CodeAlreadyInDiscussion    = "client_already_in_discussion"
-	CodeExpertNotInvited       = "expert_not_invited"
+	CodeExpertNotInvited       = "expert_not_invited" // not returned (codes are never reused)
 	CodeExpertWithdrawn        = "expert_withdrawn"
 	CodeExpertAlreadyCommitted = "expert_already_committed"
 	CodeQuestionNotOpen        = "question_not_open"
@@ -180,11 +187,18 @@ const (
 	CodeNotARecipient          = "not_a_recipient"
 	CodeAlreadyAcknowledged    = "information_already_acknowledged"
 	CodeNoDeliveryMade         = "no_delivery_made"
+	CodeRiskNotOpen            = "risk_not_open"
+	CodeDifficultyNotOpen      = "difficulty_not_open"
+	CodeDependencyNotOpen      = "dependency_not_open"
 
 	// Forbidden (403).
 	CodeActorNotStakeholder = "actor_not_stakeholder"
 	CodeActorLeft           = "actor_left"
 	CodeActorWrongParty     = "actor_wrong_party"
+	// A stakeholder removes only people of their own party.
+	CodeOtherPartysStakeholder = "stakeholder_of_other_party"
+	// An assessed change is approved or rejected by its named approver (or their delegate).
+	CodeNotTheApprover = "not_the_approver"
 )
 
 func invalid(code, field, format string, args ...any) *Error {

@@ -15,14 +15,42 @@ type Event interface {
 // Header is embedded in every event: which engagement, who did it (the
 // stakeholder id of the actor) and when (UTC). Correlation and causation ids
 // are the ledger's business and travel in the store's metadata.
+//
+// At is when Candor recorded the fact: the moment the command was decided,
+// on the ledger's clock. OccurredAt is when the fact is said to have
+// happened, as the command claimed it (see Claim); it is zero when no claim
+// was made, and then the fact happened At. Both are in the event's data,
+// so both are under the ledger's hash chain. The indicators that measure
+// trust (disclosure lead time, days since the client was informed) use At:
+// a claim cannot make a late disclosure early.
 type Header struct {
 	EngagementID string    `json:"engagement_id"`
 	ActorID      string    `json:"actor_id"`
 	At           time.Time `json:"at"`
+	OccurredAt   time.Time `json:"occurred_at,omitzero"`
 }
 
 // Head returns h itself, so that every *XxxHappened satisfies Event.
 func (h *Header) Head() *Header { return h }
+
+// Occurred is when the fact happened: OccurredAt when it was claimed, At
+// otherwise.
+func (h *Header) Occurred() time.Time {
+	if h.OccurredAt.IsZero() {
+		return h.At
+	}
+	return h.OccurredAt
+}
+
+// Claimed returns OccurredAt as a pointer, nil when no claim was made: the
+// form read models show it in.
+func (h *Header) Claimed() *time.Time {
+	if h.OccurredAt.IsZero() {
+		return nil
+	}
+	t := h.OccurredAt
+	return &t
+}
 
 // Wire names of the events. They are stored with every event and never
 // change; a new shape of the same fact gets a new schema version (see
@@ -383,6 +411,12 @@ type DelayDisclosed struct {
 	PreviousDueDate time.Time `json:"previous_due_date"`
 	NewDueDate      time.Time `json:"new_due_date"`
 	Reason          string    `json:"reason"`
+	// DependencyID names the dependency that caused the delay, if any;
+	// DependencyLate says it was late when the delay was disclosed, and
+	// DependencyParty whose it was (computed when deciding).
+	DependencyID    string `json:"dependency_id,omitempty"`
+	DependencyLate  bool   `json:"dependency_late,omitempty"`
+	DependencyParty Party  `json:"dependency_party,omitempty"`
 }
 
 // LeadTime is the disclosure lead time: how long before the due date the
@@ -537,7 +571,7 @@ type eventInfo struct {
 
 // registry lists every event type with its current schema version and a
 // constructor; the codec and EventTypes read it. Order follows DOMAIN.md.
-var registry = []eventInfo{
+var registry = append([]eventInfo{
 	{TypeEngagementOpened, 1, func() Event { return new(EngagementOpened) }},
 	{TypePhaseAdvanced, 1, func() Event { return new(PhaseAdvanced) }},
 	{TypeEngagementClosed, 1, func() Event { return new(EngagementClosed) }},
@@ -579,4 +613,4 @@ var registry = []eventInfo{
 	{TypeDeliveryAccepted, 1, func() Event { return new(DeliveryAccepted) }},
 	{TypeDeliveryRejected, 1, func() Event { return new(DeliveryRejected) }},
 	{TypeNeedRaisedAtDelivery, 1, func() Event { return new(NeedRaisedAtDelivery) }},
-}
+}, governanceEvents...)

@@ -120,7 +120,9 @@ func (s *Engagement) stakeholderRefs(ids []string) error {
 // looks up everything it needs before changing anything.
 func apply(s *Engagement, e Event) error {
 	h := e.Head()
-	at, by := h.At, h.ActorID
+	// at is when the fact was recorded, oc when it is said to have
+	// happened (zero without a claim), when when it happened either way.
+	at, oc, when, by := h.At, h.OccurredAt, h.Occurred(), h.ActorID
 	switch e := e.(type) {
 	case *EngagementOpened:
 		return cannotApply("engagement %q already opened", s.ID)
@@ -139,13 +141,13 @@ func apply(s *Engagement, e Event) error {
 			return err
 		}
 		s.Lessons = append(s.Lessons, &Lesson{ID: e.LessonID, Text: e.Text, RecordedBy: by, RecordedAt: at})
-		s.ids[e.LessonID] = "lesson"
+		s.created(e.LessonID, "lesson", when)
 
 	case *PartyJoined:
 		if _, ok := s.Party(e.Party); ok {
 			return cannotApply("party %q already joined", e.Party)
 		}
-		s.Parties = append(s.Parties, &PartyInfo{Party: e.Party, Name: e.Name, JoinedAt: at})
+		s.Parties = append(s.Parties, &PartyInfo{Party: e.Party, Name: e.Name, JoinedAt: at, JoinedOccurredAt: oc})
 	case *PerimeterDefined:
 		p, ok := s.Party(e.Party)
 		if !ok {
@@ -157,6 +159,8 @@ func apply(s *Engagement, e Event) error {
 			Excludes:    slices.Clone(e.Excludes),
 			DefinedBy:   by,
 			DefinedAt:   at,
+
+			DefinedOccurredAt: oc,
 		}
 	case *StakeholderJoined:
 		if err := s.fresh(e.StakeholderID); err != nil {
@@ -164,22 +168,23 @@ func apply(s *Engagement, e Event) error {
 		}
 		x := &Stakeholder{
 			ID: e.StakeholderID, Party: e.Party, Name: e.Name, Email: e.Email, Role: e.Role,
-			PrincipalID: e.PrincipalID, JoinedAt: at, Late: e.Late, Briefed: !e.Late,
+			PrincipalID: e.PrincipalID, JoinedAt: at, Late: e.Late, Briefed: !e.Late, JoinedOccurredAt: oc,
 		}
 		s.Stakeholders = append(s.Stakeholders, x)
-		s.stakeholders[x.ID], s.ids[x.ID] = x, "stakeholder"
+		s.stakeholders[x.ID] = x
+		s.created(x.ID, "stakeholder", when)
 	case *StakeholderBriefed:
 		x, err := need(s.stakeholders, "stakeholder", e.StakeholderID)
 		if err != nil {
 			return err
 		}
-		x.Briefed, x.BriefedBy, x.BriefedAt = true, by, at
+		x.Briefed, x.BriefedBy, x.BriefedAt, x.BriefedOccurredAt = true, by, at, oc
 	case *StakeholderLeft:
 		x, err := need(s.stakeholders, "stakeholder", e.StakeholderID)
 		if err != nil {
 			return err
 		}
-		x.Left, x.LeftAt = true, at
+		x.Left, x.LeftAt, x.LeftOccurredAt = true, at, oc
 
 	case *ExpertInvited:
 		if err := s.fresh(e.ExpertID); err != nil {
@@ -187,22 +192,23 @@ func apply(s *Engagement, e Event) error {
 		}
 		x := &Expert{
 			ID: e.ExpertID, Name: e.Name, Email: e.Email, Expertise: e.Expertise,
-			Status: StatusInvited, InvitedBy: by, InvitedAt: at, ChangedAt: at,
+			Status: StatusInvited, InvitedBy: by, InvitedAt: at, ChangedAt: at, InvitedOccurredAt: oc, ChangedOccurredAt: oc,
 		}
 		s.Experts = append(s.Experts, x)
-		s.experts[x.ID], s.ids[x.ID] = x, "expert"
+		s.experts[x.ID] = x
+		s.created(x.ID, "expert", when)
 	case *ExpertCommitted:
 		x, err := need(s.experts, "expert", e.ExpertID)
 		if err != nil {
 			return err
 		}
-		x.Status, x.ChangedAt = StatusCommitted, at
+		x.Status, x.ChangedAt, x.ChangedOccurredAt = StatusCommitted, at, oc
 	case *ExpertWithdrew:
 		x, err := need(s.experts, "expert", e.ExpertID)
 		if err != nil {
 			return err
 		}
-		x.Status, x.ChangedAt, x.Reason = StatusWithdrawn, at, e.Reason
+		x.Status, x.ChangedAt, x.ChangedOccurredAt, x.Reason = StatusWithdrawn, at, oc, e.Reason
 	case *ClientJoinedDiscussion:
 		s.ClientInDiscussion = true
 	case *AgreementSigned:
@@ -212,8 +218,8 @@ func apply(s *Engagement, e Event) error {
 		if err := s.stakeholderRefs(e.Signatories); err != nil {
 			return err
 		}
-		s.Agreement = &Agreement{ID: e.AgreementID, Reference: e.Reference, Signatories: slices.Clone(e.Signatories), SignedAt: at}
-		s.ids[e.AgreementID] = "agreement"
+		s.Agreement = &Agreement{ID: e.AgreementID, Reference: e.Reference, Signatories: slices.Clone(e.Signatories), SignedAt: at, SignedOccurredAt: oc}
+		s.created(e.AgreementID, "agreement", when)
 
 	case *WorkshopHeld:
 		if err := s.fresh(e.WorkshopID); err != nil {
@@ -222,9 +228,10 @@ func apply(s *Engagement, e Event) error {
 		if err := s.stakeholderRefs(e.Participants); err != nil {
 			return err
 		}
-		x := &Workshop{ID: e.WorkshopID, HeldAt: e.HeldAt, Participants: slices.Clone(e.Participants), Notes: e.Notes, RecordedBy: by}
+		x := &Workshop{ID: e.WorkshopID, HeldAt: e.HeldAt, Participants: slices.Clone(e.Participants), Notes: e.Notes, RecordedBy: by, RecordedAt: at}
 		s.Workshops = append(s.Workshops, x)
-		s.workshops[x.ID], s.ids[x.ID] = x, "workshop"
+		s.workshops[x.ID] = x
+		s.created(x.ID, "workshop", x.HeldAt)
 	case *IndicatorDefined:
 		if err := s.fresh(e.IndicatorID); err != nil {
 			return err
@@ -236,10 +243,11 @@ func apply(s *Engagement, e Event) error {
 		}
 		x := &Indicator{
 			ID: e.IndicatorID, WorkshopID: e.WorkshopID, Name: e.Name, Unit: e.Unit,
-			Target: e.Target, Direction: e.Direction, DefinedBy: by, DefinedAt: at,
+			Target: e.Target, Direction: e.Direction, DefinedBy: by, DefinedAt: at, DefinedOccurredAt: oc,
 		}
 		s.Indicators = append(s.Indicators, x)
-		s.indicators[x.ID], s.ids[x.ID] = x, "indicator"
+		s.indicators[x.ID] = x
+		s.created(x.ID, "indicator", when)
 	case *IndicatorMeasured:
 		x, err := need(s.indicators, "indicator", e.IndicatorID)
 		if err != nil {
@@ -248,14 +256,15 @@ func apply(s *Engagement, e Event) error {
 		if err := s.fresh(e.MeasurementID); err != nil {
 			return err
 		}
-		x.Measurements = append(x.Measurements, Measurement{ID: e.MeasurementID, Value: e.Value, MeasuredAt: e.MeasuredAt, Note: e.Note, By: by})
-		s.ids[e.MeasurementID] = "measurement"
+		x.Measurements = append(x.Measurements, Measurement{ID: e.MeasurementID, Value: e.Value, MeasuredAt: e.MeasuredAt, Note: e.Note, By: by, RecordedAt: at})
+		s.created(e.MeasurementID, "measurement", e.MeasuredAt)
 
 	case *RequirementRaised:
 		if err := s.fresh(e.RequirementID); err != nil {
 			return err
 		}
-		s.addRequirement(&Requirement{ID: e.RequirementID, Title: e.Title, Description: e.Description, Origin: OriginRaised, RaisedBy: by, RaisedAt: at})
+		s.addRequirement(&Requirement{ID: e.RequirementID, Title: e.Title, Description: e.Description, Origin: OriginRaised,
+			RaisedBy: by, RaisedAt: at, RaisedOccurredAt: oc})
 	case *QuestionAsked:
 		if err := s.fresh(e.QuestionID); err != nil {
 			return err
@@ -263,9 +272,10 @@ func apply(s *Engagement, e Event) error {
 		if _, err := need(s.requirements, "requirement", e.RequirementID); err != nil {
 			return err
 		}
-		x := &Question{ID: e.QuestionID, RequirementID: e.RequirementID, Text: e.Text, Status: StatusOpen, AskedBy: by, AskedAt: at}
+		x := &Question{ID: e.QuestionID, RequirementID: e.RequirementID, Text: e.Text, Status: StatusOpen, AskedBy: by, AskedAt: at, AskedOccurredAt: oc}
 		s.Questions = append(s.Questions, x)
-		s.questions[x.ID], s.ids[x.ID] = x, "question"
+		s.questions[x.ID] = x
+		s.created(x.ID, "question", when)
 	case *RequirementClarified:
 		r, err := need(s.requirements, "requirement", e.RequirementID)
 		if err != nil {
@@ -278,14 +288,14 @@ func apply(s *Engagement, e Event) error {
 			}
 		}
 		r.Clarifications = append(r.Clarifications, Clarification{
-			Text: e.Clarification, QuestionID: e.QuestionID, Answer: e.Answer, AnsweredBy: e.AnsweredBy, By: by, At: at,
+			Text: e.Clarification, QuestionID: e.QuestionID, Answer: e.Answer, AnsweredBy: e.AnsweredBy, By: by, At: at, OccurredAt: oc,
 		})
 		if q != nil {
 			answer := e.Answer
 			if answer == "" {
 				answer = e.Clarification
 			}
-			q.Status, q.Answer, q.AnsweredBy, q.AnsweredAt = StatusAnswered, answer, e.AnsweredBy, at
+			q.Status, q.Answer, q.AnsweredBy, q.AnsweredAt, q.AnsweredOccurredAt = StatusAnswered, answer, e.AnsweredBy, at, oc
 		}
 	case *AssumptionMade:
 		if err := s.fresh(e.AssumptionID); err != nil {
@@ -296,21 +306,23 @@ func apply(s *Engagement, e Event) error {
 				return err
 			}
 		}
-		x := &Assumption{ID: e.AssumptionID, RequirementID: e.RequirementID, Statement: e.Statement, Status: StatusOpen, MadeBy: by, MadeAt: at}
+		x := &Assumption{ID: e.AssumptionID, RequirementID: e.RequirementID, Statement: e.Statement, Status: StatusOpen,
+			MadeBy: by, MadeAt: at, MadeOccurredAt: oc}
 		s.Assumptions = append(s.Assumptions, x)
-		s.assumptions[x.ID], s.ids[x.ID] = x, "assumption"
+		s.assumptions[x.ID] = x
+		s.created(x.ID, "assumption", when)
 	case *AssumptionValidated:
 		x, err := need(s.assumptions, "assumption", e.AssumptionID)
 		if err != nil {
 			return err
 		}
-		x.Status, x.ResolvedBy, x.ResolvedAt, x.Comment = StatusValidated, by, at, e.Comment
+		x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusValidated, by, at, oc, e.Comment
 	case *AssumptionRejected:
 		x, err := need(s.assumptions, "assumption", e.AssumptionID)
 		if err != nil {
 			return err
 		}
-		x.Status, x.ResolvedBy, x.ResolvedAt, x.Comment = StatusRejected, by, at, e.Reason
+		x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusRejected, by, at, oc, e.Reason
 	case *ChangeRequested:
 		if err := s.fresh(e.ChangeID); err != nil {
 			return err
@@ -320,48 +332,54 @@ func apply(s *Engagement, e Event) error {
 				return err
 			}
 		}
-		x := &ChangeRequest{ID: e.ChangeID, RequirementID: e.RequirementID, Description: e.Description, Reason: e.Reason, Status: StatusOpen, RequestedBy: by, RequestedAt: at}
+		x := &ChangeRequest{ID: e.ChangeID, RequirementID: e.RequirementID, Description: e.Description, Reason: e.Reason, Status: StatusOpen,
+			RequestedBy: by, RequestedAt: at, RequestedOccurredAt: oc}
 		s.Changes = append(s.Changes, x)
-		s.changes[x.ID], s.ids[x.ID] = x, "change"
+		s.changes[x.ID] = x
+		s.created(x.ID, "change", when)
 	case *ChangeApproved:
 		x, err := need(s.changes, "change", e.ChangeID)
 		if err != nil {
 			return err
 		}
-		x.Status, x.ResolvedBy, x.ResolvedAt, x.Comment = StatusApproved, by, at, e.Comment
+		x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusApproved, by, at, oc, e.Comment
 	case *ChangeRejected:
 		x, err := need(s.changes, "change", e.ChangeID)
 		if err != nil {
 			return err
 		}
-		x.Status, x.ResolvedBy, x.ResolvedAt, x.Comment = StatusRejected, by, at, e.Reason
+		x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusRejected, by, at, oc, e.Reason
 	case *FeatureProposed:
 		if err := s.fresh(e.FeatureID); err != nil {
 			return err
 		}
-		x := &Feature{ID: e.FeatureID, Title: e.Title, Description: e.Description, Status: StatusProposed, ProposedBy: by, ProposedAt: at}
+		x := &Feature{ID: e.FeatureID, Title: e.Title, Description: e.Description, Status: StatusProposed,
+			ProposedBy: by, ProposedAt: at, ProposedOccurredAt: oc}
 		s.Features = append(s.Features, x)
-		s.features[x.ID], s.ids[x.ID] = x, "feature"
+		s.features[x.ID] = x
+		s.created(x.ID, "feature", when)
 	case *FeatureAccepted:
 		x, err := need(s.features, "feature", e.FeatureID)
 		if err != nil {
 			return err
 		}
-		x.Status, x.ResolvedBy, x.ResolvedAt, x.Comment = StatusAccepted, by, at, e.Comment
+		x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusAccepted, by, at, oc, e.Comment
 	case *FeatureDeclined:
 		x, err := need(s.features, "feature", e.FeatureID)
 		if err != nil {
 			return err
 		}
-		x.Status, x.ResolvedBy, x.ResolvedAt, x.Comment = StatusDeclined, by, at, e.Reason
+		x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusDeclined, by, at, oc, e.Reason
 
 	case *MilestonePlanned:
 		if err := s.fresh(e.MilestoneID); err != nil {
 			return err
 		}
-		x := &Milestone{ID: e.MilestoneID, Title: e.Title, DueDate: e.DueDate, OriginalDueDate: e.DueDate, PlannedBy: by, PlannedAt: at}
+		x := &Milestone{ID: e.MilestoneID, Title: e.Title, DueDate: e.DueDate, OriginalDueDate: e.DueDate,
+			PlannedBy: by, PlannedAt: at, PlannedOccurredAt: oc}
 		s.Milestones = append(s.Milestones, x)
-		s.milestones[x.ID], s.ids[x.ID] = x, "milestone"
+		s.milestones[x.ID] = x
+		s.created(x.ID, "milestone", when)
 	case *DifficultyReported:
 		if err := s.fresh(e.DifficultyID); err != nil {
 			return err
@@ -371,9 +389,11 @@ func apply(s *Engagement, e Event) error {
 				return err
 			}
 		}
-		x := &Difficulty{ID: e.DifficultyID, MilestoneID: e.MilestoneID, Description: e.Description, ReportedBy: by, ReportedAt: at}
+		x := &Difficulty{ID: e.DifficultyID, MilestoneID: e.MilestoneID, Description: e.Description, ReportedBy: by, ReportedAt: at, ReportedOccurredAt: oc,
+			Status: StatusOpen}
 		s.Difficulties = append(s.Difficulties, x)
-		s.difficulties[x.ID], s.ids[x.ID] = x, "difficulty"
+		s.difficulties[x.ID] = x
+		s.created(x.ID, "difficulty", when)
 	case *DelayDisclosed:
 		if err := s.fresh(e.DelayID); err != nil {
 			return err
@@ -382,12 +402,21 @@ func apply(s *Engagement, e Event) error {
 		if err != nil {
 			return err
 		}
+		var dep *Dependency
+		if e.DependencyID != "" {
+			if dep, err = need(s.dependencies, "dependency", e.DependencyID); err != nil {
+				return err
+			}
+			dep.DelayIDs = append(dep.DelayIDs, e.DelayID)
+		}
 		x := &Delay{
 			ID: e.DelayID, MilestoneID: e.MilestoneID, PreviousDueDate: e.PreviousDueDate, NewDueDate: e.NewDueDate,
-			Reason: e.Reason, DisclosedBy: by, DisclosedAt: at,
+			Reason: e.Reason, DisclosedBy: by, DisclosedAt: at, DisclosedOccurredAt: oc,
+			DependencyID: e.DependencyID, DependencyLate: e.DependencyLate, DependencyParty: e.DependencyParty,
 		}
 		s.Delays = append(s.Delays, x)
-		s.delays[x.ID], s.ids[x.ID] = x, "delay"
+		s.delays[x.ID] = x
+		s.created(x.ID, "delay", when)
 		m.DueDate = e.NewDueDate
 		m.DelayIDs = append(m.DelayIDs, x.ID)
 	case *CostImpactDisclosed:
@@ -401,9 +430,9 @@ func apply(s *Engagement, e Event) error {
 		}
 		s.CostImpacts = append(s.CostImpacts, &CostImpact{
 			ID: e.CostImpactID, DifficultyID: e.DifficultyID, Amount: e.Amount, Currency: e.Currency,
-			Reason: e.Reason, DisclosedBy: by, DisclosedAt: at,
+			Reason: e.Reason, DisclosedBy: by, DisclosedAt: at, DisclosedOccurredAt: oc,
 		})
-		s.ids[e.CostImpactID] = "cost_impact"
+		s.created(e.CostImpactID, "cost_impact", when)
 	case *SkillsGapDisclosed:
 		if err := s.fresh(e.SkillsGapID); err != nil {
 			return err
@@ -415,9 +444,9 @@ func apply(s *Engagement, e Event) error {
 		}
 		s.SkillsGaps = append(s.SkillsGaps, &SkillsGap{
 			ID: e.SkillsGapID, DifficultyID: e.DifficultyID, Skill: e.Skill, Mitigation: e.Mitigation,
-			DisclosedBy: by, DisclosedAt: at,
+			DisclosedBy: by, DisclosedAt: at, DisclosedOccurredAt: oc,
 		})
-		s.ids[e.SkillsGapID] = "skills_gap"
+		s.created(e.SkillsGapID, "skills_gap", when)
 
 	case *ClientInformed:
 		if err := s.fresh(e.InformationID); err != nil {
@@ -431,16 +460,17 @@ func apply(s *Engagement, e Event) error {
 		}
 		x := &Information{
 			ID: e.InformationID, Subject: e.Subject, Summary: e.Summary, Channel: e.Channel,
-			Recipients: slices.Clone(e.Recipients), About: slices.Clone(e.About), InformedBy: by, InformedAt: at,
+			Recipients: slices.Clone(e.Recipients), About: slices.Clone(e.About), InformedBy: by, InformedAt: at, InformedOccurredAt: oc,
 		}
 		s.Informed = append(s.Informed, x)
-		s.information[x.ID], s.ids[x.ID] = x, "information"
+		s.information[x.ID] = x
+		s.created(x.ID, "information", when)
 	case *InformationAcknowledged:
 		x, err := need(s.information, "information", e.InformationID)
 		if err != nil {
 			return err
 		}
-		x.Acknowledgements = append(x.Acknowledgements, Acknowledgement{StakeholderID: by, At: at})
+		x.Acknowledgements = append(x.Acknowledgements, Acknowledgement{StakeholderID: by, At: at, OccurredAt: oc})
 	case *DecisionMade:
 		if err := s.fresh(e.DecisionID); err != nil {
 			return err
@@ -458,10 +488,11 @@ func apply(s *Engagement, e Event) error {
 			ID: e.DecisionID, Title: e.Title, Kind: e.Kind, Options: slices.Clone(e.Options), Chosen: e.Chosen,
 			Rationale: e.Rationale, Participants: slices.Clone(e.Participants),
 			ClientParticipants: slices.Clone(e.ClientParticipants), About: slices.Clone(e.About),
-			DecidedBy: by, DecidedAt: at,
+			DecidedBy: by, DecidedAt: at, DecidedOccurredAt: oc,
 		}
 		s.Decisions = append(s.Decisions, x)
-		s.decisions[x.ID], s.ids[x.ID] = x, "decision"
+		s.decisions[x.ID] = x
+		s.created(x.ID, "decision", when)
 
 	case *DeliveryMade:
 		if err := s.fresh(e.DeliveryID); err != nil {
@@ -485,22 +516,23 @@ func apply(s *Engagement, e Event) error {
 		x := &Delivery{
 			ID: e.DeliveryID, Title: e.Title, Description: e.Description, MilestoneID: e.MilestoneID,
 			RequirementIDs: slices.Clone(e.RequirementIDs), FeatureIDs: slices.Clone(e.FeatureIDs),
-			Status: StatusAwaiting, DeliveredBy: by, DeliveredAt: at,
+			Status: StatusAwaiting, DeliveredBy: by, DeliveredAt: at, DeliveredOccurredAt: oc,
 		}
 		s.Deliveries = append(s.Deliveries, x)
-		s.deliveries[x.ID], s.ids[x.ID] = x, "delivery"
+		s.deliveries[x.ID] = x
+		s.created(x.ID, "delivery", when)
 	case *DeliveryAccepted:
 		x, err := need(s.deliveries, "delivery", e.DeliveryID)
 		if err != nil {
 			return err
 		}
-		x.Status, x.ResolvedBy, x.ResolvedAt, x.Comment = StatusAccepted, by, at, e.Comment
+		x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusAccepted, by, at, oc, e.Comment
 	case *DeliveryRejected:
 		x, err := need(s.deliveries, "delivery", e.DeliveryID)
 		if err != nil {
 			return err
 		}
-		x.Status, x.ResolvedBy, x.ResolvedAt, x.Comment = StatusRejected, by, at, e.Reason
+		x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusRejected, by, at, oc, e.Reason
 	case *NeedRaisedAtDelivery:
 		if err := s.fresh(e.NeedID); err != nil {
 			return err
@@ -511,11 +543,14 @@ func apply(s *Engagement, e Event) error {
 		}
 		s.addRequirement(&Requirement{
 			ID: e.NeedID, Title: e.Title, Description: e.Description, Origin: OriginDelivery,
-			DeliveryID: e.DeliveryID, RaisedBy: by, RaisedAt: at,
+			DeliveryID: e.DeliveryID, RaisedBy: by, RaisedAt: at, RaisedOccurredAt: oc,
 		})
 		d.NeedIDs = append(d.NeedIDs, e.NeedID)
 
 	default:
+		if ok, err := applyGovernance(s, e); ok {
+			return err
+		}
 		return cannotApply("unknown event %T", e)
 	}
 	return nil
@@ -523,5 +558,6 @@ func apply(s *Engagement, e Event) error {
 
 func (s *Engagement) addRequirement(r *Requirement) {
 	s.Requirements = append(s.Requirements, r)
-	s.requirements[r.ID], s.ids[r.ID] = r, "requirement"
+	s.requirements[r.ID] = r
+	s.created(r.ID, "requirement", occurred(r.RaisedOccurredAt, r.RaisedAt))
 }

@@ -86,7 +86,7 @@ func TestEvolveState(t *testing.T) {
 		t.Errorf("feature: %+v", f)
 	}
 	m, _ := s.Milestone("ms-1")
-	if !m.DueDate.Equal(due.Add(72*time.Hour)) || !m.OriginalDueDate.Equal(due) || len(m.DelayIDs) != 1 {
+	if !m.DueDate.Equal(due.Add(96*time.Hour)) || !m.OriginalDueDate.Equal(due) || len(m.DelayIDs) != 2 {
 		t.Errorf("milestone: %+v", m)
 	}
 	if d, _ := s.Delay("dl-1"); d.LeadTime() <= 0 {

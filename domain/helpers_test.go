@@ -110,6 +110,9 @@ type scenario struct {
 	then  []Event // Headers left zero; the helper fills them
 	code  string  // expected error code, when then is nil
 	field string  // expected error field, optional
+	// occurred is the OccurredAt the helper puts in then's Headers (the
+	// command's claim); zero for none.
+	occurred time.Time
 }
 
 func (sc scenario) run(t *testing.T) {
@@ -146,7 +149,7 @@ func (sc scenario) run(t *testing.T) {
 	for i, e := range sc.then {
 		h := e.Head()
 		if h.EngagementID == "" {
-			*h = Header{EngagementID: eng, ActorID: Command(sc.when).Actor(), At: g.now}
+			*h = Header{EngagementID: eng, ActorID: Command(sc.when).Actor(), At: g.now, OccurredAt: sc.occurred}
 		}
 		want[i] = e
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -105,7 +106,11 @@ func (g *gen) command(s *Engagement) Command {
 		return c
 	}
 	a := g.actor(s)
-	switch g.r.IntN(41) {
+	n := g.r.IntN(41 + governanceGenerated)
+	if n >= 41 {
+		return g.governance(s, a, n-41)
+	}
+	switch n {
 	case 0:
 		to := s.Phase.Next()
 		if g.chance(0.1) {
@@ -202,10 +207,32 @@ func (g *gen) command(s *Engagement) Command {
 	}
 }
 
+// claimed gives a command that takes a claim (see Claim) a random claimed
+// time, often plausible, sometimes in the future or before the opening.
+func (g *gen) claimed(cmd Command) Command {
+	v := reflect.New(reflect.TypeOf(cmd)).Elem()
+	v.Set(reflect.ValueOf(cmd))
+	f := v.FieldByName("Claim")
+	if !f.IsValid() || g.chance(0.6) {
+		return cmd
+	}
+	t := g.now.Add(-time.Duration(g.r.IntN(72*60)) * time.Minute)
+	switch g.r.IntN(10) {
+	case 0:
+		t = g.now.Add(time.Hour)
+	case 1:
+		t = t0.Add(-time.Hour)
+	}
+	f.Set(reflect.ValueOf(Claim{OccurredAt: t}))
+	return v.Interface().(Command)
+}
+
 // TestRandomCommandSequences: whatever the commands, Decide returns events
-// or an *Error with a code, never modifies the state, and every event it
-// emits is accepted by Evolve and survives Marshal/Unmarshal; folding the
-// emitted events rebuilds the same state.
+// or an *Error with a code the command's Refusals list, never modifies the
+// state, and every event it emits is accepted by Evolve and survives
+// Marshal/Unmarshal; folding the emitted events rebuilds the same state,
+// and folding only those that happened by any moment (as claimed) folds
+// too: no fact is said to have happened before what it names.
 func TestRandomCommandSequences(t *testing.T) {
 	seeds, steps := 120, 400
 	if testing.Short() {
@@ -218,7 +245,7 @@ func TestRandomCommandSequences(t *testing.T) {
 		var s *Engagement
 		var all []Event
 		for step := range steps {
-			cmd := g.command(s)
+			cmd := g.claimed(g.command(s))
 			before := s.Clone()
 			evs, err := Decide(s, cmd, g.now)
 			if !reflect.DeepEqual(before, s) {
@@ -230,11 +257,20 @@ func TestRandomCommandSequences(t *testing.T) {
 					t.Fatalf("seed %d step %d: %T: bad error %#v", seed, step, cmd, err)
 				}
 				codes[de.Code]++
+				if KindOfCode(de.Code) != de.Kind {
+					t.Fatalf("seed %d step %d: %T: code %s has kind %v, KindOfCode says %v", seed, step, cmd, de.Code, de.Kind, KindOfCode(de.Code))
+				}
+				if !slices.Contains(Refusals(cmd), de.Code) {
+					t.Fatalf("seed %d step %d: %T refused with %s, which Refusals does not list: %v", seed, step, cmd, de.Code, err)
+				}
 			}
 			for _, e := range evs {
 				h := e.Head()
 				if h.At != g.now.UTC() || h.ActorID == "" || (s != nil && h.EngagementID != s.ID) {
 					t.Fatalf("seed %d step %d: bad header %+v", seed, step, *h)
+				}
+				if c, ok := cmd.(interface{ Claimed() time.Time }); ok && !h.OccurredAt.Equal(c.Claimed()) {
+					t.Fatalf("seed %d step %d: %T claimed %s, the event says %s", seed, step, cmd, c.Claimed(), h.OccurredAt)
 				}
 				if s, err = Evolve(s, e); err != nil {
 					t.Fatalf("seed %d step %d: Evolve rejects decided %s: %v", seed, step, e.EventType(), err)
@@ -258,6 +294,18 @@ func TestRandomCommandSequences(t *testing.T) {
 		folded, err := Fold(all...)
 		if err != nil {
 			t.Fatalf("seed %d: Fold: %v", seed, err)
+		}
+		for range 20 {
+			by := t0.Add(time.Duration(g.r.Int64N(int64(g.now.Sub(t0)) + 1)))
+			var past *Engagement
+			for _, e := range all {
+				if !OccurredBy(e, by) {
+					continue
+				}
+				if past, err = Evolve(past, e); err != nil {
+					t.Fatalf("seed %d: the engagement as it happened by %s does not fold: %v", seed, by, err)
+				}
+			}
 		}
 		if !reflect.DeepEqual(folded, s) || !reflect.DeepEqual(s.Clone(), s) {
 			t.Fatalf("seed %d: Fold or Clone differs from the evolved state", seed)

@@ -44,9 +44,16 @@ type Engagement struct {
 	Deliveries   []*Delivery      `json:"deliveries"`
 	Lessons      []*Lesson        `json:"lessons"`
 
+	// Governance: risks, dependencies (governance.go).
+	Governance
+
 	// ids maps every id created in the engagement (of any kind) to its kind
 	// ("stakeholder", "requirement", ...): ids are unique across kinds.
 	ids map[string]string
+	// happened maps every id to when the fact that created it happened
+	// (claimed, or recorded when no claim was made): a claim may not be
+	// earlier than what the fact names.
+	happened map[string]time.Time
 	// Per-kind indexes into the slices above.
 	stakeholders map[string]*Stakeholder
 	experts      map[string]*Expert
@@ -77,6 +84,8 @@ type Agreement struct {
 	Reference   string    `json:"reference,omitempty"`
 	Signatories []string  `json:"signatories"`
 	SignedAt    time.Time `json:"signed_at"`
+	// SignedOccurredAt is when it is said to have been signed, if claimed.
+	SignedOccurredAt time.Time `json:"signed_occurred_at,omitzero"`
 }
 
 // PartyInfo is one side of the engagement and its perimeter.
@@ -85,6 +94,8 @@ type PartyInfo struct {
 	Name      string     `json:"name"`
 	JoinedAt  time.Time  `json:"joined_at"`
 	Perimeter *Perimeter `json:"perimeter,omitempty"`
+	// JoinedOccurredAt is when the party is said to have joined, if claimed.
+	JoinedOccurredAt time.Time `json:"joined_occurred_at,omitzero"`
 }
 
 // Perimeter is what a party is responsible for.
@@ -94,6 +105,8 @@ type Perimeter struct {
 	Excludes    []string  `json:"excludes,omitempty"`
 	DefinedBy   string    `json:"defined_by"`
 	DefinedAt   time.Time `json:"defined_at"`
+	// DefinedOccurredAt is when it is said to have been defined, if claimed.
+	DefinedOccurredAt time.Time `json:"defined_occurred_at,omitzero"`
 }
 
 // Stakeholder is a person on one party's side.
@@ -111,6 +124,12 @@ type Stakeholder struct {
 	BriefedAt   time.Time `json:"briefed_at,omitzero"`
 	Left        bool      `json:"left"`
 	LeftAt      time.Time `json:"left_at,omitzero"`
+	// The *OccurredAt fields are the claimed moments of joining, being
+	// briefed and leaving, when the command gave one (see Claim); the
+	// *At fields beside them are when Candor recorded those facts.
+	JoinedOccurredAt  time.Time `json:"joined_occurred_at,omitzero"`
+	BriefedOccurredAt time.Time `json:"briefed_occurred_at,omitzero"`
+	LeftOccurredAt    time.Time `json:"left_occurred_at,omitzero"`
 }
 
 // ClientSide reports whether the stakeholder is on the client's side.
@@ -127,6 +146,9 @@ type Expert struct {
 	InvitedAt time.Time `json:"invited_at"`
 	ChangedAt time.Time `json:"changed_at"`
 	Reason    string    `json:"reason,omitempty"` // of the withdrawal
+	// Claimed moments of the invitation and of the last change, if given.
+	InvitedOccurredAt time.Time `json:"invited_occurred_at,omitzero"`
+	ChangedOccurredAt time.Time `json:"changed_occurred_at,omitzero"`
 }
 
 // Workshop is a scoping workshop that took place.
@@ -136,6 +158,9 @@ type Workshop struct {
 	Participants []string  `json:"participants"`
 	Notes        string    `json:"notes,omitempty"`
 	RecordedBy   string    `json:"recorded_by"`
+	// RecordedAt is when Candor recorded the workshop; HeldAt is when it
+	// took place (the command's claim, or RecordedAt when none was given).
+	RecordedAt time.Time `json:"recorded_at"`
 }
 
 // Indicator is a success indicator and its measurements, oldest first.
@@ -149,6 +174,8 @@ type Indicator struct {
 	DefinedBy    string        `json:"defined_by"`
 	DefinedAt    time.Time     `json:"defined_at"`
 	Measurements []Measurement `json:"measurements"`
+	// DefinedOccurredAt is when it is said to have been defined, if claimed.
+	DefinedOccurredAt time.Time `json:"defined_occurred_at,omitzero"`
 }
 
 // OnTarget reports whether v is on the indicator's side of its target.
@@ -166,6 +193,9 @@ type Measurement struct {
 	MeasuredAt time.Time `json:"measured_at"`
 	Note       string    `json:"note,omitempty"`
 	By         string    `json:"by"`
+	// RecordedAt is when Candor recorded it; MeasuredAt is the moment
+	// measured (the command's claim, or RecordedAt when none was given).
+	RecordedAt time.Time `json:"recorded_at"`
 }
 
 // Requirement origins.
@@ -184,6 +214,8 @@ type Requirement struct {
 	RaisedBy       string          `json:"raised_by"`
 	RaisedAt       time.Time       `json:"raised_at"`
 	Clarifications []Clarification `json:"clarifications"`
+	// RaisedOccurredAt is when it is said to have been raised, if claimed.
+	RaisedOccurredAt time.Time `json:"raised_occurred_at,omitzero"`
 }
 
 // Clarification settles part of a requirement's meaning.
@@ -194,6 +226,8 @@ type Clarification struct {
 	AnsweredBy string    `json:"answered_by,omitempty"`
 	By         string    `json:"by"`
 	At         time.Time `json:"at"`
+	// OccurredAt is when it is said to have been clarified, if claimed.
+	OccurredAt time.Time `json:"occurred_at,omitzero"`
 }
 
 // Question is the supplier questioning a requirement.
@@ -207,6 +241,9 @@ type Question struct {
 	Answer        string    `json:"answer,omitempty"`
 	AnsweredBy    string    `json:"answered_by,omitempty"`
 	AnsweredAt    time.Time `json:"answered_at,omitzero"`
+	// Claimed moments of the question and of its answer, if given.
+	AskedOccurredAt    time.Time `json:"asked_occurred_at,omitzero"`
+	AnsweredOccurredAt time.Time `json:"answered_occurred_at,omitzero"`
 }
 
 // Assumption is an interpretation the supplier made without the client.
@@ -220,6 +257,9 @@ type Assumption struct {
 	ResolvedBy    string    `json:"resolved_by,omitempty"`
 	ResolvedAt    time.Time `json:"resolved_at,omitzero"`
 	Comment       string    `json:"comment,omitempty"`
+	// Claimed moments of the assumption and of its resolution, if given.
+	MadeOccurredAt     time.Time `json:"made_occurred_at,omitzero"`
+	ResolvedOccurredAt time.Time `json:"resolved_occurred_at,omitzero"`
 }
 
 // ChangeRequest is a requested change to what was agreed.
@@ -234,6 +274,12 @@ type ChangeRequest struct {
 	ResolvedBy    string    `json:"resolved_by,omitempty"`
 	ResolvedAt    time.Time `json:"resolved_at,omitzero"`
 	Comment       string    `json:"comment,omitempty"`
+	// Claimed moments of the request and of its resolution, if given.
+	RequestedOccurredAt time.Time `json:"requested_occurred_at,omitzero"`
+	ResolvedOccurredAt  time.Time `json:"resolved_occurred_at,omitzero"`
+	// Impact is the latest assessment (changes.go): schedule and cost, and
+	// who must approve it by when.
+	Impact *ChangeImpact `json:"impact,omitempty"`
 }
 
 // Feature is something the supplier proposed that the client never asked
@@ -248,6 +294,9 @@ type Feature struct {
 	ResolvedBy  string    `json:"resolved_by,omitempty"`
 	ResolvedAt  time.Time `json:"resolved_at,omitzero"`
 	Comment     string    `json:"comment,omitempty"`
+	// Claimed moments of the proposal and of its resolution, if given.
+	ProposedOccurredAt time.Time `json:"proposed_occurred_at,omitzero"`
+	ResolvedOccurredAt time.Time `json:"resolved_occurred_at,omitzero"`
 }
 
 // Milestone is a dated commitment. DueDate moves with each disclosed delay;
@@ -260,6 +309,8 @@ type Milestone struct {
 	PlannedBy       string    `json:"planned_by"`
 	PlannedAt       time.Time `json:"planned_at"`
 	DelayIDs        []string  `json:"delay_ids"`
+	// PlannedOccurredAt is when it is said to have been planned, if claimed.
+	PlannedOccurredAt time.Time `json:"planned_occurred_at,omitzero"`
 }
 
 // Difficulty is a problem the supplier side reported.
@@ -269,6 +320,19 @@ type Difficulty struct {
 	Description string    `json:"description"`
 	ReportedBy  string    `json:"reported_by"`
 	ReportedAt  time.Time `json:"reported_at"`
+	// ReportedOccurredAt is when it is said to have been reported, if claimed.
+	ReportedOccurredAt time.Time `json:"reported_occurred_at,omitzero"`
+	// The issue lifecycle (issues.go): open until resolved, with an owner
+	// and a severity once assigned; RiskID when a risk became it.
+	Status             Status    `json:"status"` // open, resolved
+	OwnerID            string    `json:"owner_id,omitempty"`
+	Severity           Severity  `json:"severity,omitempty"`
+	AssignedAt         time.Time `json:"assigned_at,omitzero"`
+	Resolution         string    `json:"resolution,omitempty"`
+	ResolvedBy         string    `json:"resolved_by,omitempty"`
+	ResolvedAt         time.Time `json:"resolved_at,omitzero"`
+	ResolvedOccurredAt time.Time `json:"resolved_occurred_at,omitzero"`
+	RiskID             string    `json:"risk_id,omitempty"`
 }
 
 // Delay is a disclosed delay of a milestone.
@@ -280,6 +344,14 @@ type Delay struct {
 	Reason          string    `json:"reason"`
 	DisclosedBy     string    `json:"disclosed_by"`
 	DisclosedAt     time.Time `json:"disclosed_at"`
+	// DisclosedOccurredAt is when it is said to have been disclosed, if
+	// claimed. The lead time is measured from DisclosedAt all the same.
+	DisclosedOccurredAt time.Time `json:"disclosed_occurred_at,omitzero"`
+	// The dependency said to have caused it, whether it was late then,
+	// and whose it was.
+	DependencyID    string `json:"dependency_id,omitempty"`
+	DependencyLate  bool   `json:"dependency_late,omitempty"`
+	DependencyParty Party  `json:"dependency_party,omitempty"`
 }
 
 // LeadTime is PreviousDueDate - DisclosedAt; negative means late disclosure.
@@ -294,6 +366,8 @@ type CostImpact struct {
 	Reason       string    `json:"reason"`
 	DisclosedBy  string    `json:"disclosed_by"`
 	DisclosedAt  time.Time `json:"disclosed_at"`
+	// DisclosedOccurredAt is when it is said to have been disclosed, if claimed.
+	DisclosedOccurredAt time.Time `json:"disclosed_occurred_at,omitzero"`
 }
 
 // SkillsGap is a disclosed missing skill.
@@ -304,6 +378,8 @@ type SkillsGap struct {
 	Mitigation   string    `json:"mitigation,omitempty"`
 	DisclosedBy  string    `json:"disclosed_by"`
 	DisclosedAt  time.Time `json:"disclosed_at"`
+	// DisclosedOccurredAt is when it is said to have been disclosed, if claimed.
+	DisclosedOccurredAt time.Time `json:"disclosed_occurred_at,omitzero"`
 }
 
 // Information is a message that reached named stakeholders.
@@ -317,6 +393,10 @@ type Information struct {
 	InformedBy       string            `json:"informed_by"`
 	InformedAt       time.Time         `json:"informed_at"`
 	Acknowledgements []Acknowledgement `json:"acknowledgements"`
+	// InformedOccurredAt is when the information is said to have reached
+	// them, if claimed; days since the client was informed count from
+	// InformedAt all the same.
+	InformedOccurredAt time.Time `json:"informed_occurred_at,omitzero"`
 }
 
 // Acknowledged reports whether stakeholderID acknowledged the information.
@@ -333,6 +413,8 @@ func (i *Information) Acknowledged(stakeholderID string) bool {
 type Acknowledgement struct {
 	StakeholderID string    `json:"stakeholder_id"`
 	At            time.Time `json:"at"`
+	// OccurredAt is when it is said to have been acknowledged, if claimed.
+	OccurredAt time.Time `json:"occurred_at,omitzero"`
 }
 
 // Decision is a technical or strategic choice.
@@ -348,6 +430,8 @@ type Decision struct {
 	About              []string     `json:"about,omitempty"`
 	DecidedBy          string       `json:"decided_by"`
 	DecidedAt          time.Time    `json:"decided_at"`
+	// DecidedOccurredAt is when it is said to have been decided, if claimed.
+	DecidedOccurredAt time.Time `json:"decided_occurred_at,omitzero"`
 }
 
 // Delivery is something handed over to the client.
@@ -365,6 +449,9 @@ type Delivery struct {
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
 	Comment        string    `json:"comment,omitempty"`
 	NeedIDs        []string  `json:"need_ids,omitempty"` // requirements raised at this delivery
+	// Claimed moments of the delivery and of its resolution, if given.
+	DeliveredOccurredAt time.Time `json:"delivered_occurred_at,omitzero"`
+	ResolvedOccurredAt  time.Time `json:"resolved_occurred_at,omitzero"`
 }
 
 // Lesson is something learnt.
@@ -482,45 +569,90 @@ func (s *Engagement) CurrentStakeholders() []*Stakeholder {
 // reindex rebuilds every unexported index from the exported slices.
 func (s *Engagement) reindex() {
 	s.ids = map[string]string{s.ID: "engagement"}
-	s.stakeholders = index(s, s.Stakeholders, "stakeholder", func(x *Stakeholder) string { return x.ID })
-	s.experts = index(s, s.Experts, "expert", func(x *Expert) string { return x.ID })
-	s.workshops = index(s, s.Workshops, "workshop", func(x *Workshop) string { return x.ID })
-	s.indicators = index(s, s.Indicators, "indicator", func(x *Indicator) string { return x.ID })
-	s.requirements = index(s, s.Requirements, "requirement", func(x *Requirement) string { return x.ID })
-	s.questions = index(s, s.Questions, "question", func(x *Question) string { return x.ID })
-	s.assumptions = index(s, s.Assumptions, "assumption", func(x *Assumption) string { return x.ID })
-	s.changes = index(s, s.Changes, "change", func(x *ChangeRequest) string { return x.ID })
-	s.features = index(s, s.Features, "feature", func(x *Feature) string { return x.ID })
-	s.milestones = index(s, s.Milestones, "milestone", func(x *Milestone) string { return x.ID })
-	s.difficulties = index(s, s.Difficulties, "difficulty", func(x *Difficulty) string { return x.ID })
-	s.delays = index(s, s.Delays, "delay", func(x *Delay) string { return x.ID })
-	s.information = index(s, s.Informed, "information", func(x *Information) string { return x.ID })
-	s.decisions = index(s, s.Decisions, "decision", func(x *Decision) string { return x.ID })
-	s.deliveries = index(s, s.Deliveries, "delivery", func(x *Delivery) string { return x.ID })
+	s.happened = map[string]time.Time{s.ID: s.OpenedAt}
+	s.stakeholders = index(s, s.Stakeholders, "stakeholder", func(x *Stakeholder) (string, time.Time) {
+		return x.ID, occurred(x.JoinedOccurredAt, x.JoinedAt)
+	})
+	s.experts = index(s, s.Experts, "expert", func(x *Expert) (string, time.Time) {
+		return x.ID, occurred(x.InvitedOccurredAt, x.InvitedAt)
+	})
+	s.workshops = index(s, s.Workshops, "workshop", func(x *Workshop) (string, time.Time) { return x.ID, x.HeldAt })
+	s.indicators = index(s, s.Indicators, "indicator", func(x *Indicator) (string, time.Time) {
+		return x.ID, occurred(x.DefinedOccurredAt, x.DefinedAt)
+	})
+	s.requirements = index(s, s.Requirements, "requirement", func(x *Requirement) (string, time.Time) {
+		return x.ID, occurred(x.RaisedOccurredAt, x.RaisedAt)
+	})
+	s.questions = index(s, s.Questions, "question", func(x *Question) (string, time.Time) {
+		return x.ID, occurred(x.AskedOccurredAt, x.AskedAt)
+	})
+	s.assumptions = index(s, s.Assumptions, "assumption", func(x *Assumption) (string, time.Time) {
+		return x.ID, occurred(x.MadeOccurredAt, x.MadeAt)
+	})
+	s.changes = index(s, s.Changes, "change", func(x *ChangeRequest) (string, time.Time) {
+		return x.ID, occurred(x.RequestedOccurredAt, x.RequestedAt)
+	})
+	s.features = index(s, s.Features, "feature", func(x *Feature) (string, time.Time) {
+		return x.ID, occurred(x.ProposedOccurredAt, x.ProposedAt)
+	})
+	s.milestones = index(s, s.Milestones, "milestone", func(x *Milestone) (string, time.Time) {
+		return x.ID, occurred(x.PlannedOccurredAt, x.PlannedAt)
+	})
+	s.difficulties = index(s, s.Difficulties, "difficulty", func(x *Difficulty) (string, time.Time) {
+		return x.ID, occurred(x.ReportedOccurredAt, x.ReportedAt)
+	})
+	s.delays = index(s, s.Delays, "delay", func(x *Delay) (string, time.Time) {
+		return x.ID, occurred(x.DisclosedOccurredAt, x.DisclosedAt)
+	})
+	s.information = index(s, s.Informed, "information", func(x *Information) (string, time.Time) {
+		return x.ID, occurred(x.InformedOccurredAt, x.InformedAt)
+	})
+	s.decisions = index(s, s.Decisions, "decision", func(x *Decision) (string, time.Time) {
+		return x.ID, occurred(x.DecidedOccurredAt, x.DecidedAt)
+	})
+	s.deliveries = index(s, s.Deliveries, "delivery", func(x *Delivery) (string, time.Time) {
+		return x.ID, occurred(x.DeliveredOccurredAt, x.DeliveredAt)
+	})
 	for _, x := range s.CostImpacts {
-		s.ids[x.ID] = "cost_impact"
+		s.created(x.ID, "cost_impact", occurred(x.DisclosedOccurredAt, x.DisclosedAt))
 	}
 	for _, x := range s.SkillsGaps {
-		s.ids[x.ID] = "skills_gap"
+		s.created(x.ID, "skills_gap", occurred(x.DisclosedOccurredAt, x.DisclosedAt))
 	}
 	for _, x := range s.Lessons {
-		s.ids[x.ID] = "lesson"
+		s.created(x.ID, "lesson", x.RecordedAt)
 	}
 	for _, x := range s.Indicators {
 		for _, m := range x.Measurements {
-			s.ids[m.ID] = "measurement"
+			s.created(m.ID, "measurement", m.MeasuredAt)
 		}
 	}
-	if s.Agreement != nil {
-		s.ids[s.Agreement.ID] = "agreement"
+	if a := s.Agreement; a != nil {
+		s.created(a.ID, "agreement", occurred(a.SignedOccurredAt, a.SignedAt))
 	}
+	s.reindexGovernance()
 }
 
-func index[T any](s *Engagement, xs []*T, kind string, id func(*T) string) map[string]*T {
+// created records a new id, its kind and when the fact that created it
+// happened.
+func (s *Engagement) created(id, kind string, at time.Time) {
+	s.ids[id], s.happened[id] = kind, at
+}
+
+// occurred is a fact's moment: its claim, or when it was recorded.
+func occurred(claimed, recorded time.Time) time.Time {
+	if claimed.IsZero() {
+		return recorded
+	}
+	return claimed
+}
+
+func index[T any](s *Engagement, xs []*T, kind string, key func(*T) (string, time.Time)) map[string]*T {
 	m := make(map[string]*T, len(xs))
 	for _, x := range xs {
-		m[id(x)] = x
-		s.ids[id(x)] = kind
+		id, at := key(x)
+		m[id] = x
+		s.created(id, kind, at)
 	}
 	return m
 }
@@ -576,7 +708,13 @@ func (s *Engagement) Clone() *Engagement {
 	})
 	c.Questions = cloneAll(s.Questions, same)
 	c.Assumptions = cloneAll(s.Assumptions, same)
-	c.Changes = cloneAll(s.Changes, same)
+	c.Changes = cloneAll(s.Changes, func(x ChangeRequest) ChangeRequest {
+		if x.Impact != nil {
+			i := *x.Impact
+			x.Impact = &i
+		}
+		return x
+	})
 	c.Features = cloneAll(s.Features, same)
 	c.Milestones = cloneAll(s.Milestones, func(m Milestone) Milestone {
 		m.DelayIDs = slices.Clone(m.DelayIDs)
@@ -602,6 +740,7 @@ func (s *Engagement) Clone() *Engagement {
 		return d
 	})
 	c.Lessons = cloneAll(s.Lessons, same)
+	c.Governance = s.Governance.clone()
 	c.reindex()
 	return &c
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -214,7 +215,9 @@ func (e *env) logSnapshot(ctx context.Context, eng string) string {
 	for _, p := range []string{"/v1/principals?limit=200", "/v1/principals/" + e.memberID + "/tokens?limit=200", "/v1/engagements?limit=200"} {
 		r, err := e.cl.Do(ctx, e2e.Request{Method: http.MethodGet, Path: p, Token: e.admin})
 		if err == nil {
-			parts = append(parts, fmt.Sprintf("%s=%d:%d", p, r.Status, strings.Count(string(r.Body), `"id"`)))
+			// Ids, and what a refused request must not have disabled or revoked.
+			parts = append(parts, fmt.Sprintf("%s=%d:%d:%d:%d", p, r.Status, strings.Count(string(r.Body), `"id"`),
+				strings.Count(string(r.Body), `"disabled":true`), strings.Count(string(r.Body), `"revoked":true`)))
 		}
 	}
 	return strings.Join(parts, " ")
@@ -262,6 +265,7 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 		for label, bad := range map[string]string{
 			"not-a-uuid": "not-a-uuid", "traversal": "..%2F..%2Fetc%2Fpasswd", "nul": "%00", "long": strings.Repeat("a", 3000),
 			"sql": url.PathEscape("1' OR '1'='1"), "script": url.PathEscape("<script>"),
+			"dot": ".", "dot-dot": "..", "encoded dot-dot": "%2e%2E", "dots": "...",
 		} {
 			c := opCase{name: "bad " + name + " " + label, path: fill(map[string]string{name: bad})}
 			if name == "party" && label == "not-a-uuid" {
@@ -310,6 +314,11 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 	}
 
 	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		if method == http.MethodPost {
+			// An operation that takes no body (disabling a principal):
+			// one sent all the same is refused, however valid the rest.
+			add(opCase{name: "body where none is taken", path: base, body: []byte(`{"reason":"x"}`), contentType: "application/json"})
+		}
 		return cs
 	}
 	mt := op.RequestBody.Value.Content.Get("application/json")
@@ -324,6 +333,16 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 		"json null": `null`, "json number": `12`, "trailing garbage": string(js(valid)) + `}{`, "deep nesting": strings.Repeat("[", 100000),
 	} {
 		add(opCase{name: label, path: base, body: []byte(b), contentType: "application/json"})
+	}
+	// Ids made only of dots would make a Location that names another path.
+	for name, ps := range s.Properties {
+		if ps.Ref == "#/components/schemas/Id" {
+			for _, dots := range []string{".", ".."} {
+				m := copyMap(valid)
+				m[name] = dots
+				add(opCase{name: "id " + name + "=" + dots, path: base, body: js(m), contentType: "application/json"})
+			}
+		}
 	}
 	if len(s.Required) > 0 {
 		add(opCase{name: "missing required", path: base, body: []byte(`{}`), contentType: "application/json"})
@@ -340,6 +359,22 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 		m := copyMap(valid)
 		m[name] = wrongType(ps.Value)
 		add(opCase{name: "wrong type " + name, path: base, body: js(m), contentType: "application/json"})
+	}
+	// Times outside the engagement's life: before it opened, for every
+	// time a write carries; in the future, for the claimed times
+	// (occurred_at, and held_at and measured_at, their commands' claims).
+	for name, ps := range s.Properties {
+		if ps.Value == nil || ps.Value.Format != "date-time" {
+			continue
+		}
+		m := copyMap(valid)
+		m[name] = "1999-01-01T00:00:00Z"
+		add(opCase{name: "before the opening " + name, path: base, body: js(m), contentType: "application/json"})
+		if name == "occurred_at" || name == "held_at" || name == "measured_at" {
+			m := copyMap(valid)
+			m[name] = time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)
+			add(opCase{name: "in the future " + name, path: base, body: js(m), contentType: "application/json"})
+		}
 	}
 	if s.AdditionalProperties.Has != nil && !*s.AdditionalProperties.Has {
 		m := copyMap(valid)
@@ -362,7 +397,8 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 	// Hostile strings in every free-text property: acceptable as text.
 	var texts []string
 	for name, ps := range s.Properties {
-		if v := ps.Value; v != nil && v.Type.Is("string") && len(v.Enum) == 0 && v.Format == "" && v.Pattern == "" {
+		// Free text: no pattern, or an unanchored one (not blank).
+		if v := ps.Value; v != nil && v.Type.Is("string") && len(v.Enum) == 0 && v.Format == "" && !strings.HasPrefix(v.Pattern, "^") {
 			texts = append(texts, name)
 		}
 	}
@@ -376,6 +412,22 @@ func casesFor(path, method string, op *openapi3.Operation, params openapi3.Param
 			m[name] = h
 		}
 		add(opCase{name: "hostile " + label, path: base, body: js(m), contentType: "application/json", mayAccept: true})
+	}
+	// Text that is JSON but not I-JSON (RFC 7493), in an otherwise valid
+	// body: refused, never stored altered (encoding/json alone would store
+	// U+FFFD, or the last of two keys). json.Marshal cannot write these, so
+	// they are spliced into the encoded body.
+	if len(texts) > 0 {
+		const mark = `"zz-splice-here"`
+		m := copyMap(valid)
+		m[texts[0]] = "zz-splice-here"
+		b := string(js(m))
+		for label, raw := range map[string]string{
+			"lone surrogate escape": `"a\ud800b"`, "reversed surrogate pair": `"\ude00\ud83d"`, "raw invalid utf-8": "\"bad \xff\xfe bytes\"",
+			"duplicate key": `"first","` + texts[0] + `":"second"`,
+		} {
+			add(opCase{name: label, path: base, body: []byte(strings.Replace(b, mark, raw, 1)), contentType: "application/json"})
+		}
 	}
 	return cs
 }
@@ -448,9 +500,20 @@ func validValue(s *openapi3.Schema, depth int) any {
 	case "uri":
 		return "https://example.com/x"
 	}
-	n := max(int(s.MinLength), 5)
-	return strings.Repeat("v", n)
+	v := strings.Repeat("v", max(int(s.MinLength), 5))
+	if s.Pattern != "" {
+		re, err := regexp.Compile(ecmaEscape.ReplaceAllString(s.Pattern, `\x{$1}`))
+		for _, c := range []string{v, "EUR", "x"} {
+			if err == nil && re.MatchString(c) {
+				return c
+			}
+		}
+	}
+	return v
 }
+
+// ecmaEscape is an ECMA-262 \uXXXX escape, \x{XXXX} in Go.
+var ecmaEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
 
 // wrongType returns a value of another JSON type than s wants.
 func wrongType(s *openapi3.Schema) any {

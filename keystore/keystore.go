@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -36,6 +37,8 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	_ "github.com/ncruces/go-sqlite3/driver" // database/sql driver "sqlite3"
+
+	"github.com/candor-ledger/candor/internal/fileperm"
 )
 
 // KeySize is the size of a subject's key: AES-256.
@@ -150,18 +153,22 @@ var migrations = []string{
 	)`,
 }
 
+// File is the key store's name in the data directory.
+const File = "keys.db"
+
 // Open opens or creates the key store at path, with mode 0600.
 func Open(ctx context.Context, path string) (*Store, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
+	// Created 0600 before SQLite would create it 0644, or tightened (see
+	// fileperm). Not PrepareSQLite: there is no -wal or -shm to make, the
+	// rollback journal takes the file's mode (modeof below).
+	if err := fileperm.Private(path); err != nil {
 		return nil, fmt.Errorf("keystore: open %s: %w", path, err)
 	}
-	_ = f.Close()
-	// An existing file keeps no wider mode than its owner's.
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := tightenJournal(path); err != nil {
 		return nil, fmt.Errorf("keystore: open %s: %w", path, err)
 	}
 	u := url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: strings.Join([]string{
+		fileperm.ModeOf(path),
 		"_pragma=busy_timeout(10000)",
 		// A rollback journal, removed at each commit: a WAL would keep a
 		// destroyed key's page in a second file until a checkpoint.
@@ -181,6 +188,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("keystore: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// tightenJournal makes a rollback journal left by a crash (a hot journal,
+// which SQLite replays) private, should an older build have left it looser.
+func tightenJournal(path string) error {
+	if _, err := os.Stat(path + "-journal"); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fileperm.Private(path + "-journal")
 }
 
 func (s *Store) migrate(ctx context.Context) error {

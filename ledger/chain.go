@@ -10,11 +10,13 @@ import (
 	"fmt"
 
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/verifier"
 )
 
 // Metadata is the JSON metadata of every engagement event. It says who did
 // it and why (actor, principal, correlation and causation ids, idempotency
-// key), and links the event into its stream's hash chain.
+// key), and links the event into its stream's hash chain: PrevHash is the
+// hash of the stream's previous event (docs/EVIDENCE.md).
 type Metadata struct {
 	Actor          string `json:"actor,omitempty"`        // stakeholder id within the engagement
 	PrincipalID    string `json:"principal_id,omitempty"` // authenticated API principal
@@ -23,8 +25,14 @@ type Metadata struct {
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
 	Fingerprint    string `json:"fingerprint,omitempty"` // of the request that carried the key
 	SchemaVersion  int    `json:"schema_version"`        // of the event's data, for domain.Unmarshal
-	PrevHash       string `json:"prev_hash"`
-	Hash           string `json:"hash"`
+	// Witness is the checkpoint of the transparency log the client said it
+	// had seen when it wrote this event, as the server accepted it.
+	Witness  *verifier.Witness `json:"witness,omitempty"`
+	PrevHash string            `json:"prev_hash"`
+	// Hash is the event's own hash. Events sealed since chain v2 do not
+	// store it (it is computed from the stored event, verifier.EventHash);
+	// older ones do, and their successor's PrevHash names it.
+	Hash string `json:"hash,omitempty"`
 }
 
 // ErrChainBroken is wrapped by *ChainError.
@@ -45,23 +53,35 @@ func (e *ChainError) Error() string {
 
 func (e *ChainError) Unwrap() error { return ErrChainBroken }
 
-// seal fills m.PrevHash and m.Hash for an event and returns its metadata
-// JSON. The hash covers the previous hash, the event id, type, data and
-// every other metadata field, so editing any of them breaks the chain.
-func seal(m Metadata, prev string, e eventstore.EventData) ([]byte, string, error) {
+// seal sets m.PrevHash and returns the event's metadata JSON and its hash.
+// The hash (verifier.EventHash) covers the stream, the revision, the id,
+// the type, the data and the metadata with its link to the previous event,
+// so editing, moving or reordering any of them breaks the chain.
+func seal(m Metadata, prev, stream string, revision uint64, e eventstore.EventData) ([]byte, string, error) {
 	m.PrevHash, m.Hash = prev, ""
-	unsealed, err := json.Marshal(m)
+	meta, err := json.Marshal(m)
 	if err != nil {
 		return nil, "", fmt.Errorf("marshal metadata: %w", err)
 	}
-	m.Hash = linkHash(e.ID[:], e.Type, e.Data, unsealed)
-	sealed, err := json.Marshal(m)
-	if err != nil {
-		return nil, "", fmt.Errorf("marshal metadata: %w", err)
-	}
-	return sealed, m.Hash, nil
+	return meta, verifier.EventHashHex(&verifier.Event{
+		Stream: stream, Revision: revision, ID: e.ID, Type: e.Type, Data: e.Data, Metadata: meta,
+	}), nil
 }
 
+// EventHash returns the hash of a stored event, as the API shows it.
+func EventHash(e *eventstore.RecordedEvent) string {
+	return verifier.EventHashHex(VerifierEvent(e))
+}
+
+// VerifierEvent is a stored event in the verifier's terms.
+func VerifierEvent(e *eventstore.RecordedEvent) *verifier.Event {
+	return &verifier.Event{
+		Stream: e.Stream, Revision: e.Revision, Position: uint64(e.Position), ID: e.ID, Type: e.Type,
+		RecordedAt: e.RecordedAt, Data: e.Data, Metadata: e.Metadata,
+	}
+}
+
+// linkHash is the hash of chain v1, kept to check events sealed before v2.
 func linkHash(id []byte, typ string, data, unsealedMeta []byte) string {
 	h := sha256.New()
 	var n [8]byte
@@ -74,29 +94,64 @@ func linkHash(id []byte, typ string, data, unsealedMeta []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// checkLink verifies one event against the hash of its predecessor and
-// returns its own hash.
-func checkLink(prev string, e *eventstore.RecordedEvent) (string, error) {
+// link is what checking an event's link needs of its predecessor.
+type link struct {
+	hash string // the hash the successor's prev_hash must name
+	rev  uint64
+	pos  eventstore.Position
+}
+
+// checkLink verifies one event against its predecessor (nil for the first)
+// and returns what its successor is checked against. A prev_hash that does
+// not match names the predecessor as broken: its content no longer has the
+// hash its successor recorded (or that successor's link was edited).
+func checkLink(prev *link, e *eventstore.RecordedEvent) (*link, error) {
 	fail := func(reason string) error {
 		return &ChainError{Stream: e.Stream, Revision: e.Revision, Position: e.Position, Reason: reason}
 	}
 	var m Metadata
 	if err := json.Unmarshal(e.Metadata, &m); err != nil {
-		return "", fail("metadata is not valid JSON")
+		return nil, fail("metadata is not valid JSON")
 	}
-	if m.PrevHash != prev {
-		return "", fail("prev_hash does not match the previous event's hash")
+	want := ""
+	if prev != nil {
+		want = prev.hash
 	}
+	if m.PrevHash != want {
+		if prev == nil {
+			return nil, fail("the first event names a predecessor")
+		}
+		return nil, &ChainError{Stream: e.Stream, Revision: prev.rev, Position: prev.pos,
+			Reason: fmt.Sprintf("its hash is not the prev_hash of revision %d: this event (or that link) was changed", e.Revision)}
+	}
+	next := &link{rev: e.Revision, pos: e.Position}
+	if m.Hash == "" {
+		next.hash = EventHash(e)
+		return next, nil
+	}
+	// Sealed before chain v2: the hash in the metadata covers the rest.
 	stored := m.Hash
 	m.Hash = ""
 	unsealed, err := json.Marshal(m)
 	if err != nil {
-		return "", fail("metadata cannot be re-encoded")
+		return nil, fail("metadata cannot be re-encoded")
 	}
 	if got := linkHash(e.ID[:], e.Type, e.Data, unsealed); got != stored {
-		return "", fail("event content does not match its hash")
+		return nil, fail("event content does not match its hash")
 	}
-	return stored, nil
+	next.hash = stored
+	return next, nil
+}
+
+// decodeLinked is Decode with Meta.Hash set to the hash the event's
+// successor names (computed for events sealed since chain v2): what the
+// ledger seals its next event against, and what a replayed write shows.
+func decodeLinked(se eventstore.RecordedEvent) (Recorded, error) {
+	r, err := Decode(se)
+	if err == nil && r.Meta.Hash == "" {
+		r.Meta.Hash = EventHash(&se)
+	}
+	return r, err
 }
 
 // VerifyReport is the outcome of a chain verification.
@@ -114,13 +169,18 @@ const verifyPage = 4096
 // VerifyStream checks the hash chain of one stream from its first event.
 func VerifyStream(ctx context.Context, store eventstore.Store, stream string) (VerifyReport, error) {
 	rep := VerifyReport{Streams: 1}
-	prev := ""
+	var prev *link
 	for from := uint64(0); ; {
 		evs, err := store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from, Limit: verifyPage})
 		if err != nil {
 			return rep, fmt.Errorf("verify %q: %w", stream, err)
 		}
 		for i := range evs {
+			if evs[i].Revision != uint64(rep.Events) {
+				rep.Broken = &ChainError{Stream: stream, Revision: evs[i].Revision, Position: evs[i].Position,
+					Reason: fmt.Sprintf("revision %d where %d was expected", evs[i].Revision, rep.Events)}
+				return rep, nil
+			}
 			h, err := checkLink(prev, &evs[i])
 			if err != nil {
 				rep.Broken = asChainError(err)
@@ -140,7 +200,7 @@ func VerifyStream(ctx context.Context, store eventstore.Store, stream string) (V
 // prefix, in one pass over the whole store, and stops at the first broken link.
 func VerifyAll(ctx context.Context, store eventstore.Store, prefix string) (VerifyReport, error) {
 	var rep VerifyReport
-	last := map[string]string{} // stream -> hash of its last event seen
+	last := map[string]*link{} // stream -> its last event seen
 	for after := eventstore.Start; ; {
 		evs, err := store.ReadAll(ctx, after, verifyPage)
 		if err != nil {
@@ -159,6 +219,10 @@ func VerifyAll(ctx context.Context, store eventstore.Store, prefix string) (Veri
 					rep.Broken = &ChainError{Stream: e.Stream, Revision: e.Revision, Position: e.Position, Reason: "stream does not start at revision 0"}
 					return rep, nil
 				}
+			} else if e.Revision != prev.rev+1 {
+				rep.Broken = &ChainError{Stream: e.Stream, Revision: e.Revision, Position: e.Position,
+					Reason: fmt.Sprintf("revision %d where %d was expected", e.Revision, prev.rev+1)}
+				return rep, nil
 			}
 			h, err := checkLink(prev, e)
 			if err != nil {

@@ -30,6 +30,7 @@ import (
 
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/verifier"
 )
 
 // StreamPrefix starts the name of every engagement stream.
@@ -63,17 +64,29 @@ type Options struct {
 	// Seal, when set, rewrites an event's data before it is hashed and
 	// stored: package personal encrypts the personal fields there, so that
 	// the store, the hash chain and the cached state hold only ciphertext.
-	Seal func(ctx context.Context, id uuid.UUID, typ string, data []byte) ([]byte, error)
+	Seal SealFunc
+	// Vouch, when set, checks the end of a stream as read from the store
+	// (its last event, nil when there is no such stream) against a record
+	// kept apart: the transparency log (evidence.Log.Vouch). The hash chain
+	// links every event to the next, so nothing else vouches for the last
+	// one or tells that events were removed from the end. An error is an
+	// integrity breach.
+	Vouch func(ctx context.Context, stream string, last *eventstore.RecordedEvent) error
 }
+
+// SealFunc rewrites the data of the event id of type typ before it is
+// hashed and stored (Options.Seal).
+type SealFunc func(ctx context.Context, id uuid.UUID, typ string, data []byte) ([]byte, error)
 
 // Ledger executes commands against engagements. It is safe for concurrent use.
 type Ledger struct {
 	store eventstore.Store
 	opts  Options
 
-	mu    sync.Mutex
-	cache map[string]*list.Element // engagement id -> element holding *entry
-	lru   *list.List               // front = most recently used
+	mu       sync.Mutex
+	cache    map[string]*list.Element // engagement id -> element holding *entry
+	lru      *list.List               // front = most recently used
+	breaches map[string]*IntegrityError
 }
 
 // entry is the cached state of one engagement. mu serialises writers (and
@@ -110,7 +123,7 @@ func New(store eventstore.Store, opts Options) *Ledger {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Ledger{store: store, opts: opts, cache: map[string]*list.Element{}, lru: list.New()}
+	return &Ledger{store: store, opts: opts, cache: map[string]*list.Element{}, lru: list.New(), breaches: map[string]*IntegrityError{}}
 }
 
 // Request asks the ledger to execute one command.
@@ -131,6 +144,16 @@ type Request struct {
 	Fingerprint    string
 	CorrelationID  string
 	PrincipalID    string
+	// Witness, when set, is the transparency log's checkpoint the client
+	// saw, as the server accepted it: recorded in the metadata of every
+	// event appended.
+	Witness *verifier.Witness
+	// Access, when set, may refuse the request before anything else is
+	// looked at (idempotency key, If-Match, the command), given the
+	// engagement's current state (nil when it does not exist), under the
+	// engagement's lock: whoever it refuses learns nothing the refusal
+	// does not say, whatever the timing. Its error is returned as is.
+	Access func(s *domain.Engagement) error
 	// Command builds the command from the current state. It may refuse by
 	// returning an error, which Execute returns as is.
 	Command func(s *domain.Engagement) (domain.Command, error)
@@ -173,6 +196,9 @@ func (l *Ledger) Execute(ctx context.Context, req Request) (Result, error) {
 	e := l.entry(req.EngagementID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if ie := l.breach(e.id); ie != nil {
+		return Result{}, ie
+	}
 
 	// A cached entry is trusted as is: the exact expected revision of the
 	// append checks it, and a conflict catches up below.
@@ -182,6 +208,15 @@ func (l *Ledger) Execute(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	for attempt := 0; ; attempt++ {
+		var state *domain.Engagement
+		if e.exists {
+			state = e.state
+		}
+		if req.Access != nil {
+			if err := req.Access(state); err != nil {
+				return Result{}, err
+			}
+		}
 		if req.IdempotencyKey != "" {
 			if k, ok := e.keys[req.IdempotencyKey]; ok {
 				if k.fingerprint != req.Fingerprint {
@@ -196,13 +231,14 @@ func (l *Ledger) Execute(ctx context.Context, req Request) (Result, error) {
 		if req.IfMatch != nil && (!e.exists || *req.IfMatch != e.rev) {
 			return Result{}, ErrPreconditionFailed
 		}
-		var state *domain.Engagement
-		if e.exists {
-			state = e.state
-		}
 		res, err := l.decideAndAppend(ctx, e, state, req)
 		if !errors.Is(err, eventstore.ErrConflict) {
 			return res, err
+		}
+		if ie := truncated(e, err); ie != nil {
+			l.forget(e)
+			l.recordBreach(ie)
+			return Result{}, ie
 		}
 		// Someone else appended first: fold what we missed, then decide
 		// again (or report the precondition failure, or give up).
@@ -259,12 +295,17 @@ func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.En
 			IdempotencyKey: req.IdempotencyKey,
 			Fingerprint:    req.Fingerprint,
 			SchemaVersion:  version,
+			Witness:        req.Witness,
 		}
 		if i > 0 {
 			m.CausationID = data[0].ID.String()
 		}
 		data[i] = eventstore.EventData{ID: id, Type: typ, Data: body}
-		meta, hash, err := seal(m, prev, data[i])
+		rev := uint64(i)
+		if e.exists {
+			rev += e.rev + 1
+		}
+		meta, hash, err := seal(m, prev, StreamName(e.id), rev, data[i])
 		if err != nil {
 			return Result{}, err
 		}
@@ -326,6 +367,22 @@ func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.En
 	return res, nil
 }
 
+// truncated returns the breach that a conflict reveals when the stream
+// is shorter than what the entry already folded: events were removed from
+// its end. Appending at the freed revision would silently rewrite history.
+// The caller holds e.mu.
+func truncated(e *entry, err error) *IntegrityError {
+	var ce *eventstore.ConflictError
+	if !errors.As(err, &ce) || !e.exists || ce.Exists && ce.Actual >= e.rev {
+		return nil
+	}
+	first := uint64(0)
+	if ce.Exists {
+		first = ce.Actual + 1
+	}
+	return breachAt(e, first, fmt.Sprintf("revisions %d to %d, read before, are no longer in the store", first, e.rev), err)
+}
+
 // apply folds one recorded event into the entry. The caller holds e.mu
 // and e.smu.
 func (l *Ledger) apply(e *entry, r Recorded) error {
@@ -361,14 +418,25 @@ func (l *Ledger) catchUp(ctx context.Context, e *entry) error {
 	for {
 		evs, err := l.store.ReadStream(ctx, StreamName(e.id), eventstore.ReadStreamOptions{From: from, Limit: 1024})
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			if e.exists {
+				err = breachAt(e, 0, "the stream, read before, is no longer in the store", err)
+				l.forget(e)
+				l.recordBreach(err)
+				return err
+			}
+			if err := l.vouch(ctx, e.id, nil); err != nil {
+				l.recordBreach(err)
+				return err
+			}
 			e.markLoaded()
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("read engagement %s: %w", e.id, err)
 		}
-		if err := l.applyStored(e, evs); err != nil {
+		if err := l.applyStored(ctx, e, evs, len(evs) < 1024); err != nil {
 			l.forget(e)
+			l.recordBreach(err)
 			return err
 		}
 		if len(evs) < 1024 {
@@ -379,17 +447,29 @@ func (l *Ledger) catchUp(ctx context.Context, e *entry) error {
 	}
 }
 
-// applyStored folds events read from the stream. The caller holds e.mu.
-func (l *Ledger) applyStored(e *entry, evs []eventstore.RecordedEvent) error {
+// applyStored folds events read from the stream, each checked first (see
+// checkStored): an *IntegrityError names the first that does not hold.
+// At the stream's end (end), its last event is vouched for first (see
+// Options.Vouch). The caller holds e.mu.
+func (l *Ledger) applyStored(ctx context.Context, e *entry, evs []eventstore.RecordedEvent, end bool) error {
 	e.smu.Lock()
 	defer e.smu.Unlock()
 	for i := range evs {
-		r, err := Decode(evs[i])
+		if end && i == len(evs)-1 {
+			if err := l.vouch(ctx, e.id, &evs[i]); err != nil {
+				var ie *IntegrityError
+				if errors.As(err, &ie) && e.exists {
+					ie.Before = e.state.Clone()
+				}
+				return err
+			}
+		}
+		r, err := checkStored(e, &evs[i])
 		if err != nil {
 			return err
 		}
 		if err := l.apply(e, r); err != nil {
-			return fmt.Errorf("fold %s at revision %d: %w", r.Type, r.Revision, err)
+			return breachAt(e, r.Revision, "the event does not fit the state before it", err)
 		}
 	}
 	return nil
@@ -403,9 +483,12 @@ func (l *Ledger) replay(ctx context.Context, e *entry, k keyRecord) (Result, err
 	}
 	res := Result{EngagementID: e.id, Replayed: true, Stored: true}
 	for _, se := range evs {
-		r, err := Decode(se)
+		r, err := decodeLinked(se)
 		if err != nil {
-			return Result{}, err
+			ie := breachAt(e, se.Revision, "the event cannot be decoded", err)
+			l.forget(e)
+			l.recordBreach(ie)
+			return Result{}, ie
 		}
 		res.Events = append(res.Events, r)
 		res.Revision, res.Position = r.Revision, r.Position
@@ -433,13 +516,21 @@ func (l *Ledger) Load(ctx context.Context, engagementID string) (*domain.Engagem
 // other processes write to the store too). ErrNotFound when there is no
 // such engagement; fn's error is returned as is.
 func (l *Ledger) View(ctx context.Context, engagementID string, fn func(s *domain.Engagement, revision uint64) error) error {
-	return l.view(ctx, engagementID, func(e *entry) error { return fn(e.state, e.rev) })
+	return l.view(ctx, engagementID, -1, func(e *entry) error { return fn(e.state, e.rev) })
+}
+
+// ViewAt is View of a state that has folded at least the event at revision
+// rev: a reader that learnt of that event from the store (a feed following
+// it) may be ahead of the cache, which this ledger, or another process,
+// updates only after the store committed.
+func (l *Ledger) ViewAt(ctx context.Context, engagementID string, rev uint64, fn func(s *domain.Engagement, revision uint64) error) error {
+	return l.view(ctx, engagementID, int64(rev), func(e *entry) error { return fn(e.state, e.rev) })
 }
 
 // Head returns the engagement's current revision and the global position
 // of the event at that revision, as View sees them.
 func (l *Ledger) Head(ctx context.Context, engagementID string) (revision uint64, pos eventstore.Position, err error) {
-	err = l.view(ctx, engagementID, func(e *entry) error {
+	err = l.view(ctx, engagementID, -1, func(e *entry) error {
 		revision, pos = e.rev, e.pos
 		return nil
 	})
@@ -448,10 +539,13 @@ func (l *Ledger) Head(ctx context.Context, engagementID string) (revision uint64
 
 // view calls fn on the entry of a current, existing engagement under its
 // read lock.
-func (l *Ledger) view(ctx context.Context, engagementID string, fn func(e *entry) error) error {
+func (l *Ledger) view(ctx context.Context, engagementID string, atLeast int64, fn func(e *entry) error) error {
+	if ie := l.breach(engagementID); ie != nil {
+		return ie
+	}
 	e := l.entry(engagementID)
 	e.smu.RLock()
-	fresh := e.loaded && !l.opts.Shared
+	fresh := e.loaded && !l.opts.Shared && (atLeast < 0 || e.exists && int64(e.rev) >= atLeast)
 	e.smu.RUnlock()
 	if !fresh {
 		e.mu.Lock()
@@ -469,25 +563,53 @@ func (l *Ledger) view(ctx context.Context, engagementID string, fn func(e *entry
 	return fn(e)
 }
 
-// History returns every event of the engagement, decoded, in stream order.
+// History returns every event of the engagement, decoded, in stream order,
+// each checked as a load checks it (an *IntegrityError names the first that
+// does not hold).
 func (l *Ledger) History(ctx context.Context, engagementID string) ([]Recorded, error) {
+	if ie := l.breach(engagementID); ie != nil {
+		return nil, ie
+	}
 	var out []Recorded
+	// The chain and the revisions are followed in an entry of its own,
+	// which folds nothing unless a breach needs the state before it.
+	chain := &entry{id: engagementID}
 	for from := uint64(0); ; {
 		evs, err := l.store.ReadStream(ctx, StreamName(engagementID), eventstore.ReadStreamOptions{From: from, Limit: 4096})
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			if err := l.vouch(ctx, engagementID, nil); err != nil {
+				l.recordBreach(err)
+				return nil, err
+			}
 			return nil, ErrNotFound
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read engagement %s: %w", engagementID, err)
 		}
-		for _, se := range evs {
-			r, err := Decode(se)
+		for i := range evs {
+			r, err := checkStored(chain, &evs[i])
 			if err != nil {
+				var ie *IntegrityError
+				if errors.As(err, &ie) {
+					ie.Before = foldPrefix(out)
+				}
+				l.recordBreach(err)
 				return nil, err
 			}
+			chain.exists, chain.rev, chain.pos, chain.lastHash = true, r.Revision, r.Position, r.Meta.Hash
 			out = append(out, r)
 		}
 		if len(evs) < 4096 {
+			if len(evs) > 0 {
+				if err := l.vouch(ctx, engagementID, &evs[len(evs)-1]); err != nil {
+					var ie *IntegrityError
+					if errors.As(err, &ie) {
+						ie.Before = foldPrefix(out[:len(out)-1])
+					}
+					l.recordBreach(err)
+					return nil, err
+				}
+			}
 			return out, nil
 		}
 		from = evs[len(evs)-1].Revision + 1
@@ -528,15 +650,33 @@ func (l *Ledger) StateAsOf(ctx context.Context, engagementID string, at AsOf) (*
 		if !at.includes(r) {
 			break
 		}
-		if s, err = domain.Evolve(s, r.Event); err != nil {
-			return nil, 0, fmt.Errorf("fold %s at revision %d: %w", r.Type, r.Revision, err)
+		next, err := domain.Evolve(s, r.Event)
+		if err != nil {
+			ie := &IntegrityError{EngagementID: engagementID, Revision: r.Revision, Reason: "the event does not fit the state before it", Before: s, Err: err}
+			l.recordBreach(ie)
+			return nil, 0, ie
 		}
+		s = next
 		rev, any = r.Revision, true
 	}
 	if !any {
 		return nil, 0, ErrNotFound
 	}
 	return s, rev, nil
+}
+
+// foldPrefix folds events that History checked, for the state before a
+// breach; it stops at the first that does not fit.
+func foldPrefix(rs []Recorded) *domain.Engagement {
+	var s *domain.Engagement
+	for _, r := range rs {
+		next, err := domain.Evolve(s, r.Event)
+		if err != nil {
+			break
+		}
+		s = next
+	}
+	return s
 }
 
 // Decode turns a stored engagement event into a Recorded one.

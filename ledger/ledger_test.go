@@ -95,7 +95,10 @@ func TestExecuteAppendsDecidedEventsWithMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last.Meta.Actor != opener || last.Meta.PrincipalID != principal || last.Meta.Hash == "" || last.Meta.PrevHash == "" {
+	// Chain v2: the hash is not stored, it is the stored event's; the
+	// link names the previous one's.
+	if last.Meta.Actor != opener || last.Meta.PrincipalID != principal || last.Meta.Hash != "" ||
+		last.Meta.PrevHash != ledger.EventHash(&stored[len(stored)-2]) {
 		t.Fatalf("metadata = %+v", last.Meta)
 	}
 	if _, ok := last.Event.(*domain.ExpertInvited); !ok {

@@ -304,30 +304,32 @@ func decodeObject(data []byte) (map[string]json.RawMessage, error) {
 	return obj, nil
 }
 
-var quotedPrefix = []byte(`"` + prefix)
+var prefixBytes = []byte(prefix)
 
-// Reveal returns a JSON document (a response body, a read model) with
-// every envelope in it replaced by its plaintext, or by ErasedValue for an
-// erased subject; doc itself when it holds none. An envelope vouches for
-// the event and field it was sealed for (they are in its associated data),
-// so it opens wherever a read model copied it. A missing key or an
-// envelope that does not open is an error, as in Open.
+// Reveal returns a JSON document (a response body, a read model, an SSE
+// frame) with every envelope in it replaced by its plaintext, or by
+// ErasedValue for an erased subject; doc itself when it holds none. An
+// envelope is found wherever a read model copied it: a whole string value,
+// or inside a text ("enc:v1:… joined on the client side"); it ends with its
+// payload, at the first character outside base64url. The plaintext is
+// escaped as inside a JSON string. Text that only looks like the start of
+// an envelope is left as it is. An envelope vouches for the event and
+// field it was sealed for (they are in its associated data), so it opens
+// wherever it was copied. A missing key or an envelope that does not open
+// is an error, as in Open.
 func (c *Cipher) Reveal(ctx context.Context, doc []byte) ([]byte, error) {
-	i := bytes.Index(doc, quotedPrefix)
+	i := bytes.Index(doc, prefixBytes)
 	if i < 0 {
 		return doc, nil
 	}
 	out := make([]byte, 0, len(doc))
 	for i >= 0 {
-		start := i + 1
-		end := bytes.IndexByte(doc[start:], '"')
-		if end < 0 {
-			return nil, ErrMalformedEnvelope
-		}
-		end += start
-		env, err := parseEnvelope(string(doc[start:end]))
-		if err != nil {
-			return nil, err
+		env, n, ok := scanEnvelope(doc[i:])
+		if !ok {
+			out = append(out, doc[:i+len(prefix)]...)
+			doc = doc[i+len(prefix):]
+			i = bytes.Index(doc, prefixBytes)
+			continue
 		}
 		plain := ErasedValue
 		key, err := c.keys.Key(ctx, env.subject)
@@ -340,9 +342,59 @@ func (c *Cipher) Reveal(ctx context.Context, doc []byte) ([]byte, error) {
 			return nil, fmt.Errorf("personal: key of %q: %w", env.subject, err)
 		}
 		q, _ := json.Marshal(plain)
-		out = append(append(out, doc[:start-1]...), q...)
-		doc = doc[end+1:]
-		i = bytes.Index(doc, quotedPrefix)
+		out = append(append(out, doc[:i]...), q[1:len(q)-1]...) // inside the string it was in
+		doc = doc[i+n:]
+		i = bytes.Index(doc, prefixBytes)
 	}
 	return append(out, doc...), nil
+}
+
+// scanEnvelope parses the envelope at the start of b (which starts with
+// prefix) and returns it with its length: the subject (the characters of
+// ids and '@', up to the first ":<uuid>:"), the event id, the field (a JSON
+// name), and the payload (base64url, at least a nonce and a tag). ok is
+// false when b does not start with such an envelope.
+func scanEnvelope(b []byte) (envelope, int, bool) {
+	const uuidLen = 36
+	minPayload := base64.RawURLEncoding.EncodedLen(nonceSize + 16)
+	rest := b[len(prefix):]
+	for j := 0; j < len(rest) && subjectChar(rest[j]); j++ {
+		if rest[j] != ':' || j == 0 || len(rest) < j+1+uuidLen+1 || rest[j+1+uuidLen] != ':' {
+			continue
+		}
+		id, err := uuid.ParseBytes(rest[j+1 : j+1+uuidLen])
+		if err != nil {
+			continue
+		}
+		k := j + 1 + uuidLen + 1
+		f := k
+		for f < len(rest) && (rest[f] == '_' || 'a' <= rest[f] && rest[f] <= 'z' || 'A' <= rest[f] && rest[f] <= 'Z' || '0' <= rest[f] && rest[f] <= '9') {
+			f++
+		}
+		if f == k || f == len(rest) || rest[f] != ':' {
+			return envelope{}, 0, false
+		}
+		p := f + 1
+		for p < len(rest) && base64URLChar(rest[p]) {
+			p++
+		}
+		if p-(f+1) < minPayload {
+			return envelope{}, 0, false
+		}
+		payload, err := base64.RawURLEncoding.DecodeString(string(rest[f+1 : p]))
+		if err != nil {
+			return envelope{}, 0, false
+		}
+		return envelope{subject: string(rest[:j]), eventID: id, field: string(rest[k:f]), payload: payload}, len(prefix) + p, true
+	}
+	return envelope{}, 0, false
+}
+
+// subjectChar: the characters of a subject id (domain ids and '@').
+func subjectChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-' || c == '@'
+}
+
+func base64URLChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }

@@ -388,9 +388,13 @@ func TestReveal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Whole values, an envelope inside a text (a timeline's summary), and
+	// text that only looks like one.
 	doc := []byte(`{"people":[{"name":"` + field(t, a, "name") + `","email":"` + field(t, a, "email") +
-		`"},{"name":"` + field(t, b, "name") + `"}],"note":"enc:v1 is not an envelope"}`)
-	want := `{"people":[{"name":"Nicolas \"Nico\" Roux","email":"nr@example.com"},{"name":"Claire Martin"}],"note":"enc:v1 is not an envelope"}`
+		`"},{"name":"` + field(t, b, "name") + `"}],"summary":"` + field(t, b, "name") + ` joined, with ` + field(t, a, "name") + `.",` +
+		`"note":"enc:v1 is not an envelope, enc:v1:s-2@e-1:` + eventID.String() + `:name: neither"}`)
+	want := `{"people":[{"name":"Nicolas \"Nico\" Roux","email":"nr@example.com"},{"name":"Claire Martin"}],"summary":"Claire Martin joined, with Nicolas \"Nico\" Roux.",` +
+		`"note":"enc:v1 is not an envelope, enc:v1:s-2@e-1:` + eventID.String() + `:name: neither"}`
 	got, err := c.Reveal(ctx, doc)
 	if err != nil || string(got) != want {
 		t.Fatalf("Reveal:\n got %s (%v)\nwant %s", got, err, want)
@@ -398,7 +402,8 @@ func TestReveal(t *testing.T) {
 	if err := keys.Erase(ctx, Subject("e-1", "s-2"), at); err != nil {
 		t.Fatal(err)
 	}
-	want = `{"people":[{"name":"(erased)","email":"(erased)"},{"name":"Claire Martin"}],"note":"enc:v1 is not an envelope"}`
+	want = `{"people":[{"name":"(erased)","email":"(erased)"},{"name":"Claire Martin"}],"summary":"Claire Martin joined, with (erased).",` +
+		`"note":"enc:v1 is not an envelope, enc:v1:s-2@e-1:` + eventID.String() + `:name: neither"}`
 	if got, err = c.Reveal(ctx, doc); err != nil || string(got) != want {
 		t.Fatalf("Reveal after erasure:\n got %s (%v)\nwant %s", got, err, want)
 	}

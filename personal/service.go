@@ -19,7 +19,7 @@ import (
 // Stream holds one subject.erased event per erasure: who erased whom
 // (ids), when and why, never what. It is in the store, under the
 // evidence, like every event.
-const Stream = "subjects"
+const Stream = "candor.subjects"
 
 // TypeSubjectErased is the type of an erasure's event.
 const TypeSubjectErased = "subject.erased"

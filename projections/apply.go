@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -28,17 +29,22 @@ const (
 // definitions lists the projections. Bump a version when the projection's
 // logic or document shape changes: a new generation is then built from zero
 // while the old one serves.
+//
+// Version 2 of every projection: the claimed times (occurred_at) beside the
+// recorded ones, the opener's name on the first timeline entry, late
+// recording and never-informed stakeholders in the transparency report.
 var definitions = []definition{
-	{name: NameEngagements, version: 1, tagged: true, apply: applyEngagement},
-	{name: NameTimeline, version: 1, cost: 6, apply: applyTimeline},
-	{name: NameRequirements, version: 1, apply: applyRequirements},
-	{name: NameDelays, version: 1, apply: applyDelays},
-	{name: NameDecisions, version: 1, apply: applyDecisions},
-	{name: NameCommunications, version: 1, apply: applyCommunications},
-	{name: NameIndicators, version: 1, apply: applyIndicators},
-	{name: NameStakeholders, version: 1, apply: applyStakeholders},
-	{name: NameKnowledge, version: 1, cost: 2, apply: applyKnowledge},
-	{name: NameTransparency, version: 1, apply: applyTransparency},
+	{name: NameEngagements, version: 2, tagged: true, apply: applyEngagement},
+	{name: NameTimeline, version: 2, cost: 6, apply: applyTimeline},
+	{name: NameRequirements, version: 2, apply: applyRequirements},
+	{name: NameDelays, version: 3, apply: applyDelays}, // 3: the dependency that caused a delay
+	{name: NameDecisions, version: 2, apply: applyDecisions},
+	{name: NameCommunications, version: 2, apply: applyCommunications},
+	{name: NameIndicators, version: 2, apply: applyIndicators},
+	{name: NameStakeholders, version: 2, apply: applyStakeholders},
+	{name: NameKnowledge, version: 2, cost: 2, apply: applyKnowledge},
+	{name: NameTransparency, version: 2, apply: applyTransparency},
+	{name: NameRAID, version: 1, apply: applyRAID},
 }
 
 // errUnknownRef: an event refers to something its read model never saw. The
@@ -108,7 +114,8 @@ func applyEngagement(t *txn, r *ledger.Recorded) error {
 	case *domain.PerimeterDefined:
 		for i := range s.Parties {
 			if s.Parties[i].Party == ev.Party {
-				s.Parties[i].Perimeter = &Perimeter{Description: ev.Description, Includes: ev.Includes, Excludes: ev.Excludes, DefinedAt: h.At}
+				s.Parties[i].Perimeter = &Perimeter{Description: ev.Description, Includes: ev.Includes, Excludes: ev.Excludes,
+					DefinedAt: h.At, DefinedOccurredAt: h.Claimed()}
 			}
 		}
 	case *domain.StakeholderJoined:
@@ -215,6 +222,13 @@ func applyTimeline(t *txn, r *ledger.Recorded) error {
 		return err
 	}
 	actor := people[h.ActorID]
+	if j, ok := r.Event.(*domain.StakeholderJoined); ok && r.Revision == 1 && j.StakeholderID == h.ActorID {
+		// The opener joins in the event right after engagement.opened,
+		// whose entry could not name them yet.
+		if err := nameOpener(c, actor); err != nil {
+			return err
+		}
+	}
 	// The entry is only encoded: the txn's scratch one spares an
 	// allocation per event.
 	entry := &t.tlEntry
@@ -222,7 +236,7 @@ func applyTimeline(t *txn, r *ledger.Recorded) error {
 		Position: r.Position, Revision: r.Revision, EventID: r.ID.String(), Type: r.Type,
 		ActorID: h.ActorID, ActorName: actor.Name, ActorParty: actor.Party,
 		At: h.At, RecordedAt: r.RecordedAt.UTC(), Summary: summarize(r.Event, people),
-		CorrelationID: r.Meta.CorrelationID,
+		CorrelationID: r.Meta.CorrelationID, OccurredAt: h.Claimed(), RecordingGapDays: gap(h),
 	}
 	err = c.add(entry, timelineChunk)
 	if err != nil {
@@ -232,11 +246,36 @@ func applyTimeline(t *txn, r *ledger.Recorded) error {
 	return nil
 }
 
+// nameOpener puts the opener's name and party on the first entry of the
+// timeline (engagement.opened, revision 0), the only one of the chunk so
+// far. Once per engagement: the chunk is decoded and encoded again.
+func nameOpener(c *rawList, opener personDoc) error {
+	var entries []TimelineEntry
+	if err := json.Unmarshal(c.bytes(), &entries); err != nil {
+		return fmt.Errorf("projections: timeline chunk: %w", err)
+	}
+	if len(entries) != 1 || entries[0].Revision != 0 || entries[0].ActorName != "" {
+		return nil
+	}
+	entries[0].ActorName, entries[0].ActorParty = opener.Name, opener.Party
+	c.reset()
+	return c.add(&entries[0], timelineChunk)
+}
+
+// gap is how long after it is said to have happened the fact was
+// recorded, in days; nil without a claim.
+func gap(h *domain.Header) *float64 {
+	if h.OccurredAt.IsZero() {
+		return nil
+	}
+	return ptr(days(h.At.Sub(h.OccurredAt)))
+}
+
 // ---- requirements board -----------------------------------------------------
 
 func applyRequirements(t *txn, r *ledger.Recorded) error {
 	h := r.Event.Head()
-	eng, at, by := h.EngagementID, h.At, h.ActorID
+	eng, at, by, oc := h.EngagementID, h.At, h.ActorID, h.Claimed()
 	req := func(id string) (*Requirement, error) {
 		v, ok, err := load[Requirement](t, kindRequirement, eng, id)
 		if err == nil && !ok {
@@ -247,16 +286,17 @@ func applyRequirements(t *txn, r *ledger.Recorded) error {
 	switch ev := r.Event.(type) {
 	case *domain.RequirementRaised:
 		t.put(kindRequirement, eng, ev.RequirementID, seqOf(r), "", &Requirement{
-			ID: ev.RequirementID, Title: ev.Title, Description: ev.Description, Origin: "client", RaisedBy: by, RaisedAt: at})
+			ID: ev.RequirementID, Title: ev.Title, Description: ev.Description, Origin: "client", RaisedBy: by, RaisedAt: at, RaisedOccurredAt: oc})
 	case *domain.NeedRaisedAtDelivery:
 		t.put(kindRequirement, eng, ev.NeedID, seqOf(r), "", &Requirement{
-			ID: ev.NeedID, Title: ev.Title, Description: ev.Description, Origin: "delivery", DeliveryID: ev.DeliveryID, RaisedBy: by, RaisedAt: at})
+			ID: ev.NeedID, Title: ev.Title, Description: ev.Description, Origin: "delivery", DeliveryID: ev.DeliveryID, RaisedBy: by, RaisedAt: at,
+			RaisedOccurredAt: oc})
 	case *domain.QuestionAsked:
 		q, err := req(ev.RequirementID)
 		if err != nil {
 			return err
 		}
-		q.Questions = append(q.Questions, Question{ID: ev.QuestionID, Text: ev.Text, Status: domain.StatusOpen, AskedBy: by, AskedAt: at})
+		q.Questions = append(q.Questions, Question{ID: ev.QuestionID, Text: ev.Text, Status: domain.StatusOpen, AskedBy: by, AskedAt: at, AskedOccurredAt: oc})
 		t.put(kindRequirement, eng, ev.RequirementID, 0, "", q)
 	case *domain.RequirementClarified:
 		q, err := req(ev.RequirementID)
@@ -265,14 +305,14 @@ func applyRequirements(t *txn, r *ledger.Recorded) error {
 		}
 		q.Clarified = true
 		q.Clarifications = append(q.Clarifications, Clarification{Text: ev.Clarification, QuestionID: ev.QuestionID,
-			ClarifiedBy: by, ClarifiedAt: at, AnsweredBy: ev.AnsweredBy, QuotedAnswer: ev.Answer})
+			ClarifiedBy: by, ClarifiedAt: at, AnsweredBy: ev.AnsweredBy, QuotedAnswer: ev.Answer, ClarifiedOccurredAt: oc})
 		if ev.QuestionID != "" {
 			i := slices.IndexFunc(q.Questions, func(x Question) bool { return x.ID == ev.QuestionID })
 			if i < 0 {
 				return unknown("question", ev.QuestionID)
 			}
 			qq := &q.Questions[i]
-			qq.Status, qq.Answer, qq.AnsweredAt = domain.StatusAnswered, ev.Answer, ptr(at)
+			qq.Status, qq.Answer, qq.AnsweredAt, qq.AnsweredOccurredAt = domain.StatusAnswered, ev.Answer, ptr(at), oc
 			qq.AnsweredBy = ev.AnsweredBy
 			if qq.AnsweredBy == "" {
 				qq.AnsweredBy = by
@@ -284,25 +324,25 @@ func applyRequirements(t *txn, r *ledger.Recorded) error {
 		t.put(kindRequirement, eng, ev.RequirementID, 0, "", q)
 	case *domain.AssumptionMade:
 		t.put(kindAssumption, eng, ev.AssumptionID, seqOf(r), "", &Assumption{ID: ev.AssumptionID, RequirementID: ev.RequirementID,
-			Statement: ev.Statement, Status: domain.StatusOpen, MadeBy: by, MadeAt: at})
+			Statement: ev.Statement, Status: domain.StatusOpen, MadeBy: by, MadeAt: at, MadeOccurredAt: oc})
 	case *domain.AssumptionValidated:
-		return resolveAssumption(t, eng, ev.AssumptionID, domain.StatusValidated, by, at, ev.Comment)
+		return resolveAssumption(t, eng, ev.AssumptionID, domain.StatusValidated, by, at, oc, ev.Comment)
 	case *domain.AssumptionRejected:
-		return resolveAssumption(t, eng, ev.AssumptionID, domain.StatusRejected, by, at, ev.Reason)
+		return resolveAssumption(t, eng, ev.AssumptionID, domain.StatusRejected, by, at, oc, ev.Reason)
 	case *domain.ChangeRequested:
 		t.put(kindChange, eng, ev.ChangeID, seqOf(r), "", &Change{ID: ev.ChangeID, RequirementID: ev.RequirementID,
-			Description: ev.Description, Reason: ev.Reason, Status: domain.StatusOpen, RequestedBy: by, RequestedAt: at})
+			Description: ev.Description, Reason: ev.Reason, Status: domain.StatusOpen, RequestedBy: by, RequestedAt: at, RequestedOccurredAt: oc})
 	case *domain.ChangeApproved:
-		return decideChange(t, eng, ev.ChangeID, domain.StatusApproved, by, at, ev.Comment)
+		return decideChange(t, eng, ev.ChangeID, domain.StatusApproved, by, at, oc, ev.Comment)
 	case *domain.ChangeRejected:
-		return decideChange(t, eng, ev.ChangeID, domain.StatusRejected, by, at, ev.Reason)
+		return decideChange(t, eng, ev.ChangeID, domain.StatusRejected, by, at, oc, ev.Reason)
 	case *domain.FeatureProposed:
 		t.put(kindFeature, eng, ev.FeatureID, seqOf(r), "", &Feature{ID: ev.FeatureID, Title: ev.Title, Description: ev.Description,
-			Status: domain.StatusProposed, ProposedBy: by, ProposedAt: at})
+			Status: domain.StatusProposed, ProposedBy: by, ProposedAt: at, ProposedOccurredAt: oc})
 	case *domain.FeatureAccepted:
-		return decideFeature(t, eng, ev.FeatureID, domain.StatusAccepted, by, at)
+		return decideFeature(t, eng, ev.FeatureID, domain.StatusAccepted, by, at, oc)
 	case *domain.FeatureDeclined:
-		return decideFeature(t, eng, ev.FeatureID, domain.StatusDeclined, by, at)
+		return decideFeature(t, eng, ev.FeatureID, domain.StatusDeclined, by, at, oc)
 	case *domain.DeliveryMade:
 		for _, id := range ev.RequirementIDs {
 			q, err := req(id)
@@ -327,7 +367,7 @@ func applyRequirements(t *txn, r *ledger.Recorded) error {
 	return nil
 }
 
-func resolveAssumption(t *txn, eng, id string, st domain.Status, by string, at time.Time, comment string) error {
+func resolveAssumption(t *txn, eng, id string, st domain.Status, by string, at time.Time, oc *time.Time, comment string) error {
 	a, ok, err := load[Assumption](t, kindAssumption, eng, id)
 	if err != nil {
 		return err
@@ -335,12 +375,12 @@ func resolveAssumption(t *txn, eng, id string, st domain.Status, by string, at t
 	if !ok {
 		return unknown("assumption", id)
 	}
-	a.Status, a.ResolvedBy, a.ResolvedAt, a.Comment = st, by, ptr(at), comment
+	a.Status, a.ResolvedBy, a.ResolvedAt, a.ResolvedOccurredAt, a.Comment = st, by, ptr(at), oc, comment
 	t.put(kindAssumption, eng, id, 0, "", a)
 	return nil
 }
 
-func decideChange(t *txn, eng, id string, st domain.Status, by string, at time.Time, comment string) error {
+func decideChange(t *txn, eng, id string, st domain.Status, by string, at time.Time, oc *time.Time, comment string) error {
 	c, ok, err := load[Change](t, kindChange, eng, id)
 	if err != nil {
 		return err
@@ -348,12 +388,12 @@ func decideChange(t *txn, eng, id string, st domain.Status, by string, at time.T
 	if !ok {
 		return unknown("change", id)
 	}
-	c.Status, c.DecidedBy, c.DecidedAt, c.Comment = st, by, ptr(at), comment
+	c.Status, c.DecidedBy, c.DecidedAt, c.DecidedOccurredAt, c.Comment = st, by, ptr(at), oc, comment
 	t.put(kindChange, eng, id, 0, "", c)
 	return nil
 }
 
-func decideFeature(t *txn, eng, id string, st domain.Status, by string, at time.Time) error {
+func decideFeature(t *txn, eng, id string, st domain.Status, by string, at time.Time, oc *time.Time) error {
 	f, ok, err := load[Feature](t, kindFeature, eng, id)
 	if err != nil {
 		return err
@@ -361,7 +401,7 @@ func decideFeature(t *txn, eng, id string, st domain.Status, by string, at time.
 	if !ok {
 		return unknown("feature", id)
 	}
-	f.Status, f.DecidedBy, f.DecidedAt = st, by, ptr(at)
+	f.Status, f.DecidedBy, f.DecidedAt, f.DecidedOccurredAt = st, by, ptr(at), oc
 	t.put(kindFeature, eng, id, 0, "", f)
 	return nil
 }
@@ -376,7 +416,7 @@ func applyDelays(t *txn, r *ledger.Recorded) error {
 	switch ev := r.Event.(type) {
 	case *domain.MilestonePlanned:
 		t.put(kindMilestone, eng, ev.MilestoneID, seqOf(r), "", &Milestone{ID: ev.MilestoneID, Title: ev.Title,
-			OriginalDueDate: ev.DueDate, DueDate: ev.DueDate, PlannedBy: h.ActorID, PlannedAt: h.At})
+			OriginalDueDate: ev.DueDate, DueDate: ev.DueDate, PlannedBy: h.ActorID, PlannedAt: h.At, PlannedOccurredAt: h.Claimed()})
 	case *domain.DelayDisclosed:
 		m, ok, err := load[Milestone](t, kindMilestone, eng, ev.MilestoneID)
 		if err != nil {
@@ -385,10 +425,16 @@ func applyDelays(t *txn, r *ledger.Recorded) error {
 		if !ok {
 			return unknown("milestone", ev.MilestoneID)
 		}
-		lead := ev.LeadTime()
-		t.put(kindDelay, eng, ev.DelayID, seqOf(r), "", &Delay{ID: ev.DelayID, MilestoneID: m.ID, MilestoneTitle: m.Title,
+		lead := ev.LeadTime() // from the recorded disclosure: a claim does not make it early
+		d := &Delay{ID: ev.DelayID, MilestoneID: m.ID, MilestoneTitle: m.Title,
 			OriginalDueDate: m.OriginalDueDate, PreviousDueDate: ev.PreviousDueDate, NewDueDate: ev.NewDueDate, Reason: ev.Reason,
-			DisclosedBy: h.ActorID, DisclosedAt: h.At, LeadTimeDays: days(lead), DisclosedAfterDue: lead < 0})
+			DisclosedBy: h.ActorID, DisclosedAt: h.At, LeadTimeDays: days(lead), DisclosedAfterDue: lead < 0,
+			DisclosedOccurredAt: h.Claimed(), RecordingGapDays: gap(h),
+			DependencyID: ev.DependencyID, DependencyLate: ev.DependencyLate, DependencyParty: ev.DependencyParty}
+		if d.DisclosedOccurredAt != nil {
+			d.ClaimedLeadTimeDays = ptr(days(ev.PreviousDueDate.Sub(h.OccurredAt)))
+		}
+		t.put(kindDelay, eng, ev.DelayID, seqOf(r), "", d)
 		m.DueDate = ev.NewDueDate
 		m.Delays++
 		t.put(kindMilestone, eng, m.ID, 0, "", m)
@@ -408,7 +454,7 @@ func applyDecisions(t *txn, r *ledger.Recorded) error {
 		t.put(kindDecision, h.EngagementID, ev.DecisionID, seqOf(r), "", &Decision{ID: ev.DecisionID, Title: ev.Title, Kind: ev.Kind,
 			Options: ev.Options, Chosen: ev.Chosen, Rationale: ev.Rationale,
 			Participants: persons(people, ev.Participants), ClientParticipants: persons(people, ev.ClientParticipants),
-			WithoutClient: len(ev.ClientParticipants) == 0, About: ev.About, DecidedBy: h.ActorID, DecidedAt: h.At})
+			WithoutClient: len(ev.ClientParticipants) == 0, About: ev.About, DecidedBy: h.ActorID, DecidedAt: h.At, DecidedOccurredAt: h.Claimed()})
 	}
 	return nil
 }
@@ -424,7 +470,7 @@ func applyCommunications(t *txn, r *ledger.Recorded) error {
 	switch ev := r.Event.(type) {
 	case *domain.ClientInformed:
 		in := &Information{ID: ev.InformationID, Subject: ev.Subject, Summary: ev.Summary, Channel: ev.Channel, About: ev.About,
-			InformedBy: h.ActorID, InformedAt: h.At}
+			InformedBy: h.ActorID, InformedAt: h.At, InformedOccurredAt: h.Claimed(), RecordingGapDays: gap(h)}
 		for _, p := range persons(people, ev.Recipients) {
 			in.Recipients = append(in.Recipients, Recipient{Person: p})
 		}
@@ -441,7 +487,7 @@ func applyCommunications(t *txn, r *ledger.Recorded) error {
 		if i < 0 {
 			return unknown("recipient", h.ActorID)
 		}
-		in.Recipients[i].AcknowledgedAt = ptr(h.At)
+		in.Recipients[i].AcknowledgedAt, in.Recipients[i].AcknowledgedOccurredAt = ptr(h.At), h.Claimed()
 		t.put(kindInformation, h.EngagementID, ev.InformationID, 0, "", in)
 	}
 	return nil
@@ -466,7 +512,7 @@ func applyIndicators(t *txn, r *ledger.Recorded) error {
 	case *domain.IndicatorDefined:
 		t.put(kindIndicator, h.EngagementID, ev.IndicatorID, seqOf(r), "", &Indicator{ID: ev.IndicatorID, Name: ev.Name, Unit: ev.Unit,
 			Target: ev.Target, Direction: ev.Direction, WorkshopID: ev.WorkshopID, DefinedBy: h.ActorID, DefinedAt: h.At,
-			Measurements: []Measurement{}, Status: IndicatorUnmeasured})
+			Measurements: []Measurement{}, Status: IndicatorUnmeasured, DefinedOccurredAt: h.Claimed()})
 	case *domain.IndicatorMeasured:
 		in, ok, err := load[Indicator](t, kindIndicator, h.EngagementID, ev.IndicatorID)
 		if err != nil {
@@ -475,7 +521,7 @@ func applyIndicators(t *txn, r *ledger.Recorded) error {
 		if !ok {
 			return unknown("indicator", ev.IndicatorID)
 		}
-		m := Measurement{ID: ev.MeasurementID, Value: ev.Value, MeasuredAt: ev.MeasuredAt, Note: ev.Note, RecordedBy: h.ActorID}
+		m := Measurement{ID: ev.MeasurementID, Value: ev.Value, MeasuredAt: ev.MeasuredAt, Note: ev.Note, RecordedBy: h.ActorID, RecordedAt: h.At}
 		in.Measurements = append(in.Measurements, m)
 		// A measurement of an earlier moment, recorded late, does not
 		// replace a more recent one.
@@ -503,20 +549,22 @@ func applyStakeholders(t *txn, r *ledger.Recorded) error {
 	switch ev := r.Event.(type) {
 	case *domain.StakeholderJoined:
 		t.put(kindStakeholder, eng, ev.StakeholderID, seqOf(r), "", &Stakeholder{ID: ev.StakeholderID, Party: ev.Party, Name: ev.Name,
-			Email: ev.Email, Role: ev.Role, PrincipalID: ev.PrincipalID, JoinedAt: h.At, Late: ev.Late, NeverBriefed: ev.Late})
+			Email: ev.Email, Role: ev.Role, PrincipalID: ev.PrincipalID, JoinedAt: h.At, Late: ev.Late, NeverBriefed: ev.Late,
+			JoinedOccurredAt: h.Claimed()})
 	case *domain.StakeholderBriefed:
 		s, err := get(ev.StakeholderID)
 		if err != nil {
 			return err
 		}
 		s.BriefedAt, s.BriefedBy, s.BriefingSummary, s.NeverBriefed = ptr(h.At), h.ActorID, ev.Summary, false
+		s.BriefedOccurredAt = h.Claimed()
 		t.put(kindStakeholder, eng, s.ID, 0, "", s)
 	case *domain.StakeholderLeft:
 		s, err := get(ev.StakeholderID)
 		if err != nil {
 			return err
 		}
-		s.LeftAt = ptr(h.At)
+		s.LeftAt, s.LeftOccurredAt = ptr(h.At), h.Claimed()
 		t.put(kindStakeholder, eng, s.ID, 0, "", s)
 	}
 	return nil
@@ -546,7 +594,7 @@ func applyKnowledge(t *txn, r *ledger.Recorded) error {
 		if err != nil {
 			return err
 		}
-		it.Position, it.At, it.Type, it.By = r.Position, h.At, r.Type, h.ActorID
+		it.Position, it.At, it.Type, it.By, it.OccurredAt = r.Position, h.At, r.Type, h.ActorID, h.Claimed()
 		t.kItem = it // only encoded: the txn's scratch item spares an allocation
 		if err := c.add(&t.kItem, knowledgeRoom); err != nil {
 			return err

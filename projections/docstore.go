@@ -452,6 +452,15 @@ func (l *rawList) bytes() []byte {
 	return l.buf
 }
 
+// reset empties the list (without touching bytes a flush holds).
+func (l *rawList) reset() {
+	if l.shared {
+		l.buf, l.shared, l.heldBy = nil, false, 0
+		return
+	}
+	l.buf = l.buf[:0]
+}
+
 // jsonAppender is an element of a rawList: it appends its own JSON.
 type jsonAppender interface {
 	appendJSON(b []byte) ([]byte, error)

@@ -45,6 +45,12 @@ func (e *TimelineEntry) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, `,"correlation_id":`...)
 		b = jsonenc.AppendString(b, e.CorrelationID)
 	}
+	if b, err = appendOptTime(b, `,"occurred_at":`, e.OccurredAt); err != nil {
+		return b, err
+	}
+	if b, err = appendOptFloat(b, `,"recording_gap_days":`, e.RecordingGapDays); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -83,6 +89,9 @@ func (k *KnowledgeItem) appendJSON(b []byte) ([]byte, error) {
 			b = jsonenc.AppendString(b, s)
 		}
 		b = append(b, ']')
+	}
+	if b, err = appendOptTime(b, `,"occurred_at":`, k.OccurredAt); err != nil {
+		return b, err
 	}
 	return append(b, '}'), nil
 }

@@ -74,6 +74,23 @@ func appendTimeField(b []byte, name string, t time.Time) ([]byte, error) {
 	return jsonenc.AppendTime(b, t)
 }
 
+// appendOptTime appends name and *t, nothing when t is nil (omitempty).
+func appendOptTime(b []byte, name string, t *time.Time) ([]byte, error) {
+	if t == nil {
+		return b, nil
+	}
+	return appendTimeField(b, name, *t)
+}
+
+// appendOptFloat appends name and *f, nothing when f is nil (omitempty).
+func appendOptFloat(b []byte, name string, f *float64) ([]byte, error) {
+	if f == nil {
+		return b, nil
+	}
+	b = append(b, name...)
+	return appendJSONFloat(b, *f)
+}
+
 // appendSlice appends a list of documents: null when nil.
 func appendSlice[T any, P interface {
 	*T
@@ -128,6 +145,9 @@ func (r *Requirement) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, `,"delivered_in":`...)
 		b = appendJSONStrings(b, r.DeliveredIn)
 	}
+	if b, err = appendOptTime(b, `,"raised_occurred_at":`, r.RaisedOccurredAt); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -155,6 +175,12 @@ func (q *Question) appendJSON(b []byte) ([]byte, error) {
 	if b, err = appendJSONFloat(b, q.AgeDays); err != nil {
 		return b, err
 	}
+	if b, err = appendOptTime(b, `,"asked_occurred_at":`, q.AskedOccurredAt); err != nil {
+		return b, err
+	}
+	if b, err = appendOptTime(b, `,"answered_occurred_at":`, q.AnsweredOccurredAt); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -173,6 +199,9 @@ func (c *Clarification) appendJSON(b []byte) ([]byte, error) {
 	}
 	if c.QuotedAnswer != "" {
 		b = appendStringField(b, `,"answer":`, c.QuotedAnswer)
+	}
+	if b, err = appendOptTime(b, `,"clarified_occurred_at":`, c.ClarifiedOccurredAt); err != nil {
+		return b, err
 	}
 	return append(b, '}'), nil
 }
@@ -202,6 +231,12 @@ func (c *Change) appendJSON(b []byte) ([]byte, error) {
 	}
 	if c.Comment != "" {
 		b = appendStringField(b, `,"comment":`, c.Comment)
+	}
+	if b, err = appendOptTime(b, `,"requested_occurred_at":`, c.RequestedOccurredAt); err != nil {
+		return b, err
+	}
+	if b, err = appendOptTime(b, `,"decided_occurred_at":`, c.DecidedOccurredAt); err != nil {
+		return b, err
 	}
 	return append(b, '}'), nil
 }
@@ -233,6 +268,12 @@ func (a *Assumption) appendJSON(b []byte) ([]byte, error) {
 	if b, err = appendJSONFloat(b, a.AgeDays); err != nil {
 		return b, err
 	}
+	if b, err = appendOptTime(b, `,"made_occurred_at":`, a.MadeOccurredAt); err != nil {
+		return b, err
+	}
+	if b, err = appendOptTime(b, `,"resolved_occurred_at":`, a.ResolvedOccurredAt); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -260,6 +301,12 @@ func (f *Feature) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, `,"delivered_in":`...)
 		b = appendJSONStrings(b, f.DeliveredIn)
 	}
+	if b, err = appendOptTime(b, `,"proposed_occurred_at":`, f.ProposedOccurredAt); err != nil {
+		return b, err
+	}
+	if b, err = appendOptTime(b, `,"decided_occurred_at":`, f.DecidedOccurredAt); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -279,6 +326,9 @@ func (m *Milestone) appendJSON(b []byte) ([]byte, error) {
 	}
 	b = append(b, `,"delays":`...)
 	b = strconv.AppendInt(b, int64(m.Delays), 10)
+	if b, err = appendOptTime(b, `,"planned_occurred_at":`, m.PlannedOccurredAt); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -307,6 +357,24 @@ func (d *Delay) appendJSON(b []byte) ([]byte, error) {
 	}
 	b = append(b, `,"disclosed_after_due":`...)
 	b = appendJSONBool(b, d.DisclosedAfterDue)
+	if b, err = appendOptTime(b, `,"disclosed_occurred_at":`, d.DisclosedOccurredAt); err != nil {
+		return b, err
+	}
+	if b, err = appendOptFloat(b, `,"claimed_lead_time_days":`, d.ClaimedLeadTimeDays); err != nil {
+		return b, err
+	}
+	if b, err = appendOptFloat(b, `,"recording_gap_days":`, d.RecordingGapDays); err != nil {
+		return b, err
+	}
+	if d.DependencyID != "" {
+		b = appendStringField(b, `,"dependency_id":`, d.DependencyID)
+	}
+	if d.DependencyLate {
+		b = append(b, `,"dependency_late":true`...)
+	}
+	if d.DependencyParty != "" {
+		b = appendStringField(b, `,"dependency_party":`, string(d.DependencyParty))
+	}
 	return append(b, '}'), nil
 }
 
@@ -339,6 +407,9 @@ func (d *Decision) appendJSON(b []byte) ([]byte, error) {
 	if b, err = appendTimeField(b, `,"decided_at":`, d.DecidedAt); err != nil {
 		return b, err
 	}
+	if b, err = appendOptTime(b, `,"decided_occurred_at":`, d.DecidedOccurredAt); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -362,11 +433,12 @@ func (p *Person) appendJSON(b []byte) ([]byte, error) {
 func (r *Recipient) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	b = r.Person.appendFields(b)
-	if r.AcknowledgedAt != nil {
-		var err error
-		if b, err = appendTimeField(b, `,"acknowledged_at":`, *r.AcknowledgedAt); err != nil {
-			return b, err
-		}
+	var err error
+	if b, err = appendOptTime(b, `,"acknowledged_at":`, r.AcknowledgedAt); err != nil {
+		return b, err
+	}
+	if b, err = appendOptTime(b, `,"acknowledged_occurred_at":`, r.AcknowledgedOccurredAt); err != nil {
+		return b, err
 	}
 	return append(b, '}'), nil
 }
@@ -395,6 +467,12 @@ func (in *Information) appendJSON(b []byte) ([]byte, error) {
 	b = appendJSONStrings(b, in.AcknowledgedBy)
 	b = append(b, `,"not_acknowledged":`...)
 	b = appendJSONStrings(b, in.NotAcknowledged)
+	if b, err = appendOptTime(b, `,"informed_occurred_at":`, in.InformedOccurredAt); err != nil {
+		return b, err
+	}
+	if b, err = appendOptFloat(b, `,"recording_gap_days":`, in.RecordingGapDays); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -465,6 +543,9 @@ func (p *Perimeter) appendJSON(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
+	if b, err = appendOptTime(b, `,"defined_occurred_at":`, p.DefinedOccurredAt); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -515,6 +596,9 @@ func (in *Indicator) appendJSON(b []byte) ([]byte, error) {
 		}
 	}
 	b = appendStringField(b, `,"status":`, in.Status)
+	if b, err = appendOptTime(b, `,"defined_occurred_at":`, in.DefinedOccurredAt); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -532,6 +616,9 @@ func (m *Measurement) appendJSON(b []byte) ([]byte, error) {
 		b = appendStringField(b, `,"note":`, m.Note)
 	}
 	b = appendStringField(b, `,"recorded_by":`, m.RecordedBy)
+	if b, err = appendTimeField(b, `,"recorded_at":`, m.RecordedAt); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -572,6 +659,14 @@ func (s *Stakeholder) appendJSON(b []byte) ([]byte, error) {
 	}
 	b = append(b, `,"never_briefed":`...)
 	b = appendJSONBool(b, s.NeverBriefed)
+	for _, f := range [...]struct {
+		name string
+		t    *time.Time
+	}{{`,"joined_occurred_at":`, s.JoinedOccurredAt}, {`,"briefed_occurred_at":`, s.BriefedOccurredAt}, {`,"left_occurred_at":`, s.LeftOccurredAt}} {
+		if b, err = appendOptTime(b, f.name, f.t); err != nil {
+			return b, err
+		}
+	}
 	return append(b, '}'), nil
 }
 
@@ -648,6 +743,36 @@ func (s *statsDoc) appendJSON(b []byte) ([]byte, error) {
 	if b, err = appendMap(b, s.Indicators); err != nil {
 		return b, err
 	}
+	if b, err = appendOptTime(b, `,"last_client_informed_occurred_at":`, s.LastClientInformedOccurredAt); err != nil {
+		return b, err
+	}
+	b = append(b, `,"claimed":`...)
+	b = strconv.AppendInt(b, int64(s.Claimed), 10)
+	if b, err = appendOptFloat(b, `,"max_gap_days":`, s.MaxGapDays); err != nil {
+		return b, err
+	}
+	b = append(b, `,"late":`...)
+	if b, err = appendSlice(b, s.Late); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+func (l *statLate) appendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"revision":`...)
+	b = strconv.AppendUint(b, l.Revision, 10)
+	b = appendStringField(b, `,"type":`, l.Type)
+	if b, err = appendTimeField(b, `,"occurred_at":`, l.OccurredAt); err != nil {
+		return b, err
+	}
+	if b, err = appendTimeField(b, `,"recorded_at":`, l.RecordedAt); err != nil {
+		return b, err
+	}
+	b = append(b, `,"gap_days":`...)
+	if b, err = appendJSONFloat(b, l.GapDays); err != nil {
+		return b, err
+	}
 	return append(b, '}'), nil
 }
 
@@ -660,6 +785,9 @@ func (d *statDelay) appendJSON(b []byte) ([]byte, error) {
 		return b, err
 	}
 	if b, err = appendTimeField(b, `,"disclosed_at":`, d.DisclosedAt); err != nil {
+		return b, err
+	}
+	if b, err = appendOptFloat(b, `,"claimed_lead_days":`, d.ClaimedLeadDays); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -719,6 +847,8 @@ func (p *statPerson) appendJSON(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
+	b = append(b, `,"informed":`...)
+	b = appendJSONBool(b, p.Informed)
 	return append(b, '}'), nil
 }
 

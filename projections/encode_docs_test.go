@@ -41,7 +41,7 @@ func TestDocumentEncodersMatchEncodingJSON(t *testing.T) {
 			&Feature{ID: s, Title: s, Description: s, Status: domain.Status(s), ProposedBy: s, ProposedAt: at, DecidedBy: s, DecidedAt: tp, DeliveredIn: l},
 			&Milestone{ID: s, Title: s, OriginalDueDate: at, DueDate: later, PlannedBy: s, PlannedAt: at, Delays: i - 2},
 			&Delay{ID: s, MilestoneID: s, MilestoneTitle: s, OriginalDueDate: at, PreviousDueDate: later, NewDueDate: at, Reason: s,
-				DisclosedBy: s, DisclosedAt: at, LeadTimeDays: -f, DisclosedAfterDue: i%2 == 1},
+				DisclosedBy: s, DisclosedAt: at, LeadTimeDays: -f, DisclosedAfterDue: i%2 == 1, DependencyID: s, DependencyLate: i%2 == 0, DependencyParty: domain.Party(s)},
 			&Decision{ID: s, Title: s, Kind: domain.DecisionKind(s), Options: l, Chosen: s, Rationale: s, Participants: []Person{person, {ID: "x"}},
 				ClientParticipants: nil, WithoutClient: true, About: l, DecidedBy: s, DecidedAt: at},
 			&Decision{Participants: []Person{}, ClientParticipants: []Person{person}},
@@ -147,7 +147,7 @@ func TestDocumentEncodersWriteEveryField(t *testing.T) {
 		&Requirement{}, &Question{}, &Clarification{}, &Change{}, &Assumption{}, &Feature{}, &Milestone{}, &Delay{},
 		&Decision{}, &Person{}, &Recipient{}, &Information{}, &infoDoc{}, &EngagementSummary{}, &PartyView{}, &Perimeter{},
 		&Indicator{}, &Measurement{}, &Stakeholder{}, &statsDoc{}, &statDelay{}, &statOpen{}, &statPending{}, &statRef{},
-		&statFeature{}, &statPerson{}, &statIndicator{},
+		&statFeature{}, &statPerson{}, &statIndicator{}, &statLate{},
 	} {
 		fill(reflect.ValueOf(d).Elem(), 0)
 		want, err := json.Marshal(d)

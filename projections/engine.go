@@ -50,6 +50,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/internal/fileperm"
 	"github.com/candor-ledger/candor/ledger"
 )
 
@@ -237,7 +238,14 @@ func Open(ctx context.Context, path string, store eventstore.Store, opts Options
 		// that crosses the threshold, and copying and syncing pages
 		// there made writing the documents take twice as long.
 		"_pragma=wal_autocheckpoint(0)",
+		// SQLite deletes an empty log beside an empty database and
+		// creates it again: with the database's mode (see fileperm).
+		fileperm.ModeOf(path),
 	}, "&")}
+	// Created 0600 before SQLite would create them 0644 (see fileperm).
+	if err := fileperm.PrepareSQLite(path); err != nil {
+		return nil, fmt.Errorf("projections: open %s: %w", path, err)
+	}
 	db, err := sql.Open("sqlite3", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", path, err)

@@ -11,6 +11,14 @@ import (
 // UTC (every time comes from an event header or the store, both UTC). Fields
 // named *_days are computed at query time from the `now` passed in. Fields
 // tagged personal:"true" hold personal data, as in package domain.
+//
+// Two times per fact: the *_at fields are when Candor recorded it (the
+// event header's At), the *_occurred_at ones when it is said to have
+// happened, present only when the write claimed it (the header's
+// OccurredAt). Every indicator counts from the recorded time, so that a
+// claim cannot make a fact look timelier than its record; where a claim
+// changes what an indicator would say, the claimed figure and the gap
+// (recording_gap_days: recorded minus claimed) are shown beside it.
 
 // EngagementSummary is one engagement at a glance.
 type EngagementSummary struct {
@@ -42,6 +50,8 @@ type Perimeter struct {
 	Includes    []string  `json:"includes,omitempty"`
 	Excludes    []string  `json:"excludes,omitempty"`
 	DefinedAt   time.Time `json:"defined_at"`
+	// DefinedOccurredAt is when it is said to have been defined, if claimed.
+	DefinedOccurredAt *time.Time `json:"defined_occurred_at,omitempty"`
 }
 
 // Counts are running totals of an engagement. "open_*" count what still
@@ -90,10 +100,14 @@ type TimelineEntry struct {
 	ActorID       string              `json:"actor_id"`
 	ActorName     string              `json:"actor_name,omitempty" personal:"true"`
 	ActorParty    domain.Party        `json:"actor_party,omitempty"`
-	At            time.Time           `json:"at"`          // when it happened (event header)
+	At            time.Time           `json:"at"`          // when Candor recorded it (event header)
 	RecordedAt    time.Time           `json:"recorded_at"` // when the store committed it
 	Summary       string              `json:"summary"`
 	CorrelationID string              `json:"correlation_id,omitempty"`
+	// OccurredAt is when the fact is said to have happened, when the write
+	// claimed it; RecordingGapDays is At minus OccurredAt, in days.
+	OccurredAt       *time.Time `json:"occurred_at,omitempty"`
+	RecordingGapDays *float64   `json:"recording_gap_days,omitempty"`
 }
 
 // Timeline is one page of an engagement's facts, in order.
@@ -126,6 +140,8 @@ type Requirement struct {
 	Clarifications []Clarification `json:"clarifications"`
 	Changes        []Change        `json:"changes"`
 	DeliveredIn    []string        `json:"delivered_in,omitempty"` // delivery ids
+	// RaisedOccurredAt is when it is said to have been raised, if claimed.
+	RaisedOccurredAt *time.Time `json:"raised_occurred_at,omitempty"`
 }
 
 // Question asked about a requirement; open until a clarification answers it.
@@ -138,7 +154,10 @@ type Question struct {
 	Answer     string        `json:"answer,omitempty"`
 	AnsweredBy string        `json:"answered_by,omitempty"`
 	AnsweredAt *time.Time    `json:"answered_at,omitempty"`
-	AgeDays    float64       `json:"age_days"` // open: until now; answered: until answered
+	AgeDays    float64       `json:"age_days"` // open: until now; answered: until answered, both from asked_at
+	// Claimed moments of the question and of its answer, if given.
+	AskedOccurredAt    *time.Time `json:"asked_occurred_at,omitempty"`
+	AnsweredOccurredAt *time.Time `json:"answered_occurred_at,omitempty"`
 }
 
 // Clarification of a requirement.
@@ -149,6 +168,8 @@ type Clarification struct {
 	ClarifiedAt  time.Time `json:"clarified_at"`
 	AnsweredBy   string    `json:"answered_by,omitempty"`
 	QuotedAnswer string    `json:"answer,omitempty"`
+	// ClarifiedOccurredAt is when it is said to have been clarified, if claimed.
+	ClarifiedOccurredAt *time.Time `json:"clarified_occurred_at,omitempty"`
 }
 
 // Change request.
@@ -163,6 +184,9 @@ type Change struct {
 	DecidedBy     string        `json:"decided_by,omitempty"`
 	DecidedAt     *time.Time    `json:"decided_at,omitempty"`
 	Comment       string        `json:"comment,omitempty"`
+	// Claimed moments of the request and of the decision on it, if given.
+	RequestedOccurredAt *time.Time `json:"requested_occurred_at,omitempty"`
+	DecidedOccurredAt   *time.Time `json:"decided_occurred_at,omitempty"`
 }
 
 // Assumption the supplier made without the client.
@@ -176,7 +200,10 @@ type Assumption struct {
 	ResolvedBy    string        `json:"resolved_by,omitempty"`
 	ResolvedAt    *time.Time    `json:"resolved_at,omitempty"`
 	Comment       string        `json:"comment,omitempty"`
-	AgeDays       float64       `json:"age_days"` // open: until now; resolved: until resolved
+	AgeDays       float64       `json:"age_days"` // open: until now; resolved: until resolved, both from made_at
+	// Claimed moments of the assumption and of its resolution, if given.
+	MadeOccurredAt     *time.Time `json:"made_occurred_at,omitempty"`
+	ResolvedOccurredAt *time.Time `json:"resolved_occurred_at,omitempty"`
 }
 
 // Feature the supplier proposed without being asked.
@@ -190,6 +217,9 @@ type Feature struct {
 	DecidedBy   string        `json:"decided_by,omitempty"`
 	DecidedAt   *time.Time    `json:"decided_at,omitempty"`
 	DeliveredIn []string      `json:"delivered_in,omitempty"`
+	// Claimed moments of the proposal and of the decision on it, if given.
+	ProposedOccurredAt *time.Time `json:"proposed_occurred_at,omitempty"`
+	DecidedOccurredAt  *time.Time `json:"decided_occurred_at,omitempty"`
 }
 
 // DelayRegister lists milestones and every delay disclosed against them.
@@ -208,6 +238,8 @@ type Milestone struct {
 	PlannedBy       string    `json:"planned_by"`
 	PlannedAt       time.Time `json:"planned_at"`
 	Delays          int       `json:"delays"`
+	// PlannedOccurredAt is when it is said to have been planned, if claimed.
+	PlannedOccurredAt *time.Time `json:"planned_occurred_at,omitempty"`
 }
 
 // Delay is one disclosure that a milestone moves.
@@ -221,10 +253,22 @@ type Delay struct {
 	Reason          string    `json:"reason"`
 	DisclosedBy     string    `json:"disclosed_by"`
 	DisclosedAt     time.Time `json:"disclosed_at"`
-	// LeadTimeDays is previous_due_date minus disclosed_at, in days;
-	// negative when disclosed after the due date.
+	// LeadTimeDays is previous_due_date minus disclosed_at (when Candor
+	// recorded the disclosure), in days; negative when disclosed after the
+	// due date. DisclosedAfterDue says the same.
 	LeadTimeDays      float64 `json:"lead_time_days"`
 	DisclosedAfterDue bool    `json:"disclosed_after_due"`
+	// When the disclosure is said to have happened earlier: that moment,
+	// the lead time it would give, and how long after it the disclosure
+	// was recorded (days).
+	DisclosedOccurredAt *time.Time `json:"disclosed_occurred_at,omitempty"`
+	ClaimedLeadTimeDays *float64   `json:"claimed_lead_time_days,omitempty"`
+	RecordingGapDays    *float64   `json:"recording_gap_days,omitempty"`
+	// The dependency said to have caused the delay, whether it was late
+	// when the delay was disclosed, and whose it was.
+	DependencyID    string       `json:"dependency_id,omitempty"`
+	DependencyLate  bool         `json:"dependency_late,omitempty"`
+	DependencyParty domain.Party `json:"dependency_party,omitempty"`
 }
 
 // Decision is a technical or strategic choice and who took part.
@@ -241,6 +285,8 @@ type Decision struct {
 	About              []string            `json:"about,omitempty"`
 	DecidedBy          string              `json:"decided_by"`
 	DecidedAt          time.Time           `json:"decided_at"`
+	// DecidedOccurredAt is when it is said to have been decided, if claimed.
+	DecidedOccurredAt *time.Time `json:"decided_occurred_at,omitempty"`
 }
 
 // Person names a stakeholder.
@@ -255,6 +301,10 @@ type Communications struct {
 	EngagementID         string        `json:"engagement_id"`
 	LastClientInformedAt *time.Time    `json:"last_client_informed_at,omitempty"`
 	Informations         []Information `json:"informations"`
+	// LastClientInformedOccurredAt is the latest moment some information is
+	// said to have reached the client (claimed, or recorded when not);
+	// LastClientInformedAt is the latest recorded one.
+	LastClientInformedOccurredAt *time.Time `json:"last_client_informed_occurred_at,omitempty"`
 }
 
 // Information is one message that reached named stakeholders.
@@ -271,12 +321,18 @@ type Information struct {
 	// NotAcknowledged lists the client-side recipients (the ones who
 	// acknowledge) who have not.
 	NotAcknowledged []string `json:"not_acknowledged"`
+	// Claimed moment it reached them, and how long after it Candor
+	// recorded it (days).
+	InformedOccurredAt *time.Time `json:"informed_occurred_at,omitempty"`
+	RecordingGapDays   *float64   `json:"recording_gap_days,omitempty"`
 }
 
 // Recipient of an information.
 type Recipient struct {
 	Person
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	// AcknowledgedOccurredAt is when it is said to have been acknowledged, if claimed.
+	AcknowledgedOccurredAt *time.Time `json:"acknowledged_occurred_at,omitempty"`
 }
 
 // Indicator is a success indicator with its measurements.
@@ -292,6 +348,8 @@ type Indicator struct {
 	Measurements []Measurement    `json:"measurements"`
 	Latest       *Measurement     `json:"latest,omitempty"` // latest by measured_at
 	Status       string           `json:"status"`           // unmeasured | on_target | off_target
+	// DefinedOccurredAt is when it is said to have been defined, if claimed.
+	DefinedOccurredAt *time.Time `json:"defined_occurred_at,omitempty"`
 }
 
 // Measurement of an indicator.
@@ -301,6 +359,9 @@ type Measurement struct {
 	MeasuredAt time.Time `json:"measured_at"`
 	Note       string    `json:"note,omitempty"`
 	RecordedBy string    `json:"recorded_by"`
+	// RecordedAt is when Candor recorded it; MeasuredAt is the moment
+	// measured (claimed, or RecordedAt when not).
+	RecordedAt time.Time `json:"recorded_at"`
 }
 
 // Indicator statuses.
@@ -326,6 +387,10 @@ type Stakeholder struct {
 	LeftAt          *time.Time   `json:"left_at,omitempty"`
 	// NeverBriefed: joined late and not briefed (yet).
 	NeverBriefed bool `json:"never_briefed"`
+	// Claimed moments of joining, being briefed and leaving, if given.
+	JoinedOccurredAt  *time.Time `json:"joined_occurred_at,omitempty"`
+	BriefedOccurredAt *time.Time `json:"briefed_occurred_at,omitempty"`
+	LeftOccurredAt    *time.Time `json:"left_occurred_at,omitempty"`
 }
 
 // Knowledge is what one stakeholder was informed of, acknowledged or took
@@ -349,7 +414,29 @@ type KnowledgeItem struct {
 	Channel domain.Channel `json:"channel,omitempty"`
 	By      string         `json:"by"` // actor of the event
 	About   []string       `json:"about,omitempty"`
+	// OccurredAt is when it is said to have happened, if claimed; At is
+	// when Candor recorded it.
+	OccurredAt *time.Time `json:"occurred_at,omitempty"`
 }
+
+// Occurred is when the item happened: its claim, or when it was recorded.
+func (k *KnowledgeItem) Occurred() time.Time {
+	if k.OccurredAt != nil {
+		return *k.OccurredAt
+	}
+	return k.At
+}
+
+// Basis says which time an as_of moment is compared with: when each fact
+// was recorded (the default, and the audit's account of what Candor knew),
+// or when it is said to have happened.
+type Basis string
+
+// The bases of an as_of moment.
+const (
+	BasisRecorded Basis = "recorded"
+	BasisOccurred Basis = "occurred"
+)
 
 // Knowledge item kinds.
 const (

@@ -342,6 +342,13 @@ func (e *Engine) Communications(ctx context.Context, id string) (Communications,
 		if c.LastClientInformedAt == nil || in.InformedAt.After(*c.LastClientInformedAt) {
 			c.LastClientInformedAt = ptr(in.InformedAt)
 		}
+		occurred := in.InformedAt
+		if in.InformedOccurredAt != nil {
+			occurred = *in.InformedOccurredAt
+		}
+		if c.LastClientInformedOccurredAt == nil || occurred.After(*c.LastClientInformedOccurredAt) {
+			c.LastClientInformedOccurredAt = ptr(occurred)
+		}
 	}
 	return c, nil
 }
@@ -371,9 +378,12 @@ func nonNil[T any](s []T) []T {
 
 // Knowledge returns what a stakeholder was informed of, acknowledged or took
 // part in, in an engagement, up to the moment at (both bounds are
-// inclusive; a zero AsOf means now). The engagement as a whole at a past
+// inclusive; a zero AsOf means now). A time is compared with when each item
+// was recorded (BasisRecorded, or "") or with when it is said to have
+// happened (BasisOccurred: its claim, or its recording when none); a
+// position is always a recorded one. The engagement as a whole at a past
 // moment is the ledger's StateAsOf.
-func (e *Engine) Knowledge(ctx context.Context, engagementID, stakeholderID string, at ledger.AsOf) (Knowledge, error) {
+func (e *Engine) Knowledge(ctx context.Context, engagementID, stakeholderID string, at ledger.AsOf, basis Basis) (Knowledge, error) {
 	if err := e.exists(ctx, engagementID); err != nil {
 		return Knowledge{}, err
 	}
@@ -390,7 +400,11 @@ func (e *Engine) Knowledge(ctx context.Context, engagementID, stakeholderID stri
 	k := Knowledge{EngagementID: engagementID, StakeholderID: stakeholderID, Items: []KnowledgeItem{}}
 	for _, c := range chunks {
 		for _, it := range c {
-			if at.Position != nil && it.Position > *at.Position || at.Time != nil && it.At.After(*at.Time) {
+			when := it.At
+			if basis == BasisOccurred {
+				when = it.Occurred()
+			}
+			if at.Position != nil && it.Position > *at.Position || at.Time != nil && when.After(*at.Time) {
 				continue
 			}
 			k.Items = append(k.Items, it)
@@ -426,7 +440,7 @@ func (e *Engine) Transparency(ctx context.Context, id string, now time.Time) (Tr
 			return TransparencyReport{}, fmt.Errorf("%w: engagement %q", ErrNotFound, id)
 		}
 		docs[id] = &s
-		return buildReport(id, docs, now), nil
+		return e.withGovernance(ctx, id, buildReport(id, docs, now))
 	}
 	rows, err := e.reads.QueryContext(ctx, fmt.Sprintf(`SELECT eng, data FROM %s WHERE kind = ?`, t), kindStats)
 	if err != nil {
@@ -450,7 +464,7 @@ func (e *Engine) Transparency(ctx context.Context, id string, now time.Time) (Tr
 	if err := rows.Err(); err != nil {
 		return TransparencyReport{}, fmt.Errorf("projections: transparency: %w", err)
 	}
-	return buildReport("", docs, now), nil
+	return e.withGovernance(ctx, "", buildReport("", docs, now))
 }
 
 // FeedEvent is one event of an engagement's live feed, for Server-Sent

@@ -419,7 +419,7 @@ func TestKnowledgeAsOf(t *testing.T) {
 		}
 		return out
 	}
-	all, err := e.Knowledge(ctx, eng1, carol, ledger.AsOf{})
+	all, err := e.Knowledge(ctx, eng1, carol, ledger.AsOf{}, BasisRecorded)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,7 +428,7 @@ func TestKnowledgeAsOf(t *testing.T) {
 		t.Errorf("carol knew %v", got)
 	}
 	bobAt := func(at time.Time) []string {
-		k, err := e.Knowledge(ctx, eng1, bob, ledger.AsOf{Time: &at})
+		k, err := e.Knowledge(ctx, eng1, bob, ledger.AsOf{Time: &at}, BasisRecorded)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -449,7 +449,7 @@ func TestKnowledgeAsOf(t *testing.T) {
 			break
 		}
 	}
-	k, err := e.Knowledge(ctx, eng1, dave, ledger.AsOf{Position: &infoPos})
+	k, err := e.Knowledge(ctx, eng1, dave, ledger.AsOf{Position: &infoPos}, BasisRecorded)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -27,6 +28,24 @@ type statsDoc struct {
 	Features             map[string]statFeature   `json:"features"`
 	People               map[string]statPerson    `json:"people"`
 	Indicators           map[string]statIndicator `json:"indicators"`
+	// The latest moment information is said to have reached the client
+	// (claimed, or recorded when not claimed).
+	LastClientInformedOccurredAt *time.Time `json:"last_client_informed_occurred_at,omitempty"`
+	// Facts recorded with a claimed time, the largest gap (days) between
+	// claim and record, and the facts recorded more than a day late.
+	Claimed    int        `json:"claimed"`
+	MaxGapDays *float64   `json:"max_gap_days,omitempty"`
+	Late       []statLate `json:"late"`
+}
+
+// statLate is a fact recorded more than lateRecording after it is said to
+// have happened.
+type statLate struct {
+	Revision   uint64    `json:"revision"`
+	Type       string    `json:"type"`
+	OccurredAt time.Time `json:"occurred_at"`
+	RecordedAt time.Time `json:"recorded_at"`
+	GapDays    float64   `json:"gap_days"`
 }
 
 type statDelay struct {
@@ -34,6 +53,8 @@ type statDelay struct {
 	MilestoneID string    `json:"milestone_id"`
 	LeadDays    float64   `json:"lead_days"`
 	DisclosedAt time.Time `json:"disclosed_at"`
+	// ClaimedLeadDays is the lead time from the claimed disclosure, if any.
+	ClaimedLeadDays *float64 `json:"claimed_lead_days,omitempty"`
 }
 
 type statOpen struct {
@@ -67,6 +88,7 @@ type statPerson struct {
 	Briefed  bool         `json:"briefed"`
 	Left     bool         `json:"left"`
 	JoinedAt time.Time    `json:"joined_at"`
+	Informed bool         `json:"informed"` // a recipient of some information
 }
 
 type statIndicator struct {
@@ -92,6 +114,17 @@ func applyTransparency(t *txn, r *ledger.Recorded) error {
 		}
 	}
 	initMaps(s)
+	claimed := !h.OccurredAt.IsZero()
+	if claimed {
+		s.Claimed++
+		g := days(at.Sub(h.OccurredAt))
+		if s.MaxGapDays == nil || g > *s.MaxGapDays {
+			s.MaxGapDays = ptr(g)
+		}
+		if at.Sub(h.OccurredAt) > lateRecording {
+			s.Late = append(s.Late, statLate{Revision: r.Revision, Type: r.Type, OccurredAt: h.OccurredAt, RecordedAt: at, GapDays: g})
+		}
+	}
 	switch ev := r.Event.(type) {
 	case *domain.PhaseAdvanced:
 		s.Phase = ev.To
@@ -134,14 +167,24 @@ func applyTransparency(t *txn, r *ledger.Recorded) error {
 			s.Features[id] = f
 		}
 	case *domain.DelayDisclosed:
-		s.Delays = append(s.Delays, statDelay{ID: ev.DelayID, MilestoneID: ev.MilestoneID, LeadDays: days(ev.LeadTime()), DisclosedAt: at})
+		d := statDelay{ID: ev.DelayID, MilestoneID: ev.MilestoneID, LeadDays: days(ev.LeadTime()), DisclosedAt: at}
+		if claimed {
+			d.ClaimedLeadDays = ptr(days(ev.PreviousDueDate.Sub(h.OccurredAt)))
+		}
+		s.Delays = append(s.Delays, d)
 	case *domain.ClientInformed:
 		s.LastClientInformedAt = ptr(at)
+		if s.LastClientInformedOccurredAt == nil || h.Occurred().After(*s.LastClientInformedOccurredAt) {
+			s.LastClientInformedOccurredAt = ptr(h.Occurred())
+		}
 		var waiting []string
 		for _, id := range ev.Recipients {
-			if s.People[id].Party == domain.PartyClient {
+			p := s.People[id]
+			if p.Party == domain.PartyClient {
 				waiting = append(waiting, id)
 			}
+			p.Informed = true
+			s.People[id] = p
 		}
 		if len(waiting) > 0 {
 			s.Pending[ev.InformationID] = statPending{Subject: ev.Subject, InformedAt: at, Waiting: waiting}
@@ -170,7 +213,7 @@ func applyTransparency(t *txn, r *ledger.Recorded) error {
 		}
 		s.Indicators[ev.IndicatorID] = in
 	default:
-		if _, ok := r.Event.(*domain.EngagementOpened); !ok {
+		if _, ok := r.Event.(*domain.EngagementOpened); !ok && !claimed {
 			return nil // nothing the report counts: no write
 		}
 	}
@@ -209,9 +252,14 @@ type TransparencyReport struct {
 	Delays struct {
 		Count int `json:"count"`
 		// MedianLeadTimeDays is the median disclosure lead time (due date
-		// minus disclosure); null without delays.
+		// minus the moment Candor recorded the disclosure); null without
+		// delays. DisclosedAfterDue counts the negative ones.
 		MedianLeadTimeDays *float64 `json:"median_lead_time_days"`
 		DisclosedAfterDue  int      `json:"disclosed_after_due"`
+		// MedianClaimedLeadTimeDays is the same median with each delay's
+		// claimed disclosure, where one was given: what the supplier says,
+		// beside what the record shows.
+		MedianClaimedLeadTimeDays *float64 `json:"median_claimed_lead_time_days"`
 	} `json:"delays"`
 
 	OpenAssumptions struct {
@@ -222,11 +270,22 @@ type TransparencyReport struct {
 
 	OpenQuestions []AgedItem `json:"open_questions"` // every open question, oldest first
 
-	// DaysSinceClientInformed: for one engagement, since its last
-	// ClientInformed (null if never); across all, the largest among the
-	// engagements not closed (null if none was ever informed).
-	DaysSinceClientInformed *float64 `json:"days_since_client_informed"`
-	NeverInformed           int      `json:"never_informed"` // engagements not closed whose client was never informed
+	// DaysSinceClientInformed: for one engagement, since Candor last
+	// recorded a ClientInformed (null if never); across all, the largest
+	// among the engagements not closed (null if none was ever informed).
+	// DaysSinceClientInformedAsClaimed is the same from the latest moment
+	// information is said to have reached the client.
+	DaysSinceClientInformed          *float64 `json:"days_since_client_informed"`
+	DaysSinceClientInformedAsClaimed *float64 `json:"days_since_client_informed_as_claimed"`
+	// NeverInformed counts engagements, not people: the engagements (not
+	// closed, for the report across all) in which no information ever
+	// reached the client side; 0 or 1 for one engagement. The client-side
+	// people never informed are UninformedStakeholders.
+	NeverInformed int `json:"never_informed"`
+	// UninformedStakeholders are the current client-side stakeholders
+	// never named as a recipient of information (client.informed); being
+	// briefed or taking part in a workshop or a decision does not count.
+	UninformedStakeholders []UninformedStakeholder `json:"uninformed_stakeholders"`
 
 	NotAcknowledged []PendingInformation `json:"not_acknowledged"`
 
@@ -252,6 +311,42 @@ type TransparencyReport struct {
 		Unmeasured []AgedRef `json:"unmeasured"`
 		OffTarget  []AgedRef `json:"off_target"`
 	} `json:"indicators"`
+
+	// LateRecording: the gap between when facts are said to have happened
+	// and when Candor recorded them. Claimed counts the facts recorded with
+	// a claimed time; MaxGapDays is the largest gap (null without claims);
+	// LaterThan1Day lists the facts recorded more than a day after they
+	// are said to have happened, the largest gap first.
+	LateRecording struct {
+		Claimed       int          `json:"claimed"`
+		MaxGapDays    *float64     `json:"max_gap_days"`
+		LaterThan1Day []LateRecord `json:"later_than_1_day"`
+	} `json:"late_recording"`
+
+	// Risks, dependencies and difficulties, from the RAID register (raid.go).
+	GovernanceIndicators
+}
+
+// LateRecord is a fact recorded more than a day after it is said to have
+// happened.
+type LateRecord struct {
+	EngagementID string    `json:"engagement_id"`
+	Revision     uint64    `json:"revision"` // of the event, as on the timeline
+	Type         string    `json:"type"`
+	OccurredAt   time.Time `json:"occurred_at"`
+	RecordedAt   time.Time `json:"recorded_at"`
+	GapDays      float64   `json:"gap_days"`
+}
+
+// UninformedStakeholder is a current client-side stakeholder no
+// information ever named as a recipient.
+type UninformedStakeholder struct {
+	EngagementID  string       `json:"engagement_id"`
+	StakeholderID string       `json:"stakeholder_id"`
+	Name          string       `json:"name" personal:"true"`
+	Party         domain.Party `json:"party"`
+	JoinedAt      time.Time    `json:"joined_at"`
+	DaysSinceJoin float64      `json:"days_since_joined"`
 }
 
 // AgedItem is something open, and for how long.
@@ -293,7 +388,10 @@ type UnbriefedStakeholder struct {
 	DaysSinceJoin float64      `json:"days_since_joined"`
 }
 
-const staleAssumption = 7 * 24 * time.Hour
+const (
+	staleAssumption = 7 * 24 * time.Hour
+	lateRecording   = 24 * time.Hour // a fact recorded later than this is listed
+)
 
 // buildReport computes the report from the engagements' stats documents
 // (keyed by engagement id) at now.
@@ -308,8 +406,10 @@ func buildReport(id string, docs map[string]*statsDoc, now time.Time) Transparen
 	rep.UnbriefedStakeholders = []UnbriefedStakeholder{}
 	rep.Indicators.Unmeasured = []AgedRef{}
 	rep.Indicators.OffTarget = []AgedRef{}
+	rep.UninformedStakeholders = []UninformedStakeholder{}
+	rep.LateRecording.LaterThan1Day = []LateRecord{}
 
-	var leads []float64
+	var leads, claimedLeads []float64
 	engs := make([]string, 0, len(docs))
 	for e := range docs {
 		engs = append(engs, e)
@@ -321,6 +421,10 @@ func buildReport(id string, docs map[string]*statsDoc, now time.Time) Transparen
 			leads = append(leads, d.LeadDays)
 			if d.LeadDays < 0 {
 				rep.Delays.DisclosedAfterDue++
+			}
+			claimedLeads = append(claimedLeads, d.LeadDays)
+			if d.ClaimedLeadDays != nil {
+				claimedLeads[len(claimedLeads)-1] = *d.ClaimedLeadDays
 			}
 		}
 		for aid, a := range s.OpenAssumptions {
@@ -338,6 +442,19 @@ func buildReport(id string, docs map[string]*statsDoc, now time.Time) Transparen
 			} else if d := days(now.Sub(*s.LastClientInformedAt)); rep.DaysSinceClientInformed == nil || d > *rep.DaysSinceClientInformed {
 				rep.DaysSinceClientInformed = &d
 			}
+			if last := s.LastClientInformedOccurredAt; last != nil {
+				if d := days(now.Sub(*last)); rep.DaysSinceClientInformedAsClaimed == nil || d > *rep.DaysSinceClientInformedAsClaimed {
+					rep.DaysSinceClientInformedAsClaimed = &d
+				}
+			}
+		}
+		rep.LateRecording.Claimed += s.Claimed
+		if g := s.MaxGapDays; g != nil && (rep.LateRecording.MaxGapDays == nil || *g > *rep.LateRecording.MaxGapDays) {
+			rep.LateRecording.MaxGapDays = ptr(*g)
+		}
+		for _, l := range s.Late {
+			rep.LateRecording.LaterThan1Day = append(rep.LateRecording.LaterThan1Day, LateRecord{EngagementID: eng, Revision: l.Revision,
+				Type: l.Type, OccurredAt: l.OccurredAt, RecordedAt: l.RecordedAt, GapDays: l.GapDays})
 		}
 		for iid, p := range s.Pending {
 			rep.NotAcknowledged = append(rep.NotAcknowledged, PendingInformation{EngagementID: eng, ID: iid, Subject: p.Subject,
@@ -363,6 +480,10 @@ func buildReport(id string, docs map[string]*statsDoc, now time.Time) Transparen
 				rep.UnbriefedStakeholders = append(rep.UnbriefedStakeholders, UnbriefedStakeholder{EngagementID: eng, StakeholderID: pid,
 					Name: p.Name, Party: p.Party, JoinedAt: p.JoinedAt, DaysSinceJoin: days(now.Sub(p.JoinedAt))})
 			}
+			if p.Party == domain.PartyClient && !p.Informed && !p.Left {
+				rep.UninformedStakeholders = append(rep.UninformedStakeholders, UninformedStakeholder{EngagementID: eng, StakeholderID: pid,
+					Name: p.Name, Party: p.Party, JoinedAt: p.JoinedAt, DaysSinceJoin: days(now.Sub(p.JoinedAt))})
+			}
 		}
 		for iid, in := range s.Indicators {
 			rep.Indicators.Total++
@@ -380,6 +501,7 @@ func buildReport(id string, docs map[string]*statsDoc, now time.Time) Transparen
 	}
 	rep.Delays.Count = len(leads)
 	rep.Delays.MedianLeadTimeDays = median(leads)
+	rep.Delays.MedianClaimedLeadTimeDays = median(claimedLeads)
 
 	// Deterministic order: oldest first, then by engagement and id.
 	byAge := func(a, b AgedItem) int {
@@ -405,6 +527,24 @@ func buildReport(id string, docs map[string]*statsDoc, now time.Time) Transparen
 			return c
 		}
 		return strings.Compare(a.EngagementID+a.StakeholderID, b.EngagementID+b.StakeholderID)
+	})
+	slices.SortFunc(rep.UninformedStakeholders, func(a, b UninformedStakeholder) int {
+		if c := a.JoinedAt.Compare(b.JoinedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.EngagementID+a.StakeholderID, b.EngagementID+b.StakeholderID)
+	})
+	slices.SortFunc(rep.LateRecording.LaterThan1Day, func(a, b LateRecord) int {
+		switch {
+		case a.GapDays > b.GapDays:
+			return -1
+		case a.GapDays < b.GapDays:
+			return 1
+		}
+		if c := strings.Compare(a.EngagementID, b.EngagementID); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Revision, b.Revision)
 	})
 	return rep
 }

@@ -6,22 +6,28 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
 // runHealthcheck is for container health checks (the image has no curl):
-// exit 0 when the URL answers 200.
+// exit 0 when the server's /readyz answers 200.
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "http://127.0.0.1:8080/readyz", "URL to probe")
+	base := fs.String("url", "http://127.0.0.1:8080", "the server's base URL (its /readyz is probed), or the URL of /readyz itself")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
+	probe, err := readyzURL(*base)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, probe, nil)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -31,11 +37,27 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("not ready: %s answered %d", *url, res.StatusCode)
+	switch res.StatusCode {
+	case http.StatusOK:
+		fmt.Fprintln(stdout, "ready")
+		return nil
+	case http.StatusNotFound:
+		return fmt.Errorf("%s answered 404 Not Found: not a Candor server, or not its base URL (--url http://HOST:PORT)", probe)
 	}
-	fmt.Fprintln(stdout, "ready")
-	return nil
+	return fmt.Errorf("not ready: %s answered %s", probe, res.Status)
+}
+
+// readyzURL is the /readyz of a base URL, or the URL itself when it names
+// /readyz already (both forms are accepted).
+func readyzURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%w: --url %q: want the server's base URL, e.g. http://127.0.0.1:8080", errUsage, s)
+	}
+	if !strings.HasSuffix(u.Path, "/readyz") {
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/readyz"
+	}
+	return u.String(), nil
 }
 
 // usageErr marks a flag parsing error as bad usage (help is not an error).

@@ -28,7 +28,11 @@ func TestParseRateLimit(t *testing.T) {
 		{"0.5", 0.5, 0, false},
 		{"off", -1, 0, false},
 		{"0", -1, 0, false},
-		{"", -1, 0, false},
+		{"", 0, 0, true},
+		{"  ", 0, 0, true},
+		{"NaN", 0, 0, true},
+		{"Inf", 0, 0, true},
+		{"50:", 0, 0, true},
 		{"-3", 0, 0, true},
 		{"ten", 0, 0, true},
 		{"5:0", 0, 0, true},
@@ -96,14 +100,15 @@ func (l *lockedBuffer) String() string {
 
 var tokenRE = regexp.MustCompile(`cnd_[A-Za-z0-9_-]{43}`)
 
-// serveOnce runs `candor serve` on a free port until stop is called.
-func serveOnce(t *testing.T, dir string) (url, stdout string, stop func() int) {
+// serveOnce runs `candor serve` on a free port, with the extra flags,
+// until stop is called. stdout is what it printed by the time it served.
+func serveOnce(t *testing.T, dir string, extra ...string) (url, stdout string, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, out, errOut)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, extra...), out, errOut)
 	}()
 	addrRE := regexp.MustCompile(`"msg":"serving","addr":"([^"]+)"`)
 	deadline := time.Now().Add(10 * time.Second)
@@ -111,6 +116,12 @@ func serveOnce(t *testing.T, dir string) (url, stdout string, stop func() int) {
 		if m := addrRE.FindStringSubmatch(errOut.String()); m != nil {
 			url = "http://" + m[1]
 			break
+		}
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("serve exited %d before serving:\n%s%s", code, out.String(), errOut.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			cancel()

@@ -16,16 +16,12 @@ import (
 
 func init() {
 	commands["erase"] = command{"erase a data subject: destroy their key, record the erasure", runErase}
-	commands["export"] = command{"export what is held about a data subject, decrypted, as JSON", runExport}
 }
 
 // openPersonal opens keys.db in the data directory, on either backend:
 // keys never go to EventStoreDB (see docs/PERSONAL_DATA.md).
 func openPersonal(ctx context.Context, dataDir string, store eventstore.Store) (*personal.Service, *keystore.Store, error) {
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return nil, nil, err
-	}
-	keys, err := keystore.Open(ctx, filepath.Join(dataDir, "keys.db"))
+	keys, err := keystore.Open(ctx, filepath.Join(dataDir, keystore.File))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -37,33 +33,35 @@ func openPersonal(ctx context.Context, dataDir string, store eventstore.Store) (
 	return svc, keys, nil
 }
 
-func subjectFlags(name, usage string, stderr io.Writer) (*flag.FlagSet, *serveConfig, *string) {
+func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
-	var subject string
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var subject, reason string
+	fs := flag.NewFlagSet("erase", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usage+"\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: candor erase --subject ID --reason TEXT [--data DIR] [--eventstore URL]\n\n"+
+			"Records the erasure (who: this command; when; why) and destroys the subject's key: their\n"+
+			"personal fields read \"(erased)\" from then on, everywhere. Stop the server first, or\n"+
+			"POST /v1/subjects/{id}/erasure to it.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.dataDir, "data", env("CANDOR_DATA_DIR", "./data"), "data directory: the embedded store and keys.db (CANDOR_DATA_DIR)")
 	fs.StringVar(&c.eventStore, "eventstore", env("CANDOR_EVENTSTORE", ""), "event store: empty for the embedded store, or an esdb:// connection string (CANDOR_EVENTSTORE)")
 	fs.StringVar(&subject, "subject", "", "the data subject, <stakeholder or expert id>@<engagement id>")
-	return fs, &c, &subject
-}
-
-func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c, subject := subjectFlags("erase", "Usage: candor erase --subject ID --reason TEXT [--data DIR] [--eventstore URL]\n\n"+
-		"Records the erasure (who: this command; when; why) and destroys the subject's key: their\n"+
-		"personal fields read \"(erased)\" from then on, everywhere. Stop the server first.", stderr)
-	reason := fs.String("reason", "", "why (never the person's name)")
+	fs.StringVar(&reason, "reason", "", "why (never the person's name)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	if *subject == "" || *reason == "" {
-		return usageErr(fmt.Errorf("--subject and --reason are required"))
+	if subject == "" || reason == "" {
+		return fmt.Errorf("%w: --subject and --reason are required", errUsage)
 	}
-	store, _, err := openStore(ctx, *c, nil)
+	// A running server caches keys: it would keep showing the subject.
+	release, err := holdDataDir(c.dataDir, "erase", func(m string) { fmt.Fprintln(stderr, "candor erase:", m) })
+	if err != nil {
+		return err
+	}
+	defer release()
+	store, _, err := openStore(ctx, c, nil)
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}
@@ -73,7 +71,7 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer keys.Close()
-	er, fresh, err := svc.Erase(ctx, *subject, *reason, "cli")
+	er, fresh, err := svc.Erase(ctx, subject, reason, "cli")
 	if err != nil {
 		return err
 	}
@@ -85,16 +83,10 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c, subject := subjectFlags("export", "Usage: candor export --subject ID [--data DIR] [--eventstore URL]\n\n"+
-		"Writes every fact naming the subject, decrypted, as JSON on stdout (GDPR Art. 15).", stderr)
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
-	}
-	if *subject == "" {
-		return usageErr(fmt.Errorf("--subject is required"))
-	}
-	store, _, err := openStore(ctx, *c, nil)
+// exportSubject is candor export --subject: every fact naming the subject,
+// decrypted, as JSON.
+func exportSubject(ctx context.Context, c serveConfig, subject, out string, stdout io.Writer) error {
+	store, _, err := openStore(ctx, c, nil)
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}
@@ -104,11 +96,20 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer keys.Close()
-	f, err := svc.Facts(ctx, *subject)
+	f, err := svc.Facts(ctx, subject)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(stdout)
+	w := stdout
+	if out != "" {
+		file, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		w = file
+	}
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(f)
 }

@@ -35,6 +35,8 @@ otherwise.
 
 Stop the server first: rebuild works on <data>/readmodels.db offline, and a
 running server would keep serving (and updating) the generation it knows.
+Both commands take the data directory's lock (<data>/candor.lock): while a
+server runs on it, they are refused, naming the server's process.
 A server rebuilds by itself, in the background and while serving, any read
 model whose version changed since its last start; this command is for the
 other cases (a read model suspected wrong, a restore).
@@ -82,6 +84,11 @@ func runProjectionsCmd(ctx context.Context, args []string, stdout, stderr io.Wri
 		names = projections.Names()
 	}
 
+	release, err := holdDataDir(c.dataDir, "projections "+sub, func(m string) { fmt.Fprintln(stderr, "candor projections:", m) })
+	if err != nil {
+		return err
+	}
+	defer release()
 	store, _, err := openStore(ctx, c, nil)
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)

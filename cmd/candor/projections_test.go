@@ -32,7 +32,7 @@ func demoStore(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := loadDemo(ctx, store, reg, io.Discard); err != nil {
+	if _, err := loadDemo(ctx, store, reg, nil); err != nil {
 		t.Fatal(err)
 	}
 	reg.Close()
@@ -126,7 +126,7 @@ func TestRunProjectionsRestarts(t *testing.T) {
 	var logs lockedBuffer
 	go func() {
 		defer close(done)
-		runProjections(ctx, r, slog.New(slog.NewTextHandler(&logs, nil)), time.Millisecond, 4*time.Millisecond)
+		runProjections(ctx, r, &runState{}, slog.New(slog.NewTextHandler(&logs, nil)), time.Millisecond, 4*time.Millisecond)
 	}()
 	for r.runs.Load() <= r.fails {
 		select {
@@ -141,6 +141,52 @@ func TestRunProjectionsRestarts(t *testing.T) {
 	if n := strings.Count(logs.String(), "restarting"); n != 3 {
 		t.Errorf("%d restarts logged, want 3:\n%s", n, logs.String())
 	}
+}
+
+// blockingRunner says when it runs, fails when told, else runs until
+// cancelled.
+type blockingRunner struct {
+	started chan struct{}
+	fail    chan error
+}
+
+func (b *blockingRunner) Run(ctx context.Context) error {
+	b.started <- struct{}{}
+	select {
+	case err := <-b.fail:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// TestRunProjectionsTellsRestarting: while the read models wait to be
+// started again after a failure, the run state says so (for /readyz);
+// running, it does not.
+func TestRunProjectionsTellsRestarting(t *testing.T) {
+	r := &blockingRunner{started: make(chan struct{}), fail: make(chan error)}
+	state := &runState{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// A pause far longer than the test: the second run never starts.
+		runProjections(ctx, r, state, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour, time.Hour)
+	}()
+	<-r.started
+	if state.Restarting() {
+		t.Error("running, the state says restarting")
+	}
+	r.fail <- errors.New("no such table: timeline_3")
+	deadline := time.Now().Add(5 * time.Second)
+	for !state.Restarting() {
+		if time.Now().After(deadline) {
+			t.Fatal("after a failure, the state never says restarting")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
 }
 
 // TestServeKeepsReadModels: serve creates the read models next to the

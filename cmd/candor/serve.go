@@ -7,15 +7,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served only on CANDOR_PPROF_ADDR
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,8 +29,10 @@ import (
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/eventstore/esdb"
 	"github.com/candor-ledger/candor/eventstore/sqlite"
+	"github.com/candor-ledger/candor/internal/fileperm"
 	"github.com/candor-ledger/candor/ledger"
 	"github.com/candor-ledger/candor/projections"
+	"github.com/candor-ledger/candor/web"
 )
 
 // serveConfig is everything serve reads from flags and environment.
@@ -41,11 +46,15 @@ type serveConfig struct {
 	logLevel        string
 	shutdownTimeout time.Duration
 	demo            bool
+	evidence        evidenceConfig // see evidence.go
+	pprofAddr       string
+	pprofAnyAddress bool
 }
 
 // demoLoader, when set (by the demo command's file), loads the sample
-// engagement on `serve --demo` and prints its tokens.
-var demoLoader func(ctx context.Context, store eventstore.Store, reg *auth.Registry, stdout io.Writer) error
+// engagement on `serve --demo`; what it returns prints its tokens and
+// commands to try against the server at base.
+var demoLoader func(ctx context.Context, store eventstore.Store, reg *auth.Registry, seal ledger.SealFunc) (print func(w io.Writer, base string), err error)
 
 const serveHelp = `Usage: candor serve [flags]
 
@@ -65,6 +74,9 @@ Environment only:
 
   CANDOR_PPROF_ADDR     when set (e.g. 127.0.0.1:6060), serves Go's pprof profiles
                         on that address, apart from the API. For performance work.
+                        pprof has no authentication and its profiles show the
+                        server's memory: an address that is not loopback is refused
+                        unless --pprof-any-address says so.
 
 Event store (CANDOR_EVENTSTORE):
   empty                 embedded SQLite database at <data>/events.db (default)
@@ -80,6 +92,14 @@ candor_projection_* metrics. To rebuild one on demand, stop the server and
 run 'candor projections rebuild [name]' with the same --data and
 --eventstore (an offline rebuild: a running server would not see the new
 generation).
+
+Data directory: created 0700 (an existing one open to other users is made
+so, with a warning), every file in it 0600. A process that uses it holds
+<data>/candor.lock for its whole life: a second server, or an offline
+command, on the same directory is refused, naming the process that holds it.
+
+Locked out: when no admin can authenticate any more (its tokens lost), stop
+the server and run 'candor admin-token' with the same --data and --eventstore.
 
 The server stops gracefully on SIGINT or SIGTERM: /readyz turns 503, new
 connections are refused, event feeds (SSE) end, requests in flight (writes
@@ -106,40 +126,78 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if err != nil {
 		return c, fmt.Errorf("%w: CANDOR_SHUTDOWN_TIMEOUT: %v", errUsage, err)
 	}
+	demo, err := envBool("CANDOR_DEMO")
+	if err != nil {
+		return c, err
+	}
+	pprofAny, err := envBool("CANDOR_PPROF_ANY_ADDRESS")
+	if err != nil {
+		return c, err
+	}
 	fs.StringVar(&c.addr, "addr", env("CANDOR_ADDR", ":8080"), "listen address (CANDOR_ADDR)")
 	fs.StringVar(&c.dataDir, "data", env("CANDOR_DATA_DIR", "./data"), "data directory of the embedded store (CANDOR_DATA_DIR)")
 	fs.StringVar(&c.eventStore, "eventstore", env("CANDOR_EVENTSTORE", ""), "event store: empty for the embedded SQLite store, or an esdb:// connection string (CANDOR_EVENTSTORE)")
 	fs.StringVar(&c.corsOrigins, "cors-origins", env("CANDOR_CORS_ORIGINS", ""), "comma-separated browser origins allowed by CORS, e.g. https://app.example.com; none by default (CANDOR_CORS_ORIGINS)")
-	fs.StringVar(&c.rateLimit, "rate-limit", env("CANDOR_RATE_LIMIT", "50"), "requests per second per bearer token, optionally with a burst as RATE:BURST (default burst 2×RATE); 0 or off disables (CANDOR_RATE_LIMIT)")
+	fs.StringVar(&c.rateLimit, "rate-limit", env("CANDOR_RATE_LIMIT", "50"), "requests per second per bearer token, optionally with a burst as RATE:BURST (default burst 2×RATE); 0 or off disables it, and the limit on failed authentications per client address (CANDOR_RATE_LIMIT)")
 	fs.StringVar(&c.logLevel, "log-level", env("CANDOR_LOG_LEVEL", "info"), "debug, info, warn or error (CANDOR_LOG_LEVEL)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", shutdown, "how long in-flight requests may take to finish on shutdown (CANDOR_SHUTDOWN_TIMEOUT)")
-	demo, _ := strconv.ParseBool(env("CANDOR_DEMO", "false"))
 	fs.BoolVar(&c.demo, "demo", demo, "load a sample engagement and print tokens for its client, supplier and auditor (CANDOR_DEMO)")
+	registerEvidenceFlags(fs, &c.evidence)
+	if err := checkEvidenceEnv(); err != nil {
+		return c, err
+	}
+	fs.BoolVar(&c.pprofAnyAddress, "pprof-any-address", pprofAny, "let CANDOR_PPROF_ADDR be an address that is not loopback (pprof has no authentication) (CANDOR_PPROF_ANY_ADDRESS)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageErr(err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
+	for _, v := range []struct{ name, value string }{{"--addr (CANDOR_ADDR)", c.addr}, {"--data (CANDOR_DATA_DIR)", c.dataDir}} {
+		if strings.TrimSpace(v.value) == "" {
+			return c, fmt.Errorf("%w: %s is empty", errUsage, v.name)
+		}
+	}
 	c.adminToken = os.Getenv("CANDOR_ADMIN_TOKEN")
+	c.pprofAddr = os.Getenv("CANDOR_PPROF_ADDR")
 	return c, nil
 }
 
-// parseRateLimit reads "RATE" or "RATE:BURST"; 0 or "off" disables.
+// envBool reads a boolean environment variable: unset is false, anything
+// strconv.ParseBool does not read is refused (not taken for false).
+func envBool(name string) (bool, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%w: %s=%q: want true or false", errUsage, name, v)
+	}
+	return b, nil
+}
+
+// parseRateLimit reads "RATE" or "RATE:BURST"; 0 or "off" disables (the
+// per-token limit and the one on failed authentications). An empty value
+// is refused: an unset variable takes the default, an empty one is a
+// mistake that must not turn the limit off.
 func parseRateLimit(s string) (float64, int, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || s == "off" || s == "0" {
+	switch s {
+	case "":
+		return 0, 0, fmt.Errorf("%w: --rate-limit (CANDOR_RATE_LIMIT) is empty: want RATE, RATE:BURST, or off", errUsage)
+	case "off", "0":
 		return -1, 0, nil
 	}
 	r, b, hasBurst := strings.Cut(s, ":")
 	rate, err := strconv.ParseFloat(r, 64)
-	if err != nil || rate <= 0 {
-		return 0, 0, fmt.Errorf("%w: rate limit %q: want RATE or RATE:BURST, RATE > 0", errUsage, s)
+	if err != nil || !(rate > 0) || math.IsInf(rate, 0) {
+		return 0, 0, fmt.Errorf("%w: --rate-limit (CANDOR_RATE_LIMIT) %q: want RATE or RATE:BURST, RATE a number > 0, or off", errUsage, s)
 	}
 	burst := 0
 	if hasBurst {
 		if burst, err = strconv.Atoi(b); err != nil || burst < 1 {
-			return 0, 0, fmt.Errorf("%w: rate limit %q: BURST must be a positive integer", errUsage, s)
+			return 0, 0, fmt.Errorf("%w: --rate-limit (CANDOR_RATE_LIMIT) %q: BURST must be a positive integer", errUsage, s)
 		}
 	}
 	return rate, burst, nil
@@ -163,13 +221,30 @@ func splitList(s string) []string {
 	return out
 }
 
+// checkPprofAddr refuses a pprof address that is not loopback, unless any
+// says so: pprof answers anyone who reaches it, with the server's memory.
+func checkPprofAddr(addr string, any bool) error {
+	if addr == "" || any {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%w: CANDOR_PPROF_ADDR %q: %v", errUsage, addr, err)
+	}
+	if ip, err := netip.ParseAddr(host); host == "localhost" || err == nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%w: CANDOR_PPROF_ADDR %q is not a loopback address: pprof has no authentication and its profiles show the server's memory; "+
+		"use 127.0.0.1:PORT, or --pprof-any-address (CANDOR_PPROF_ANY_ADDRESS=true) to expose it all the same", errUsage, addr)
+}
+
 // openStore opens the configured event store, with the embedded store's
 // commit metrics on metrics unless nil.
 func openStore(ctx context.Context, c serveConfig, metrics prometheus.Registerer) (eventstore.Store, string, error) {
 	switch {
 	case c.eventStore == "":
-		if err := os.MkdirAll(c.dataDir, 0o750); err != nil {
-			return nil, "", fmt.Errorf("data directory: %w", err)
+		if _, err := fileperm.PrivateDir(c.dataDir); err != nil {
+			return nil, "", err
 		}
 		path := filepath.Join(c.dataDir, "events.db")
 		var opts []sqlite.Option
@@ -208,11 +283,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := checkPprofAddr(c.pprofAddr, c.pprofAnyAddress); err != nil {
+		return err
+	}
 	defer debug.SetMemoryLimit(setDefaultMemoryLimit())
 	logOut := newLogWriter(stderr)
 	defer logOut.Close()
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
 
+	release, err := holdDataDir(c.dataDir, "serve", func(m string) { log.Warn(m) })
+	if err != nil {
+		return err
+	}
+	defer release()
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	store, storeName, err := openStore(ctx, c, metrics)
@@ -242,14 +325,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	// On EventStoreDB other instances may append too: reads then catch up
-	// with the stream instead of trusting this process's cache.
+	// Personal fields are sealed by every ledger, the demo's included.
 	pd, keys, err := openPersonal(ctx, c.dataDir, store)
 	if err != nil {
 		return fmt.Errorf("open key store: %w", err)
 	}
 	defer keys.Close()
-	l := ledger.New(store, ledger.Options{OnAppend: onAppend, Shared: c.eventStore != "", Seal: pd.Cipher().Seal})
+	var printDemo func(io.Writer, string)
 	if c.demo {
 		switch {
 		case demoLoader == nil:
@@ -257,21 +339,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case !created:
 			// Loading it into a store that has a history would mix a
 			// made-up story with real facts, and a restart would tell it twice.
-			fmt.Fprintln(stdout, "--demo: the store is not new, so the sample engagement is not loaded again.")
+			fmt.Fprint(stdout, demoNotNew(c))
 		default:
-			if err := demoLoader(ctx, store, reg, stdout); err != nil {
+			if printDemo, err = demoLoader(ctx, store, reg, pd.Cipher().Seal); err != nil {
 				return fmt.Errorf("load demo: %w", err)
 			}
 		}
 	}
+	ev, stopEvidence, err := startEvidence(ctx, c, store, stdout, log)
+	if err != nil {
+		return err
+	}
+	defer stopEvidence() // after the HTTP server drained: writes in flight get their receipt
+	// On EventStoreDB other instances may append too: reads then catch up
+	// with the stream instead of trusting this process's cache.
+	lopts := ledger.Options{OnAppend: onAppend, Shared: c.eventStore != "", Seal: pd.Cipher().Seal}
+	if ev != nil {
+		lopts.Vouch = ev.Vouch // the log vouches for the end of each stream read
+	}
+	l := ledger.New(store, lopts)
 	rm, err := openReadModels(ctx, c.dataDir, store, metrics, log)
 	if err != nil {
 		return err
 	}
 	defer rm.Close()
+	run := &runState{}
+	served := readModels{Engine: rm, runState: run}
 	srv, err := api.New(api.Config{
 		CORSOrigins: splitList(c.corsOrigins), RateLimit: rate, RateBurst: burst, ShutdownTimeout: c.shutdownTimeout,
-	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: rm, Queries: rm, Personal: pd})
+	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: served, Queries: served, Evidence: ev, App: web.Handler(), Personal: pd})
 	if err != nil {
 		return err
 	}
@@ -279,27 +375,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var pprofLn net.Listener
+	if c.pprofAddr != "" {
+		if pprofLn, err = net.Listen("tcp", c.pprofAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("CANDOR_PPROF_ADDR: %w", err)
+		}
+	}
 	// The read models follow the store until the HTTP server has drained,
 	// so that requests in flight can still wait for them.
 	rmCtx, stopRM := context.WithCancel(context.WithoutCancel(ctx))
 	rmDone := make(chan struct{})
 	go func() {
 		defer close(rmDone)
-		runProjections(rmCtx, rm, log, time.Second, 30*time.Second)
+		runProjections(rmCtx, rm, run, log, time.Second, 30*time.Second)
 	}()
-	if addr := os.Getenv("CANDOR_PPROF_ADDR"); addr != "" {
-		// Profiling for performance work, on its own (loopback) listener so
-		// it is never exposed with the API.
+	if pprofLn != nil {
+		// Profiling for performance work, on its own listener so that it
+		// is never exposed with the API.
 		runtime.SetBlockProfileRate(int(100 * time.Microsecond))
 		runtime.SetMutexProfileFraction(10)
 		go func() {
-			log.Info("pprof", slog.String("addr", addr), slog.Any("err", http.ListenAndServe(addr, nil)))
+			log.Info("pprof", slog.String("addr", pprofLn.Addr().String()), slog.Any("err", http.Serve(pprofLn, nil)))
 		}()
+	}
+	if printDemo != nil {
+		printDemo(stdout, baseURL(ln.Addr()))
 	}
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("store", storeName))
 	err = srv.Run(ctx, ln)
 	stopRM()
 	<-rmDone
+	if pprofLn != nil {
+		pprofLn.Close()
+	}
 	if err != nil {
 		return err
 	}
@@ -307,10 +416,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// demoNotNew says why --demo loaded nothing, and what to do instead.
+func demoNotNew(c serveConfig) string {
+	what := "the store in " + c.dataDir
+	remove := fmt.Sprintf("or remove %s first (everything stored in it is lost)", c.dataDir)
+	if c.eventStore != "" {
+		what, remove = "the event store", "or use a new event store"
+	}
+	return fmt.Sprintf(`--demo: %s is not new, so the sample engagement was not loaded: it only goes
+into a new store (a story told into a real history would mix made-up facts
+with real ones). To load it, stop this server and start it on another data
+directory, e.g. 'candor serve --demo --data ./demo-data', %s.
+If it holds the sample engagement from an earlier --demo start, its tokens
+were printed then.
+
+`, what, remove)
+}
+
+// baseURL is the URL a client on this machine reaches the listener at:
+// an address on every interface is reached at localhost.
+func baseURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // openReadModels opens the projections engine on <data>/readmodels.db.
 func openReadModels(ctx context.Context, dataDir string, store eventstore.Store, reg prometheus.Registerer, log *slog.Logger) (*projections.Engine, error) {
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if _, err := fileperm.PrivateDir(dataDir); err != nil {
+		return nil, err
 	}
 	e, err := projections.Open(ctx, filepath.Join(dataDir, "readmodels.db"), store, projections.Options{Registerer: reg, Logger: log})
 	if err != nil {
@@ -342,20 +481,39 @@ type runner interface {
 	Run(ctx context.Context) error
 }
 
+// runState says whether the read models are running, for /readyz: they
+// are not while runProjections waits to start them again after a failure.
+type runState struct {
+	restarting atomic.Bool
+}
+
+// Restarting implements api.RunReporter.
+func (r *runState) Restarting() bool { return r.restarting.Load() }
+
+// readModels is the projections engine as the API sees it: with the state
+// of its run.
+type readModels struct {
+	*projections.Engine
+	*runState
+}
+
 // runProjections runs the read models until ctx is done. Run returns an
 // error when applying an event or the store's subscription fails (the
 // store restarting, a network cut to EventStoreDB): it is started again
 // from its checkpoint after a pause that doubles on each failure in a row,
 // from first up to most, and starts over once a run lasted longer than
-// most. Serving goes on meanwhile; the read models only lag.
-func runProjections(ctx context.Context, r runner, log *slog.Logger, first, most time.Duration) {
+// most. Serving goes on meanwhile; the read models only lag, and state
+// says they are restarting until they run again.
+func runProjections(ctx context.Context, r runner, state *runState, log *slog.Logger, first, most time.Duration) {
 	backoff := first
 	for {
 		start := time.Now()
+		state.restarting.Store(false)
 		err := r.Run(ctx)
 		if ctx.Err() != nil {
 			return
 		}
+		state.restarting.Store(true)
 		if err == nil {
 			err = errors.New("stopped without error")
 		}

@@ -29,9 +29,11 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := loadDemo(ctx, store, reg, &out); err != nil {
+	print, err := loadDemo(ctx, store, reg, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	print(&out, "http://localhost:8080")
 	if !strings.Contains(out.String(), "client") || strings.Count(out.String(), "cnd_") < 3 {
 		t.Fatalf("demo output lacks the tokens:\n%s", out.String())
 	}

@@ -110,30 +110,36 @@ func (c *checkpointer) run() {
 		case <-c.stop:
 			return
 		}
-		frames := c.frames.Load()
-		if frames < c.seen { // the WAL started over
-			c.restartAt.Store(int64(c.limit))
-		}
-		c.seen = frames
-		// Errors (an I/O error, a read-only file) leave the frames in the
-		// WAL, where readers find them; a failing disk fails the next
-		// Append, and the next wake tries again.
-		_, _, err := c.conn.WALCheckpoint("main", sqlite3.CHECKPOINT_PASSIVE)
-		if err != nil || frames <= c.restartAt.Load() {
-			continue
-		}
-		c.txn.Lock()
-		_, _, err = c.conn.WALCheckpoint("main", sqlite3.CHECKPOINT_RESTART)
-		c.txn.Unlock()
-		if err != nil {
-			// Readers hold old frames: try again once the WAL has grown
-			// as much again, rather than hold up every commit.
-			c.restartAt.Store(frames + int64(c.limit))
-			continue
-		}
-		c.restartAt.Store(int64(c.limit))
-		c.frames.CompareAndSwap(frames, 0) // restarted: ignore a wake for it
+		c.checkpoint()
 	}
+}
+
+// checkpoint copies the frames committed since the last wake and, past
+// restartAt, makes the WAL start over.
+func (c *checkpointer) checkpoint() {
+	frames := c.frames.Load()
+	if frames < c.seen { // the WAL started over
+		c.restartAt.Store(int64(c.limit))
+	}
+	c.seen = frames
+	// Errors (an I/O error, a read-only file) leave the frames in the
+	// WAL, where readers find them; a failing disk fails the next
+	// Append, and the next wake tries again.
+	_, _, err := c.conn.WALCheckpoint("main", sqlite3.CHECKPOINT_PASSIVE)
+	if err != nil || frames <= c.restartAt.Load() {
+		return
+	}
+	c.txn.Lock()
+	_, _, err = c.conn.WALCheckpoint("main", sqlite3.CHECKPOINT_RESTART)
+	c.txn.Unlock()
+	if err != nil {
+		// Readers hold old frames: try again once the WAL has grown
+		// as much again, rather than hold up every commit.
+		c.restartAt.Store(frames + int64(c.limit))
+		return
+	}
+	c.restartAt.Store(int64(c.limit))
+	c.frames.CompareAndSwap(frames, 0) // restarted: ignore a wake for it
 }
 
 // shutdown stops the goroutine and closes the connection.

@@ -11,6 +11,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/internal/fileperm"
 )
 
 // Errors of this backend, besides those of package eventstore.
@@ -55,6 +56,7 @@ type config struct {
 	maxBatch    int
 	pageSize    int      // page size of a new file
 	walLimit    int      // frames the WAL holds before it starts over
+	manualCkpt  bool     // no checkpoint goroutine: the caller runs them (tests)
 	pragmas     []string // extra pragmas for the write connection (tests)
 	onCommit    func(events int, took time.Duration)
 }
@@ -106,6 +108,11 @@ func withPageSize(n int) Option { return func(c *config) { c.pageSize = n } }
 // makes it start over (tests).
 func withWALLimit(frames int) Option { return func(c *config) { c.walLimit = frames } }
 
+// withManualCheckpoints starts no checkpoint goroutine: the test runs each
+// checkpoint the writer asks for itself (checkpointWoken), so that what it
+// measures does not depend on when a goroutine gets scheduled.
+func withManualCheckpoints() Option { return func(c *config) { c.manualCkpt = true } }
+
 // withPragmas runs extra pragmas on the write connection at open (tests).
 func withPragmas(p ...string) Option {
 	return func(c *config) { c.pragmas = append(c.pragmas, p...) }
@@ -118,6 +125,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	cfg := config{groupCommit: true, readConns: 4, maxBatch: 8192, pageSize: defaultPageSize, walLimit: defaultWALLimit}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	// Created 0600 before SQLite would create them 0644 (see fileperm).
+	if err := fileperm.PrepareSQLite(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w, err := openWriter(ctx, path, cfg)
 	if err != nil {
@@ -147,7 +158,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.readers <- r
 	}
 	w.notify = s.notifyCommit
-	go ckpt.run()
+	if cfg.manualCkpt {
+		close(ckpt.exited)
+	} else {
+		go ckpt.run()
+	}
 	go w.run()
 	return s, nil
 }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/internal/fileperm"
 )
 
 // appendReq is one Append waiting for the writer.
@@ -69,7 +71,12 @@ type revision struct {
 const maxCachedStreams = 1 << 16
 
 func openWriter(ctx context.Context, path string, cfg config) (_ *writer, err error) {
-	conn, err := sqlite3.OpenContext(ctx, withVFS(path, walVFS))
+	uri := withVFS(path, walVFS)
+	if !strings.HasPrefix(path, "file:") {
+		// A log SQLite creates again takes the database's mode (see fileperm).
+		uri += "&" + fileperm.ModeOf(path)
+	}
+	conn, err := sqlite3.OpenContext(ctx, uri)
 	if err != nil {
 		return nil, classify("open write connection", err)
 	}
