@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
+	"time"
 
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/keystore"
@@ -16,6 +18,7 @@ import (
 
 func init() {
 	commands["erase"] = command{"erase a data subject: destroy their key, record the erasure", runErase}
+	commands["retention"] = command{"list the data subjects whose retention period has passed; --confirm erases them", runRetention}
 }
 
 // openPersonal opens keys.db in the data directory, on either backend:
@@ -33,6 +36,76 @@ func openPersonal(ctx context.Context, dataDir string, store eventstore.Store) (
 	return svc, keys, nil
 }
 
+func personalFlags(fs *flag.FlagSet, c *serveConfig) {
+	fs.StringVar(&c.dataDir, "data", env("CANDOR_DATA_DIR", "./data"), "data directory: the embedded store and keys.db (CANDOR_DATA_DIR)")
+	fs.StringVar(&c.eventStore, "eventstore", env("CANDOR_EVENTSTORE", ""), "event store: empty for the embedded store, or an esdb:// connection string (CANDOR_EVENTSTORE)")
+}
+
+func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c serveConfig
+	var confirm bool
+	fs := flag.NewFlagSet("retention", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: candor retention [--confirm] [--data DIR] [--eventstore URL]\n\n"+
+			"Lists the data subjects of the engagements closed with a retention period\n"+
+			"(closeEngagement's retention_days) that has passed, and not yet erased. With\n"+
+			"--confirm, erases each of them as candor erase does, the reason naming the\n"+
+			"retention. Stop the server first.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	personalFlags(fs, &c)
+	fs.BoolVar(&confirm, "confirm", false, "erase the subjects listed")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: retention takes no argument", errUsage)
+	}
+	release, err := holdDataDir(c.dataDir, "retention", func(m string) { fmt.Fprintln(stderr, "candor retention:", m) })
+	if err != nil {
+		return err
+	}
+	defer release()
+	store, _, err := openStore(ctx, c, nil)
+	if err != nil {
+		return fmt.Errorf("open event store: %w", err)
+	}
+	defer store.Close()
+	svc, keys, err := openPersonal(ctx, c.dataDir, store)
+	if err != nil {
+		return err
+	}
+	defer keys.Close()
+	due, err := svc.Expired(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	if len(due) == 0 {
+		fmt.Fprintln(stdout, "No data subject is past its retention.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SUBJECT\tENGAGEMENT\tCLOSED\tDAYS\tENDED")
+	for _, e := range due {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", e.Subject, e.EngagementID, e.ClosedAt.UTC().Format(time.DateOnly), e.RetentionDays, e.EndedAt.UTC().Format(time.DateOnly))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !confirm {
+		fmt.Fprintf(stdout, "\n%d data subjects past their retention. Run again with --confirm to erase them.\n", len(due))
+		return nil
+	}
+	for _, e := range due {
+		if _, _, err := svc.Erase(ctx, e.Subject, e.Reason(), "cli"); err != nil {
+			return fmt.Errorf("erase %s: %w", e.Subject, err)
+		}
+	}
+	fmt.Fprintf(stdout, "\nErased %d data subjects.\n", len(due))
+	return nil
+}
+
 func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
 	var subject, reason string
@@ -45,8 +118,7 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"POST /v1/subjects/{id}/erasure to it.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.dataDir, "data", env("CANDOR_DATA_DIR", "./data"), "data directory: the embedded store and keys.db (CANDOR_DATA_DIR)")
-	fs.StringVar(&c.eventStore, "eventstore", env("CANDOR_EVENTSTORE", ""), "event store: empty for the embedded store, or an esdb:// connection string (CANDOR_EVENTSTORE)")
+	personalFlags(fs, &c)
 	fs.StringVar(&subject, "subject", "", "the data subject, <stakeholder or expert id>@<engagement id>")
 	fs.StringVar(&reason, "reason", "", "why (never the person's name)")
 	if err := fs.Parse(args); err != nil {

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor-ledger/candor/auth"
+	"github.com/candor-ledger/candor/demo"
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/eventstore/sqlite"
@@ -21,6 +23,13 @@ import (
 // serve seals them, into a new data directory, and returns the engagement
 // and the subject ids of its stakeholders by name.
 func sealedDemo(t *testing.T, dir string) (engagement string, subjects map[string]string) {
+	t.Helper()
+	return sealedDemoAt(t, dir, time.Now(), 0)
+}
+
+// sealedDemoAt tells the demo's story ending at end and, when retention is
+// set, closes the engagement then with that retention period.
+func sealedDemoAt(t *testing.T, dir string, end time.Time, retention int) (engagement string, subjects map[string]string) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"))
@@ -38,8 +47,21 @@ func sealedDemo(t *testing.T, dir string) (engagement string, subjects map[strin
 		t.Fatal(err)
 	}
 	defer keys.Close()
-	if _, err := loadDemo(ctx, store, reg, pd.Cipher().Seal); err != nil {
+	d, err := demo.Load(ctx, store, reg, end, demo.WithSeal(pd.Cipher().Seal))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if retention > 0 {
+		l := ledger.New(store, ledger.Options{Now: func() time.Time { return end }, Seal: pd.Cipher().Seal})
+		if _, err := l.Execute(ctx, ledger.Request{EngagementID: d.EngagementID, Command: func(st *domain.Engagement) (domain.Command, error) {
+			sam, ok := st.StakeholderByPrincipal(d.Supplier.PrincipalID)
+			if !ok {
+				t.Fatal("no supplier stakeholder")
+			}
+			return domain.CloseEngagement{ActorID: sam.ID, RetentionDays: retention}, nil
+		}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	all, err := store.ReadAll(ctx, eventstore.Start, 100000)
 	if err != nil {
@@ -152,5 +174,56 @@ func TestEvidenceVerifiesAfterErasure(t *testing.T) {
 		if bytes.Contains(e.Data, []byte("Pierre Lambert")) || bytes.Contains(e.Data, []byte("Julie Bernard")) {
 			t.Fatalf("a stored event holds a name in clear: %s", e.Data)
 		}
+	}
+}
+
+// candor retention lists the subjects of an engagement closed with a
+// retention period that has passed, erases them with --confirm, and lists
+// no one then; an engagement still within its period is left alone.
+func TestRetentionCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cmd := func(want int, args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := run(ctx, append(args, "--data", dir), &stdout, &stderr); code != want {
+			t.Fatalf("candor %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, stdout.String(), stderr.String())
+		}
+		return stdout.String()
+	}
+	eng, subjects := sealedDemoAt(t, dir, time.Now().AddDate(-2, 0, 0), 365)
+	if len(subjects) < 2 {
+		t.Fatalf("subjects %v", subjects)
+	}
+	list := cmd(0, "retention")
+	for name, sub := range subjects {
+		if !strings.Contains(list, sub) || !strings.Contains(list, eng) {
+			t.Fatalf("retention does not list %s (%s):\n%s", name, sub, list)
+		}
+	}
+	if !strings.Contains(list, "--confirm") {
+		t.Fatalf("retention without --confirm: %s", list)
+	}
+	if out := cmd(0, "export", "--subject", subjects["Pierre Lambert"]); !strings.Contains(out, "Pierre Lambert") {
+		t.Fatalf("listing erased someone: %s", out)
+	}
+	if out := cmd(0, "retention", "--confirm"); !strings.Contains(out, "Erased ") {
+		t.Fatalf("retention --confirm: %s", out)
+	}
+	if out := cmd(0, "export", "--subject", subjects["Pierre Lambert"]); strings.Contains(out, "Pierre Lambert") || !strings.Contains(out, personal.ErasedValue) {
+		t.Fatalf("after retention --confirm: %s", out)
+	}
+	if out := cmd(0, "retention"); !strings.HasPrefix(out, "No data subject") {
+		t.Fatalf("retention after the erasures: %s", out)
+	}
+	if out := cmd(0, "verify"); !strings.HasPrefix(out, "OK: ") {
+		t.Fatalf("verify after the erasures: %s", out)
+	}
+
+	// Closed a month ago with a year's retention: nothing is due.
+	dir = t.TempDir()
+	sealedDemoAt(t, dir, time.Now().AddDate(0, -1, 0), 365)
+	if out := cmd(0, "retention", "--confirm"); !strings.HasPrefix(out, "No data subject") {
+		t.Fatalf("retention within the period: %s", out)
 	}
 }
