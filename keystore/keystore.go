@@ -6,9 +6,10 @@
 // The keys live in their own SQLite file (keys.db in the data directory,
 // mode 0600), never in the event store: the log is immutable and its
 // backups are kept long, while a key must be destroyable for good. The
-// file uses a rollback journal (not a WAL, which would keep old pages in
-// a second file until a checkpoint) and secure_delete, so that an erased
-// key's bytes are overwritten in the file itself.
+// file uses a write-ahead log with full syncs (one sync per key created)
+// and secure_delete; an erasure checkpoints and truncates the log, so that
+// the key's bytes are overwritten in the file itself and no page of the log
+// that held them is left.
 //
 // A destroyed key leaves a tombstone. Asking for a subject's key therefore
 // has three outcomes, never confused: the key; *ErasedError (the subject
@@ -27,10 +28,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +58,10 @@ var (
 	ErrCorrupt = errors.New("keystore: stored key is corrupt")
 	// ErrInvalidSubject refuses an empty or oversized subject id.
 	ErrInvalidSubject = errors.New("keystore: invalid subject id")
+	// ErrCheckpointBusy: the key was destroyed in the file, but the log
+	// that held it could not be emptied (another process reads keys.db);
+	// the next erasure or close empties it.
+	ErrCheckpointBusy = errors.New("keystore: key destroyed, but its log could not be emptied: another process holds keys.db")
 	// ErrSchemaTooNew refuses a file written by a newer version of Candor.
 	ErrSchemaTooNew = errors.New("keystore: schema version newer than this build supports")
 )
@@ -132,6 +135,8 @@ type Store struct {
 	now   func() time.Time
 	cache *lru.Cache[string, entry]
 	mu    sync.Mutex // serialises creations and erasures with the cache
+
+	insert, selectKey *sql.Stmt // prepared once: a key is created on every joining
 }
 
 type entry struct {
@@ -158,21 +163,17 @@ const File = "keys.db"
 
 // Open opens or creates the key store at path, with mode 0600.
 func Open(ctx context.Context, path string) (*Store, error) {
-	// Created 0600 before SQLite would create it 0644, or tightened (see
-	// fileperm). Not PrepareSQLite: there is no -wal or -shm to make, the
-	// rollback journal takes the file's mode (modeof below).
-	if err := fileperm.Private(path); err != nil {
-		return nil, fmt.Errorf("keystore: open %s: %w", path, err)
-	}
-	if err := tightenJournal(path); err != nil {
+	// Created 0600 before SQLite would create them 0644, or tightened
+	// (see fileperm); a log SQLite creates again takes the file's mode.
+	if err := fileperm.PrepareSQLite(path); err != nil {
 		return nil, fmt.Errorf("keystore: open %s: %w", path, err)
 	}
 	u := url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: strings.Join([]string{
 		fileperm.ModeOf(path),
 		"_pragma=busy_timeout(10000)",
-		// A rollback journal, removed at each commit: a WAL would keep a
-		// destroyed key's page in a second file until a checkpoint.
-		"_pragma=journal_mode(delete)",
+		// One sync per commit (a rollback journal takes two or three): a
+		// key is created on every joining. Erase truncates the log.
+		"_pragma=journal_mode(wal)",
 		"_pragma=synchronous(full)", // a key is durable before any event needs it
 		"_pragma=secure_delete(on)", // a destroyed key is overwritten in place
 	}, "&")}
@@ -187,16 +188,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("keystore: open %s: %w", path, err)
 	}
-	return s, nil
-}
-
-// tightenJournal makes a rollback journal left by a crash (a hot journal,
-// which SQLite replays) private, should an older build have left it looser.
-func tightenJournal(path string) error {
-	if _, err := os.Stat(path + "-journal"); errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if s.insert, err = db.PrepareContext(ctx, `INSERT INTO keys (subject, key, created_at) VALUES (?, ?, ?) ON CONFLICT (subject) DO NOTHING`); err == nil {
+		s.selectKey, err = db.PrepareContext(ctx, `SELECT key, erased_at FROM keys WHERE subject = ?`)
 	}
-	return fileperm.Private(path + "-journal")
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("keystore: open %s: %w", path, err)
+	}
+	return s, nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -229,6 +228,8 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Close closes the file.
 func (s *Store) Close() error {
+	_ = s.insert.Close()
+	_ = s.selectKey.Close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("keystore: close: %w", err)
 	}
@@ -264,11 +265,15 @@ func (s *Store) Key(ctx context.Context, subject string) (Key, error) {
 
 // KeyFor returns the subject's key, creating and storing it (durably)
 // first if the subject has none. *ErasedError when the subject was erased:
-// nothing new is written about an erased person.
+// nothing new is written about an erased person. A subject's key is asked
+// for by the event of their joining, the first about them: the key is
+// inserted first, and read back only when the subject had a row already.
 func (s *Store) KeyFor(ctx context.Context, subject string) (Key, error) {
-	k, err := s.Key(ctx, subject)
-	if !errors.Is(err, ErrKeyMissing) {
-		return k, err
+	if err := checkSubject(subject); err != nil {
+		return Key{}, err
+	}
+	if e, ok := s.cache.Get(subject); ok {
+		return e.result(subject)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -276,10 +281,21 @@ func (s *Store) KeyFor(ctx context.Context, subject string) (Key, error) {
 	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
 		return Key{}, fmt.Errorf("keystore: new key: %w", err)
 	}
-	// Another caller may have created it meanwhile: the first key stays.
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO keys (subject, key, created_at) VALUES (?, ?, ?) ON CONFLICT (subject) DO NOTHING`,
-		subject, b[:], s.now().UnixMilli()); err != nil {
+	// Another caller, or an earlier life of the store, may have made the
+	// subject's row: the first key, or the tombstone, stays.
+	res, err := s.insert.ExecContext(ctx, subject, b[:], s.now().UnixMilli())
+	if err != nil {
+		clear(b[:])
 		return Key{}, fmt.Errorf("keystore: store key of %q: %w", subject, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		k, err := KeyFromBytes(b[:])
+		clear(b[:])
+		if err != nil {
+			return Key{}, err
+		}
+		s.cache.Add(subject, entry{key: k})
+		return k, nil
 	}
 	clear(b[:])
 	e, found, err := s.load(ctx, subject)
@@ -311,6 +327,15 @@ func (s *Store) Erase(ctx context.Context, subject string, at time.Time) error {
 		return fmt.Errorf("keystore: erase %q: %w", subject, err)
 	}
 	s.cache.Remove(subject)
+	// The log holds the page as it was when the key was stored: copy the
+	// zeroed page into the file and empty the log.
+	var busy, logged, moved int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &moved); err != nil {
+		return fmt.Errorf("keystore: erase %q: checkpoint: %w", subject, err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("keystore: erase %q: %w", subject, ErrCheckpointBusy)
+	}
 	return nil
 }
 
@@ -333,7 +358,7 @@ func (s *Store) load(ctx context.Context, subject string) (entry, bool, error) {
 		key    []byte
 		erased sql.NullInt64
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT key, erased_at FROM keys WHERE subject = ?`, subject).Scan(&key, &erased)
+	err := s.selectKey.QueryRowContext(ctx, subject).Scan(&key, &erased)
 	if errors.Is(err, sql.ErrNoRows) {
 		return entry{}, false, nil
 	}

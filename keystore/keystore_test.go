@@ -96,6 +96,27 @@ func TestEraseLeavesTombstone(t *testing.T) {
 		}
 	}
 	check(s)
+	// The key's bytes are gone from the files, not just unlinked from its
+	// row, while the store is open (its log in use) and after.
+	noKeyBytes := func(when string) {
+		t.Helper()
+		for _, name := range []string{path, path + "-journal", path + "-wal"} {
+			b, err := os.ReadFile(name)
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i+8 <= KeySize; i++ { // any 8 bytes of it
+				if bytes.Contains(b, secret[i:i+8]) {
+					t.Errorf("%s: %s still holds bytes %d-%d of the destroyed key", when, filepath.Base(name), i, i+8)
+					break
+				}
+			}
+		}
+	}
+	noKeyBytes("open")
 	// Erasing again keeps the first date.
 	if err := s.Erase(ctx, "s1@e1", at.Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -106,22 +127,7 @@ func TestEraseLeavesTombstone(t *testing.T) {
 	check(s)
 	s.Close()
 
-	// The key's bytes are gone from the file, not just unlinked from it.
-	for _, name := range []string{path, path + "-journal", path + "-wal"} {
-		b, err := os.ReadFile(name)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i+8 <= KeySize; i++ { // any 8 bytes of it
-			if bytes.Contains(b, secret[i:i+8]) {
-				t.Errorf("%s still holds bytes %d-%d of the destroyed key", filepath.Base(name), i, i+8)
-				break
-			}
-		}
-	}
+	noKeyBytes("closed")
 }
 
 func TestEraseUnknownSubjectRecordsTombstone(t *testing.T) {
