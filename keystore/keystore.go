@@ -35,6 +35,7 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/ncruces/go-sqlite3"
 	_ "github.com/ncruces/go-sqlite3/driver" // database/sql driver "sqlite3"
 
 	"github.com/candor-ledger/candor/internal/fileperm"
@@ -62,6 +63,9 @@ var (
 	// that held it could not be emptied (another process reads keys.db);
 	// the next erasure or close empties it.
 	ErrCheckpointBusy = errors.New("keystore: key destroyed, but its log could not be emptied: another process holds keys.db")
+	// ErrUnavailable: keys.db cannot be written or read for now (disk
+	// full, I/O error, locked): retry later. Nothing was half done.
+	ErrUnavailable = errors.New("keystore: key store unavailable")
 	// ErrSchemaTooNew refuses a file written by a newer version of Candor.
 	ErrSchemaTooNew = errors.New("keystore: schema version newer than this build supports")
 )
@@ -286,7 +290,7 @@ func (s *Store) KeyFor(ctx context.Context, subject string) (Key, error) {
 	res, err := s.insert.ExecContext(ctx, subject, b[:], s.now().UnixMilli())
 	if err != nil {
 		clear(b[:])
-		return Key{}, fmt.Errorf("keystore: store key of %q: %w", subject, err)
+		return Key{}, classify(fmt.Sprintf("store key of %q", subject), err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 1 {
 		k, err := KeyFromBytes(b[:])
@@ -324,14 +328,14 @@ func (s *Store) Erase(ctx context.Context, subject string, at time.Time) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO keys (subject, key, created_at, erased_at) VALUES (?, NULL, ?, ?)
 		ON CONFLICT (subject) DO UPDATE SET key = NULL, erased_at = excluded.erased_at WHERE keys.key IS NOT NULL`,
 		subject, at.UnixMilli(), at.UnixMilli()); err != nil {
-		return fmt.Errorf("keystore: erase %q: %w", subject, err)
+		return classify(fmt.Sprintf("erase %q", subject), err)
 	}
 	s.cache.Remove(subject)
 	// The log holds the page as it was when the key was stored: copy the
 	// zeroed page into the file and empty the log.
 	var busy, logged, moved int
 	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &moved); err != nil {
-		return fmt.Errorf("keystore: erase %q: checkpoint: %w", subject, err)
+		return classify(fmt.Sprintf("erase %q: checkpoint", subject), err)
 	}
 	if busy != 0 {
 		return fmt.Errorf("keystore: erase %q: %w", subject, ErrCheckpointBusy)
@@ -363,7 +367,7 @@ func (s *Store) load(ctx context.Context, subject string) (entry, bool, error) {
 		return entry{}, false, nil
 	}
 	if err != nil {
-		return entry{}, false, fmt.Errorf("keystore: read key of %q: %w", subject, err)
+		return entry{}, false, classify(fmt.Sprintf("read key of %q", subject), err)
 	}
 	if erased.Valid {
 		return entry{erasedAt: time.UnixMilli(erased.Int64).UTC()}, true, nil
@@ -374,6 +378,17 @@ func (s *Store) load(ctx context.Context, subject string) (entry, bool, error) {
 		return entry{}, false, fmt.Errorf("subject %q: %w", subject, err)
 	}
 	return entry{key: k}, true, nil
+}
+
+// classify marks the errors of a file that is full, unwritable or busy
+// as ErrUnavailable.
+func classify(op string, err error) error {
+	for _, code := range []sqlite3.ErrorCode{sqlite3.FULL, sqlite3.READONLY, sqlite3.IOERR, sqlite3.CANTOPEN, sqlite3.BUSY, sqlite3.LOCKED} {
+		if errors.Is(err, code) {
+			return fmt.Errorf("keystore: %s: %w: %w", op, ErrUnavailable, err)
+		}
+	}
+	return fmt.Errorf("keystore: %s: %w", op, err)
 }
 
 func (e entry) result(subject string) (Key, error) {
