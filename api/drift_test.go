@@ -130,6 +130,7 @@ func TestStateSchemasMatchDomain(t *testing.T) {
 		"Delivery": domain.Delivery{}, "Lesson": domain.Lesson{}, "EventOut": EventOut{}, "WriteResult": WriteResult{},
 		"Principal": PrincipalOut{}, "Token": TokenOut{}, "IssuedToken": IssuedTokenOut{}, "Readiness": Readiness{},
 		"Risk": domain.Risk{}, "RiskReview": domain.RiskReview{}, "Dependency": domain.Dependency{}, "ChangeImpact": domain.ChangeImpact{},
+		"AcceptanceCriterion": domain.AcceptanceCriterion{}, "DeliveryVersion": domain.DeliveryVersion{},
 	} {
 		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
 		if !slices.Equal(got, want) {

@@ -30,6 +30,11 @@ var governanceWriteOps = map[string]writeOp{
 
 	"assessChangeImpact":     {cmd: domain.AssessChangeImpact{}},
 	"delegateChangeApproval": {cmd: domain.DelegateChangeApproval{}},
+
+	"defineAcceptanceCriterion": {cmd: domain.DefineAcceptanceCriterion{}, newID: "criterion_id",
+		location: eng + "/requirements/{requirement_id}/acceptance-criteria/{criterion_id}"},
+	"agreeAcceptanceCriterion": {cmd: domain.AgreeAcceptanceCriterion{}},
+	"redeliverDelivery":        {cmd: domain.RedeliverDelivery{}},
 }
 
 func init() { maps.Copy(writeOps, governanceWriteOps) }
@@ -72,6 +77,18 @@ func (s *Server) governanceHandlers() map[string]echo.HandlerFunc {
 		"getDependency": itemOf(s, func(e *st, c ctx) (*domain.Dependency, error) {
 			v, ok := e.Dependency(p(c, "dependency_id"))
 			return found(v, ok, domain.CodeDependencyNotFound, "dependency")
+		}),
+		"listAcceptanceCriteria": listOf(s, func(e *st, c ctx) ([]*domain.AcceptanceCriterion, error) {
+			r, ok := e.Requirement(p(c, "requirement_id"))
+			r, err := found(r, ok, domain.CodeRequirementNotFound, "requirement")
+			if err != nil {
+				return nil, err
+			}
+			return e.CriteriaOf(r.ID), nil
+		}),
+		"getAcceptanceCriterion": itemOf(s, func(e *st, c ctx) (*domain.AcceptanceCriterion, error) {
+			v, ok := e.Criterion(p(c, "criterion_id"))
+			return found(v, ok && v.RequirementID == p(c, "requirement_id"), domain.CodeCriterionNotFound, "acceptance criterion of this requirement")
 		}),
 		"getRAIDRegister": readModel(s, false, func(c ctx, _ Queries, id string) (projections.RAIDRegister, error) {
 			g, err := s.governanceQueries()

@@ -19,7 +19,12 @@ func init() {
 
 		"assessChangeImpact":     {"scoping", "supplier"},
 		"delegateChangeApproval": {"scoping", "client"},
+
+		"defineAcceptanceCriterion": {"scoping", "supplier"},
+		"agreeAcceptanceCriterion":  {"scoping", "client"},
+		"redeliverDelivery":         {"acceptance", "supplier"},
 	})
+	fuzzParams["criterion_id"] = "ac-1"
 	fuzzParams["risk_id"] = "rk-1"
 	fuzzParams["dependency_id"] = "dp-1"
 	fuzzParams["difficulty_id"] = "df-1"
@@ -30,5 +35,6 @@ func init() {
 			`{"dependency_id":"dp-1","title":"VPN access","owed_by":"sh-client","due_date":"2090-01-01T00:00:00Z"}`},
 		struct{ phase, op, caller, body string }{"scoping", "assessChangeImpact", "supplier",
 			`{"schedule_impact_days":3,"cost_impact":90000,"currency":"EUR","approver_id":"sh-client","approve_by":"2090-01-01T00:00:00Z"}`},
+		struct{ phase, op, caller, body string }{"scoping", "defineAcceptanceCriterion", "supplier", `{"criterion_id":"ac-1","text":"One PDF per invoice"}`},
 	)
 }

@@ -29,6 +29,9 @@ func lifeStory(t testing.TB) *script {
 		AdvancePhase{ActorID: sup, To: PhaseDelivery},
 		RaiseRequirement{ActorID: cli, Claim: claim(t0.Add(time.Hour)), RequirementID: "req-1", Title: "PDF invoices"}, // said in a call, recorded later
 		AskQuestion{ActorID: sup, QuestionID: "q-1", RequirementID: "req-1", Text: "Which PDF?"},
+		DefineAcceptanceCriterion{ActorID: cli, CriterionID: "ac-1", RequirementID: "req-1", Text: "One PDF/A-3 per invoice"},
+		DefineAcceptanceCriterion{ActorID: sup, CriterionID: "ac-2", RequirementID: "req-1", Text: "Under 2 s each"},
+		AgreeAcceptanceCriterion{ActorID: cli2, CriterionID: "ac-2", RequirementID: "req-1"},
 		ClarifyRequirement{ActorID: sup, RequirementID: "req-1", QuestionID: "q-1", Clarification: "PDF/A-3", Answer: "A-3", AnsweredBy: cli},
 		MakeAssumption{ActorID: sup, AssumptionID: "as-1", Statement: "EUR only"},
 		MakeAssumption{ActorID: sup, AssumptionID: "as-2", Statement: "No VAT"},
@@ -67,8 +70,10 @@ func lifeStory(t testing.TB) *script {
 		MakeDelivery{ActorID: sup, DeliveryID: "dlv-2", Title: "Beta 2"},
 		AdvancePhase{ActorID: sup, To: PhaseAcceptance},
 		RaiseNeedAtDelivery{ActorID: cli, NeedID: "need-1", DeliveryID: "dlv-1", Title: "Bulk export"},
-		AcceptDelivery{ActorID: cli, DeliveryID: "dlv-1"},
+		AcceptDelivery{ActorID: cli, DeliveryID: "dlv-1", Verdicts: Verdicts{CriteriaMet: []string{"ac-1", "ac-2"}}},
 		RejectDelivery{ActorID: cli, DeliveryID: "dlv-2", Reason: "crashes"},
+		RedeliverDelivery{ActorID: sup, DeliveryID: "dlv-2", Changes: "Fixed the crash"},
+		AcceptDelivery{ActorID: cli, DeliveryID: "dlv-2"},
 		RemoveStakeholder{ActorID: prv, StakeholderID: prv},
 		RecordLesson{ActorID: sup, LessonID: "les-1", Text: "Test the server before delivery day"},
 		CloseEngagement{ActorID: cli, Summary: "done"},
@@ -86,8 +91,8 @@ func TestLifeStoryCoversEveryEventType(t *testing.T) {
 			t.Errorf("life story never emits %s", typ)
 		}
 	}
-	if len(EventTypes()) != 52 {
-		t.Errorf("%d event types, want 52", len(EventTypes()))
+	if len(EventTypes()) != 55 {
+		t.Errorf("%d event types, want 55", len(EventTypes()))
 	}
 }
 

@@ -882,7 +882,11 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		return one(&DeliveryAccepted{Header: d.h(), DeliveryID: x.ID, Comment: c.Comment})
+		verdicts, err := d.judge(x, c.Verdicts, true)
+		if err != nil {
+			return nil, err
+		}
+		return one(&DeliveryAccepted{Header: d.h(), DeliveryID: x.ID, Comment: c.Comment, Verdicts: verdicts})
 	case RejectDelivery:
 		x, err := d.awaitingDelivery("rejecting a delivery", c.DeliveryID)
 		if err != nil {
@@ -891,7 +895,11 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if err := required("reason", c.Reason); err != nil {
 			return nil, err
 		}
-		return one(&DeliveryRejected{Header: d.h(), DeliveryID: x.ID, Reason: c.Reason})
+		verdicts, err := d.judge(x, c.Verdicts, false)
+		if err != nil {
+			return nil, err
+		}
+		return one(&DeliveryRejected{Header: d.h(), DeliveryID: x.ID, Reason: c.Reason, Verdicts: verdicts})
 	case RaiseNeedAtDelivery:
 		if err := d.allow("raising a need at delivery", anySide, deliveryPhases); err != nil {
 			return nil, err

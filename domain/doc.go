@@ -87,7 +87,9 @@
 //     delivery.need_raised.
 //   - Governance (one file per family, reached through the tables of
 //     governance.go): risk.raised/reviewed/escalated/occurred/closed,
-//     difficulty.assigned/resolved, dependency.raised/met.
+//     difficulty.assigned/resolved, dependency.raised/met,
+//     change.impact_assessed/approval_delegated,
+//     acceptance_criterion.defined/agreed, delivery.redelivered.
 //
 // # Rules Decide enforces
 //
@@ -128,6 +130,11 @@
 //     current stakeholder by a due date; a delay may name the dependency
 //     that caused it, and records whether it was late then (unmet after its
 //     due date, or met after it) and whose it was.
+//   - Acceptance criteria: a requirement's criteria are agreed with the
+//     client (defined by it, or proposed by the supplier and agreed); a
+//     delivery is accepted or rejected against those agreed by its
+//     handover, each named met or unmet (all met to accept, one unmet to
+//     reject); a rejected delivery is delivered again as its next version.
 //   - Refusals(cmd) lists every code Decide may refuse a command with.
 //   - Ids of new things are unique within the engagement across all kinds
 //     (duplicate_id); ids are 1–128 characters of [A-Za-z0-9._:-].

@@ -140,6 +140,12 @@ const (
 	CodeNoClientRecipient        = "no_client_recipient"
 	CodeInvalidRating            = "invalid_rating"
 	CodeInvalidSeverity          = "invalid_severity"
+	// Acceptance against criteria (acceptance.go).
+	CodeCriterionNotOfDelivery = "criterion_not_of_delivery"
+	CodeCriteriaIncomplete     = "criteria_incomplete"
+	CodeCriterionNotMet        = "criterion_not_met"
+	CodeNoCriterionUnmet       = "no_criterion_unmet"
+	CodeCriterionJudgedTwice   = "criterion_judged_twice"
 
 	// Not found (404).
 	CodeEngagementNotFound  = "engagement_not_found"
@@ -160,6 +166,7 @@ const (
 	CodeReferenceNotFound   = "reference_not_found"
 	CodeRiskNotFound        = "risk_not_found"
 	CodeDependencyNotFound  = "dependency_not_found"
+	CodeCriterionNotFound   = "acceptance_criterion_not_found"
 
 	// Conflict (409).
 	CodeEngagementExists       = "engagement_already_opened"
@@ -190,6 +197,8 @@ const (
 	CodeRiskNotOpen            = "risk_not_open"
 	CodeDifficultyNotOpen      = "difficulty_not_open"
 	CodeDependencyNotOpen      = "dependency_not_open"
+	CodeCriterionAlreadyAgreed = "acceptance_criterion_already_agreed"
+	CodeDeliveryNotRejected    = "delivery_not_rejected"
 
 	// Forbidden (403).
 	CodeActorNotStakeholder = "actor_not_stakeholder"

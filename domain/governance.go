@@ -22,9 +22,13 @@ import (
 type Governance struct {
 	Risks        []*Risk       `json:"risks"`
 	Dependencies []*Dependency `json:"dependencies"`
+	// Criteria are the acceptance criteria of every requirement
+	// (acceptance.go).
+	Criteria []*AcceptanceCriterion `json:"acceptance_criteria"`
 
 	risks        map[string]*Risk
 	dependencies map[string]*Dependency
+	criteria     map[string]*AcceptanceCriterion
 }
 
 // Risk returns a risk by id.
@@ -42,6 +46,9 @@ func (s *Engagement) reindexGovernance() {
 	s.dependencies = index(s, s.Dependencies, "dependency", func(x *Dependency) (string, time.Time) {
 		return x.ID, occurred(x.RaisedOccurredAt, x.RaisedAt)
 	})
+	s.criteria = index(s, s.Criteria, "acceptance_criterion", func(x *AcceptanceCriterion) (string, time.Time) {
+		return x.ID, occurred(x.DefinedOccurredAt, x.DefinedAt)
+	})
 }
 
 // clone deep-copies the governance state; Clone reindexes afterwards.
@@ -55,6 +62,7 @@ func (g Governance) clone() Governance {
 			d.DelayIDs = slices.Clone(d.DelayIDs)
 			return d
 		}),
+		Criteria: cloneAll(g.Criteria, same),
 	}
 }
 
@@ -97,6 +105,10 @@ var governanceDeciders = map[reflect.Type]decideFunc{
 
 	reflect.TypeFor[AssessChangeImpact]():     decides((*decider).assessChangeImpact),
 	reflect.TypeFor[DelegateChangeApproval](): decides((*decider).delegateChangeApproval),
+
+	reflect.TypeFor[DefineAcceptanceCriterion](): decides((*decider).defineCriterion),
+	reflect.TypeFor[AgreeAcceptanceCriterion]():  decides((*decider).agreeCriterion),
+	reflect.TypeFor[RedeliverDelivery]():         decides((*decider).redeliver),
 }
 
 // governanceAppliers: one entry per governance event, by its pointer type.
@@ -115,6 +127,10 @@ var governanceAppliers = map[reflect.Type]applyFunc{
 
 	reflect.TypeFor[*ChangeImpactAssessed]():    applies(applyChangeImpactAssessed),
 	reflect.TypeFor[*ChangeApprovalDelegated](): applies(applyChangeApprovalDelegated),
+
+	reflect.TypeFor[*CriterionDefined]():    applies(applyCriterionDefined),
+	reflect.TypeFor[*CriterionAgreed]():     applies(applyCriterionAgreed),
+	reflect.TypeFor[*DeliveryRedelivered](): applies(applyDeliveryRedelivered),
 }
 
 // governanceNames: what each governance event names (see Names).
@@ -133,6 +149,10 @@ var governanceNames = map[reflect.Type]namesFunc{
 
 	reflect.TypeFor[*ChangeImpactAssessed]():    named(func(e *ChangeImpactAssessed) []string { return optIDs(e.ChangeID, e.ApproverID) }),
 	reflect.TypeFor[*ChangeApprovalDelegated](): named(func(e *ChangeApprovalDelegated) []string { return optIDs(e.ChangeID, e.DelegateID) }),
+
+	reflect.TypeFor[*CriterionDefined]():    named(func(e *CriterionDefined) []string { return optIDs(e.RequirementID) }),
+	reflect.TypeFor[*CriterionAgreed]():     named(func(e *CriterionAgreed) []string { return optIDs(e.CriterionID) }),
+	reflect.TypeFor[*DeliveryRedelivered](): named(func(e *DeliveryRedelivered) []string { return optIDs(e.DeliveryID) }),
 }
 
 // governanceEvents are the governance families' entries of the event
@@ -149,6 +169,9 @@ var governanceEvents = []eventInfo{
 	{TypeDependencyMet, 1, func() Event { return new(DependencyMet) }},
 	{TypeChangeImpactAssessed, 1, func() Event { return new(ChangeImpactAssessed) }},
 	{TypeChangeApprovalDelegated, 1, func() Event { return new(ChangeApprovalDelegated) }},
+	{TypeCriterionDefined, 1, func() Event { return new(CriterionDefined) }},
+	{TypeCriterionAgreed, 1, func() Event { return new(CriterionAgreed) }},
+	{TypeDeliveryRedelivered, 1, func() Event { return new(DeliveryRedelivered) }},
 }
 
 // decideGovernance decides a governance command; ok is false for any other.
@@ -258,6 +281,12 @@ func governanceRefusals(cmd Command) ([][]string, bool) {
 		return [][]string{phase, change, person, {CodeInvalidCurrency, CodeNotClientSide}, due, names}, true
 	case DelegateChangeApproval:
 		return [][]string{phase, change, person, {CodeNotTheApprover, CodeNotClientSide}, names}, true
+	case DefineAcceptanceCriterion:
+		return [][]string{phase, newID, {CodeRequirementNotFound}, names}, true
+	case AgreeAcceptanceCriterion:
+		return [][]string{{CodeActorWrongParty}, phase, {CodeFieldRequired, CodeCriterionNotFound, CodeCriterionAlreadyAgreed}, names}, true
+	case RedeliverDelivery:
+		return [][]string{{CodeActorWrongParty}, phase, {CodeFieldRequired, CodeDeliveryNotFound, CodeDeliveryNotRejected}, names}, true
 	}
 	return nil, false
 }
