@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"maps"
 	"net/http"
 	"testing"
 )
@@ -18,10 +19,12 @@ func acceptanceSteps(step func(op, token, path string, body any, status int) str
 	step("acceptDelivery", client, "/deliveries/"+d+"/acceptance", map[string]any{"criteria_met": []string{crit}}, 200)
 	step("redeliverDelivery", supplier, "/deliveries/"+rejected+"/versions", map[string]any{"changes": "Completed"}, 200)
 	step("acceptDelivery", client, "/deliveries/"+rejected+"/acceptance", map[string]any{}, 200)
-	return map[string]string{
+	reads := map[string]string{
 		"listAcceptanceCriteria": "/requirements/" + req + "/acceptance-criteria",
 		"getAcceptanceCriterion": "/requirements/" + req + "/acceptance-criteria/" + crit,
 	}
+	maps.Copy(reads, lifecycleReads)
+	return reads
 }
 
 // TestAcceptanceOverHTTP: criteria agreed with the client, a delivery

@@ -35,6 +35,11 @@ var governanceWriteOps = map[string]writeOp{
 		location: eng + "/requirements/{requirement_id}/acceptance-criteria/{criterion_id}"},
 	"agreeAcceptanceCriterion": {cmd: domain.AgreeAcceptanceCriterion{}},
 	"redeliverDelivery":        {cmd: domain.RedeliverDelivery{}},
+
+	"agreeTolerances":         {cmd: domain.AgreeTolerances{}},
+	"proposeExceptionOptions": {cmd: domain.ProposeExceptionOptions{}},
+	"decideException":         {cmd: domain.DecideException{}},
+	"agreeCadence":            {cmd: domain.AgreeCadence{}},
 }
 
 func init() { maps.Copy(writeOps, governanceWriteOps) }
@@ -90,6 +95,15 @@ func (s *Server) governanceHandlers() map[string]echo.HandlerFunc {
 			v, ok := e.Criterion(p(c, "criterion_id"))
 			return found(v, ok && v.RequirementID == p(c, "requirement_id"), domain.CodeCriterionNotFound, "acceptance criterion of this requirement")
 		}),
+		"getTolerances": itemOf(s, func(e *st, _ ctx) (*domain.Tolerances, error) {
+			return found(e.Tolerances, e.Tolerances != nil, CodeNotFound, "agreed tolerances")
+		}),
+		"listExceptions": listOf(s, func(e *st, _ ctx) ([]*domain.Exception, error) { return nonNil(e.Exceptions), nil }),
+		"getException": itemOf(s, func(e *st, c ctx) (*domain.Exception, error) {
+			v, ok := e.Exception(p(c, "exception_id"))
+			return found(v, ok, domain.CodeExceptionNotFound, "exception")
+		}),
+		"listCadences": listOf(s, func(e *st, _ ctx) ([]*domain.Cadence, error) { return nonNil(e.Cadences), nil }),
 		"getRAIDRegister": readModel(s, false, func(c ctx, _ Queries, id string) (projections.RAIDRegister, error) {
 			g, err := s.governanceQueries()
 			if err != nil {

@@ -55,6 +55,7 @@ func Decide(s *Engagement, cmd Command, now time.Time) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	evs = append(evs, d.exceptions(evs)...) // the tolerance policy (tolerances.go)
 	for _, e := range evs {
 		if err := d.checkClaim(claimField(cmd), e); err != nil {
 			return nil, err

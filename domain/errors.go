@@ -146,6 +146,8 @@ const (
 	CodeCriterionNotMet        = "criterion_not_met"
 	CodeNoCriterionUnmet       = "no_criterion_unmet"
 	CodeCriterionJudgedTwice   = "criterion_judged_twice"
+	// Exceptions (tolerances.go): a choice among the options put forward.
+	CodeNotAnOption = "not_an_option"
 
 	// Not found (404).
 	CodeEngagementNotFound  = "engagement_not_found"
@@ -167,6 +169,7 @@ const (
 	CodeRiskNotFound        = "risk_not_found"
 	CodeDependencyNotFound  = "dependency_not_found"
 	CodeCriterionNotFound   = "acceptance_criterion_not_found"
+	CodeExceptionNotFound   = "exception_not_found"
 
 	// Conflict (409).
 	CodeEngagementExists       = "engagement_already_opened"
@@ -199,6 +202,8 @@ const (
 	CodeDependencyNotOpen      = "dependency_not_open"
 	CodeCriterionAlreadyAgreed = "acceptance_criterion_already_agreed"
 	CodeDeliveryNotRejected    = "delivery_not_rejected"
+	CodeExceptionNotOpen       = "exception_not_open"
+	CodeNoOptionsProposed      = "exception_options_missing"
 
 	// Forbidden (403).
 	CodeActorNotStakeholder = "actor_not_stakeholder"

@@ -16,7 +16,7 @@ var codeKinds = map[string]Kind{
 	CodeQuestionOtherRequirement: KindInvalid, CodeWrongKindOfReference: KindInvalid, CodeCannotBriefSelf: KindInvalid,
 	CodeNoClientRecipient: KindInvalid, CodeInvalidRating: KindInvalid, CodeInvalidSeverity: KindInvalid,
 	CodeCriterionNotOfDelivery: KindInvalid, CodeCriteriaIncomplete: KindInvalid, CodeCriterionNotMet: KindInvalid,
-	CodeNoCriterionUnmet: KindInvalid, CodeCriterionJudgedTwice: KindInvalid,
+	CodeNoCriterionUnmet: KindInvalid, CodeCriterionJudgedTwice: KindInvalid, CodeNotAnOption: KindInvalid,
 
 	CodeEngagementNotFound: KindNotFound, CodePartyNotFound: KindNotFound, CodeStakeholderNotFound: KindNotFound,
 	CodeExpertNotFound: KindNotFound, CodeWorkshopNotFound: KindNotFound, CodeIndicatorNotFound: KindNotFound,
@@ -24,7 +24,7 @@ var codeKinds = map[string]Kind{
 	CodeChangeNotFound: KindNotFound, CodeFeatureNotFound: KindNotFound, CodeMilestoneNotFound: KindNotFound,
 	CodeDifficultyNotFound: KindNotFound, CodeInformationNotFound: KindNotFound, CodeDeliveryNotFound: KindNotFound,
 	CodeReferenceNotFound: KindNotFound, CodeRiskNotFound: KindNotFound, CodeDependencyNotFound: KindNotFound,
-	CodeCriterionNotFound: KindNotFound,
+	CodeCriterionNotFound: KindNotFound, CodeExceptionNotFound: KindNotFound,
 
 	CodeEngagementExists: KindConflict, CodeEngagementClosed: KindConflict, CodeDuplicateID: KindConflict,
 	CodeWrongPhase: KindConflict, CodePhaseNotNext: KindConflict, CodeAgreementNotSigned: KindConflict,
@@ -36,6 +36,7 @@ var codeKinds = map[string]Kind{
 	CodeDeliveryNotAwaiting: KindConflict, CodeNotARecipient: KindConflict, CodeAlreadyAcknowledged: KindConflict,
 	CodeNoDeliveryMade: KindConflict, CodeRiskNotOpen: KindConflict, CodeDifficultyNotOpen: KindConflict,
 	CodeDependencyNotOpen: KindConflict, CodeCriterionAlreadyAgreed: KindConflict, CodeDeliveryNotRejected: KindConflict,
+	CodeExceptionNotOpen: KindConflict, CodeNoOptionsProposed: KindConflict,
 
 	CodeActorNotStakeholder: KindForbidden, CodeActorLeft: KindForbidden, CodeActorWrongParty: KindForbidden,
 	CodeOtherPartysStakeholder: KindForbidden, CodeNotTheApprover: KindForbidden,

@@ -44,7 +44,7 @@ var definitions = []definition{
 	{name: NameStakeholders, version: 2, apply: applyStakeholders},
 	{name: NameKnowledge, version: 2, cost: 2, apply: applyKnowledge},
 	{name: NameTransparency, version: 2, apply: applyTransparency},
-	{name: NameRAID, version: 1, apply: applyRAID},
+	{name: NameRAID, version: 2, apply: applyRAID}, // 2: exceptions and cadences
 }
 
 // errUnknownRef: an event refers to something its read model never saw. The
