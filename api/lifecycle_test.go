@@ -120,7 +120,7 @@ func TestLifecycle(t *testing.T) {
 		"getIndicatorStatus": "/indicator-status", "getStakeholderRegister": "/stakeholder-register", "getTransparency": "/transparency",
 		"getKnowledge": "/stakeholders/" + chloe + "/knowledge", "verifyEngagement": "/verification", "getFeed": "/feed",
 		"exportEngagement": "/export",
-		"listRisks": "/risks", "getRisk": "/risks/" + risk, "listDependencies": "/dependencies", "getDependency": "/dependencies/" + dependency,
+		"listRisks":        "/risks", "getRisk": "/risks/" + risk, "listDependencies": "/dependencies", "getDependency": "/dependencies/" + dependency,
 		"getRAIDRegister": "/raid-register",
 	}
 	ts.waitProjections()
