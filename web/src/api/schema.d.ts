@@ -51,7 +51,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /**
+         * Prometheus metrics
+         * @description The server's metrics, in the Prometheus text exposition format. No authentication; changes nothing.
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -68,7 +71,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This contract */
+        /**
+         * This contract
+         * @description This document, exactly as the server embeds it and validates requests against. No authentication.
+         */
         get: operations["getOpenAPI"];
         put?: never;
         post?: never;
@@ -125,7 +131,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The calling principal */
+        /**
+         * The calling principal
+         * @description The principal the bearer token belongs to, with its role. Any authenticated principal; changes nothing.
+         */
         get: operations["getMe"];
         put?: never;
         post?: never;
@@ -142,10 +151,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List principals (admin) */
+        /**
+         * List principals (admin)
+         * @description Every principal, disabled ones included, paginated. Admins only (`403` otherwise).
+         */
         get: operations["listPrincipals"];
         put?: never;
-        /** Create a principal (admin) */
+        /**
+         * Create a principal (admin)
+         * @description Creates a principal (a caller of the API) with a role; issue it a token next. Admins only (`403` otherwise).
+         */
         post: operations["createPrincipal"];
         delete?: never;
         options?: never;
@@ -162,7 +177,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One principal (admin) */
+        /**
+         * One principal (admin)
+         * @description One principal. Admins only (`403` otherwise).
+         */
         get: operations["getPrincipal"];
         put?: never;
         post?: never;
@@ -322,7 +340,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Advance to the next phase */
+        /**
+         * Advance to the next phase
+         * @description Moves the engagement to the next phase (`engagement.phase_advanced`); scoping needs a client-side stakeholder, delivery a signed agreement, acceptance a delivery. Any current stakeholder; closing is `closeEngagement`.
+         */
         post: operations["advancePhase"];
         delete?: never;
         options?: never;
@@ -383,10 +404,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List lessons */
+        /**
+         * List lessons
+         * @description The lessons learnt, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listLessons"];
         put?: never;
-        /** Record a lesson learnt */
+        /**
+         * Record a lesson learnt
+         * @description Records something learnt (`lesson.recorded`), in any phase before closing. Any current stakeholder.
+         */
         post: operations["recordLesson"];
         delete?: never;
         options?: never;
@@ -404,7 +431,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One lesson */
+        /**
+         * One lesson
+         * @description One lesson learnt. Anyone who may see the engagement.
+         */
         get: operations["getLesson"];
         put?: never;
         post?: never;
@@ -423,10 +453,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the parties and their perimeters */
+        /**
+         * List the parties and their perimeters
+         * @description The parties that joined and their perimeters, paginated. Anyone who may see the engagement.
+         */
         get: operations["listParties"];
         put?: never;
-        /** Bring a party in (the provider) */
+        /**
+         * Bring a party in (the provider)
+         * @description Brings the provider (a third-party implementer) into the engagement (`party.joined`); the client and the supplier joined at its opening. Any current stakeholder.
+         */
         post: operations["joinParty"];
         delete?: never;
         options?: never;
@@ -444,7 +480,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One party */
+        /**
+         * One party
+         * @description One party and its perimeter; `404` (`party_not_found`) for a party that has not joined. Anyone who may see the engagement.
+         */
         get: operations["getParty"];
         put?: never;
         post?: never;
@@ -463,10 +502,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the perimeters defined */
+        /**
+         * List the perimeters defined
+         * @description The perimeters defined, one per party, paginated. Anyone who may see the engagement.
+         */
         get: operations["listPerimeters"];
         put?: never;
-        /** Define (or restate) a party's perimeter */
+        /**
+         * Define (or restate) a party's perimeter
+         * @description Defines what a party is responsible for, or restates it, replacing the previous definition (`perimeter.defined`). Any current stakeholder, for any party.
+         */
         post: operations["definePerimeter"];
         delete?: never;
         options?: never;
@@ -483,7 +528,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List stakeholders (those who left included) */
+        /**
+         * List stakeholders (those who left included)
+         * @description The stakeholders of every party, those who left included, in the order they joined, paginated. Anyone who may see the engagement.
+         */
         get: operations["listStakeholders"];
         put?: never;
         /**
@@ -507,7 +555,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One stakeholder */
+        /**
+         * One stakeholder
+         * @description One stakeholder, even one who left. Anyone who may see the engagement.
+         */
         get: operations["getStakeholder"];
         put?: never;
         post?: never;
@@ -529,7 +580,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record that a late stakeholder was briefed */
+        /**
+         * Record that a late stakeholder was briefed
+         * @description Records that a stakeholder who joined late was briefed, and what on (`stakeholder.briefed`). Any current stakeholder but the one briefed.
+         */
         post: operations["briefStakeholder"];
         delete?: never;
         options?: never;
@@ -549,7 +603,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record that a stakeholder left */
+        /**
+         * Record that a stakeholder left
+         * @description Records that a stakeholder left (`stakeholder.left`); they keep their history but no longer act nor see the engagement. A current stakeholder, for themselves or someone of their own party (`403 stakeholder_of_other_party` otherwise).
+         */
         post: operations["removeStakeholder"];
         delete?: never;
         options?: never;
@@ -566,10 +623,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List experts */
+        /**
+         * List experts
+         * @description The experts invited, with their status, paginated. Anyone who may see the engagement.
+         */
         get: operations["listExperts"];
         put?: never;
-        /** Invite an expert to the opportunity */
+        /**
+         * Invite an expert to the opportunity
+         * @description Invites an expert to the opportunity during emergence (`expert.invited`). A current supplier- or provider-side stakeholder.
+         */
         post: operations["inviteExpert"];
         delete?: never;
         options?: never;
@@ -587,7 +650,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One expert */
+        /**
+         * One expert
+         * @description One expert. Anyone who may see the engagement.
+         */
         get: operations["getExpert"];
         put?: never;
         post?: never;
@@ -609,7 +675,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record that an invited expert joins the team */
+        /**
+         * Record that an invited expert joins the team
+         * @description Records that an invited expert joins the team, during emergence (`expert.committed`). A current supplier- or provider-side stakeholder.
+         */
         post: operations["commitExpert"];
         delete?: never;
         options?: never;
@@ -629,7 +698,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record that an expert leaves the team */
+        /**
+         * Record that an expert leaves the team
+         * @description Records that an expert leaves the team (`expert.withdrew`). A current supplier- or provider-side stakeholder.
+         */
         post: operations["withdrawExpert"];
         delete?: never;
         options?: never;
@@ -646,10 +718,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Whether the client joined the discussion */
+        /**
+         * Whether the client joined the discussion
+         * @description Whether the client joined the emergence discussion. Anyone who may see the engagement.
+         */
         get: operations["getDiscussion"];
         put?: never;
-        /** The client joins the discussion */
+        /**
+         * The client joins the discussion
+         * @description Records that the client joins the emergence discussion (`discussion.client_joined`), once. A current client-side stakeholder, during emergence.
+         */
         post: operations["joinDiscussion"];
         delete?: never;
         options?: never;
@@ -666,10 +744,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The signed agreement */
+        /**
+         * The signed agreement
+         * @description The signed agreement; `404` (`agreement_not_signed`) until signed. Anyone who may see the engagement.
+         */
         get: operations["getAgreement"];
         put?: never;
-        /** Record the signed agreement */
+        /**
+         * Record the signed agreement
+         * @description Records the signed contract paperwork (`agreement.signed`), once, during emergence or scoping; delivery needs it. A current client- or supplier-side stakeholder.
+         */
         post: operations["signAgreement"];
         delete?: never;
         options?: never;
@@ -686,10 +770,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List workshops */
+        /**
+         * List workshops
+         * @description The workshops held, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listWorkshops"];
         put?: never;
-        /** Record a scoping workshop */
+        /**
+         * Record a scoping workshop
+         * @description Records a scoping workshop that took place (`workshop.held`), during scoping or delivery, with at least one client-side participant. Any current stakeholder.
+         */
         post: operations["holdWorkshop"];
         delete?: never;
         options?: never;
@@ -707,7 +797,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One workshop */
+        /**
+         * One workshop
+         * @description One workshop. Anyone who may see the engagement.
+         */
         get: operations["getWorkshop"];
         put?: never;
         post?: never;
@@ -726,10 +819,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List success indicators */
+        /**
+         * List success indicators
+         * @description The success indicators with their measurements, paginated. Anyone who may see the engagement.
+         */
         get: operations["listIndicators"];
         put?: never;
-        /** Define a success indicator with the client */
+        /**
+         * Define a success indicator with the client
+         * @description Defines a success indicator co-built with the client, with its target and direction (`indicator.defined`), during scoping or delivery. Any current stakeholder.
+         */
         post: operations["defineIndicator"];
         delete?: never;
         options?: never;
@@ -747,7 +846,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One success indicator */
+        /**
+         * One success indicator
+         * @description One success indicator with its measurements. Anyone who may see the engagement.
+         */
         get: operations["getIndicator"];
         put?: never;
         post?: never;
@@ -767,10 +869,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List measurements of an indicator */
+        /**
+         * List measurements of an indicator
+         * @description The measurements of one indicator, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listMeasurements"];
         put?: never;
-        /** Record a measurement */
+        /**
+         * Record a measurement
+         * @description Records one value of a success indicator (`indicator.measured`), from scoping to acceptance. Any current stakeholder.
+         */
         post: operations["measureIndicator"];
         delete?: never;
         options?: never;
@@ -789,7 +897,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One measurement */
+        /**
+         * One measurement
+         * @description One measurement of an indicator. Anyone who may see the engagement.
+         */
         get: operations["getMeasurement"];
         put?: never;
         post?: never;
@@ -808,10 +919,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List requirements (needs raised at delivery included) */
+        /**
+         * List requirements (needs raised at delivery included)
+         * @description The requirements, needs raised at delivery included, with their clarifications, paginated. Anyone who may see the engagement.
+         */
         get: operations["listRequirements"];
         put?: never;
-        /** Raise a requirement */
+        /**
+         * Raise a requirement
+         * @description Records something the client needs (`requirement.raised`), during scoping or delivery. Any current stakeholder.
+         */
         post: operations["raiseRequirement"];
         delete?: never;
         options?: never;
@@ -829,7 +946,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One requirement */
+        /**
+         * One requirement
+         * @description One requirement with its clarifications. Anyone who may see the engagement.
+         */
         get: operations["getRequirement"];
         put?: never;
         post?: never;
@@ -849,10 +969,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the questions on a requirement */
+        /**
+         * List the questions on a requirement
+         * @description The questions asked about one requirement, paginated. Anyone who may see the engagement.
+         */
         get: operations["listQuestions"];
         put?: never;
-        /** Question a requirement (supplier side) */
+        /**
+         * Question a requirement (supplier side)
+         * @description The supplier side questions a requirement instead of interpreting it (`question.asked`); open until a clarification answers it. A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["askQuestion"];
         delete?: never;
         options?: never;
@@ -871,7 +997,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One question */
+        /**
+         * One question
+         * @description One question. Anyone who may see the engagement.
+         */
         get: operations["getQuestion"];
         put?: never;
         post?: never;
@@ -891,7 +1020,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the clarifications of a requirement */
+        /**
+         * List the clarifications of a requirement
+         * @description The clarifications of one requirement, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listClarifications"];
         put?: never;
         /**
@@ -914,10 +1046,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List assumptions */
+        /**
+         * List assumptions
+         * @description The assumptions, open and answered, paginated. Anyone who may see the engagement.
+         */
         get: operations["listAssumptions"];
         put?: never;
-        /** Record an assumption made without the client */
+        /**
+         * Record an assumption made without the client
+         * @description Records an interpretation the supplier made without the client (`assumption.made`), open until the client validates or rejects it. A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["makeAssumption"];
         delete?: never;
         options?: never;
@@ -935,7 +1073,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One assumption */
+        /**
+         * One assumption
+         * @description One assumption. Anyone who may see the engagement.
+         */
         get: operations["getAssumption"];
         put?: never;
         post?: never;
@@ -957,7 +1098,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client validates an assumption */
+        /**
+         * The client validates an assumption
+         * @description The client validates an open assumption (`assumption.validated`). A current client-side stakeholder.
+         */
         post: operations["validateAssumption"];
         delete?: never;
         options?: never;
@@ -977,7 +1121,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client rejects an assumption */
+        /**
+         * The client rejects an assumption
+         * @description The client rejects an open assumption (`assumption.rejected`). A current client-side stakeholder.
+         */
         post: operations["rejectAssumption"];
         delete?: never;
         options?: never;
@@ -994,10 +1141,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List change requests */
+        /**
+         * List change requests
+         * @description The change requests, with their impact when assessed, paginated. Anyone who may see the engagement.
+         */
         get: operations["listChanges"];
         put?: never;
-        /** Request a change */
+        /**
+         * Request a change
+         * @description Requests a change to what was agreed (`change.requested`), open until the client approves or rejects it. Any current stakeholder, from scoping to acceptance.
+         */
         post: operations["requestChange"];
         delete?: never;
         options?: never;
@@ -1015,7 +1168,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One change request */
+        /**
+         * One change request
+         * @description One change request, with its impact when assessed. Anyone who may see the engagement.
+         */
         get: operations["getChange"];
         put?: never;
         post?: never;
@@ -1037,7 +1193,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client approves a change */
+        /**
+         * The client approves a change
+         * @description The client approves an open change (`change.approved`). A current client-side stakeholder; once its impact is assessed, only the named approver or their delegate (`403 not_the_approver`).
+         */
         post: operations["approveChange"];
         delete?: never;
         options?: never;
@@ -1057,7 +1216,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client rejects a change */
+        /**
+         * The client rejects a change
+         * @description The client rejects an open change (`change.rejected`). A current client-side stakeholder; once its impact is assessed, only the named approver or their delegate (`403 not_the_approver`).
+         */
         post: operations["rejectChange"];
         delete?: never;
         options?: never;
@@ -1074,10 +1236,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List proposed features */
+        /**
+         * List proposed features
+         * @description The features proposed without being asked, with the client's answer, paginated. Anyone who may see the engagement.
+         */
         get: operations["listFeatures"];
         put?: never;
-        /** Propose a feature the client did not ask for */
+        /**
+         * Propose a feature the client did not ask for
+         * @description The supplier side proposes a feature the client never asked for (`feature.proposed`); it counts only once the client accepts it. A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["proposeFeature"];
         delete?: never;
         options?: never;
@@ -1095,7 +1263,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One proposed feature */
+        /**
+         * One proposed feature
+         * @description One proposed feature. Anyone who may see the engagement.
+         */
         get: operations["getFeature"];
         put?: never;
         post?: never;
@@ -1117,7 +1288,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client accepts a proposed feature */
+        /**
+         * The client accepts a proposed feature
+         * @description The client accepts a proposed feature (`feature.accepted`). A current client-side stakeholder.
+         */
         post: operations["acceptFeature"];
         delete?: never;
         options?: never;
@@ -1137,7 +1311,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client declines a proposed feature */
+        /**
+         * The client declines a proposed feature
+         * @description The client declines a proposed feature (`feature.declined`). A current client-side stakeholder.
+         */
         post: operations["declineFeature"];
         delete?: never;
         options?: never;
@@ -1154,10 +1331,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List milestones */
+        /**
+         * List milestones
+         * @description The milestones with their current and original due dates, paginated. Anyone who may see the engagement.
+         */
         get: operations["listMilestones"];
         put?: never;
-        /** Plan a milestone */
+        /**
+         * Plan a milestone
+         * @description Plans a dated commitment (`milestone.planned`), during scoping or delivery; delays are disclosed against it. A current supplier- or provider-side stakeholder.
+         */
         post: operations["planMilestone"];
         delete?: never;
         options?: never;
@@ -1175,7 +1358,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One milestone */
+        /**
+         * One milestone
+         * @description One milestone. Anyone who may see the engagement.
+         */
         get: operations["getMilestone"];
         put?: never;
         post?: never;
@@ -1195,7 +1381,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the delays of a milestone */
+        /**
+         * List the delays of a milestone
+         * @description The delays disclosed against one milestone, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listDelays"];
         put?: never;
         /**
@@ -1220,7 +1409,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One delay */
+        /**
+         * One delay
+         * @description One delay of a milestone. Anyone who may see the engagement.
+         */
         get: operations["getDelay"];
         put?: never;
         post?: never;
@@ -1239,10 +1431,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List difficulties */
+        /**
+         * List difficulties
+         * @description The difficulties with their issue lifecycle (owner, severity, resolution), paginated. Anyone who may see the engagement.
+         */
         get: operations["listDifficulties"];
         put?: never;
-        /** Report a difficulty */
+        /**
+         * Report a difficulty
+         * @description The supplier side reports a difficulty instead of keeping it (`difficulty.reported`); open until resolved. A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["reportDifficulty"];
         delete?: never;
         options?: never;
@@ -1260,7 +1458,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One difficulty */
+        /**
+         * One difficulty
+         * @description One difficulty. Anyone who may see the engagement.
+         */
         get: operations["getDifficulty"];
         put?: never;
         post?: never;
@@ -1279,10 +1480,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List cost impacts */
+        /**
+         * List cost impacts
+         * @description The cost impacts disclosed, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listCostImpacts"];
         put?: never;
-        /** Disclose a cost impact */
+        /**
+         * Disclose a cost impact
+         * @description Discloses what something costs, in minor units of a currency (`cost_impact.disclosed`). A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["discloseCostImpact"];
         delete?: never;
         options?: never;
@@ -1300,7 +1507,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One cost impact */
+        /**
+         * One cost impact
+         * @description One cost impact. Anyone who may see the engagement.
+         */
         get: operations["getCostImpact"];
         put?: never;
         post?: never;
@@ -1319,10 +1529,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List skills gaps */
+        /**
+         * List skills gaps
+         * @description The skills gaps disclosed, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listSkillsGaps"];
         put?: never;
-        /** Disclose a skills gap */
+        /**
+         * Disclose a skills gap
+         * @description Discloses a missing skill and its mitigation (`skills_gap.disclosed`). A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["discloseSkillsGap"];
         delete?: never;
         options?: never;
@@ -1340,7 +1556,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One skills gap */
+        /**
+         * One skills gap
+         * @description One skills gap. Anyone who may see the engagement.
+         */
         get: operations["getSkillsGap"];
         put?: never;
         post?: never;
@@ -1359,10 +1578,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List what reached the client */
+        /**
+         * List what reached the client
+         * @description What reached the client, with the acknowledgements, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listCommunications"];
         put?: never;
-        /** Record that information reached the client */
+        /**
+         * Record that information reached the client
+         * @description Records that information reached named stakeholders, at least one of them client-side, through a channel (`client.informed`); client-side recipients may acknowledge it. A current supplier- or provider-side stakeholder.
+         */
         post: operations["informClient"];
         delete?: never;
         options?: never;
@@ -1380,7 +1605,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One piece of information */
+        /**
+         * One piece of information
+         * @description One piece of information, with its acknowledgements. Anyone who may see the engagement.
+         */
         get: operations["getCommunication"];
         put?: never;
         post?: never;
@@ -1402,7 +1630,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A recipient acknowledges information */
+        /**
+         * A recipient acknowledges information
+         * @description A client-side recipient confirms receipt of information (`information.acknowledged`), once. The recipient, a current client-side stakeholder (`409 not_a_recipient` otherwise).
+         */
         post: operations["acknowledgeInformation"];
         delete?: never;
         options?: never;
@@ -1419,10 +1650,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List decisions */
+        /**
+         * List decisions
+         * @description The decisions, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listDecisions"];
         put?: never;
-        /** Record a decision and who took part */
+        /**
+         * Record a decision and who took part
+         * @description Records a technical or strategic decision, the options considered and who took part (`decision.made`); none of the client is allowed, and the indicators expose it. Any current stakeholder.
+         */
         post: operations["makeDecision"];
         delete?: never;
         options?: never;
@@ -1440,7 +1677,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One decision */
+        /**
+         * One decision
+         * @description One decision. Anyone who may see the engagement.
+         */
         get: operations["getDecision"];
         put?: never;
         post?: never;
@@ -1459,10 +1699,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List deliveries */
+        /**
+         * List deliveries
+         * @description The deliveries and where their acceptance stands, paginated. Anyone who may see the engagement.
+         */
         get: operations["listDeliveries"];
         put?: never;
-        /** Hand a delivery over */
+        /**
+         * Hand a delivery over
+         * @description Hands something over to the client (`delivery.made`), awaiting the client's acceptance, during delivery or acceptance. A current supplier- or provider-side stakeholder.
+         */
         post: operations["makeDelivery"];
         delete?: never;
         options?: never;
@@ -1480,7 +1726,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One delivery */
+        /**
+         * One delivery
+         * @description One delivery. Anyone who may see the engagement.
+         */
         get: operations["getDelivery"];
         put?: never;
         post?: never;
@@ -1502,7 +1751,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client accepts a delivery */
+        /**
+         * The client accepts a delivery
+         * @description The client accepts a delivery awaiting acceptance (`delivery.accepted`). A current client-side stakeholder, during delivery or acceptance.
+         */
         post: operations["acceptDelivery"];
         delete?: never;
         options?: never;
@@ -1522,7 +1774,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client rejects a delivery */
+        /**
+         * The client rejects a delivery
+         * @description The client rejects a delivery awaiting acceptance, with a reason (`delivery.rejected`). A current client-side stakeholder, during delivery or acceptance.
+         */
         post: operations["rejectDelivery"];
         delete?: never;
         options?: never;
@@ -1540,7 +1795,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the needs raised at a delivery */
+        /**
+         * List the needs raised at a delivery
+         * @description The needs raised at one delivery (requirements of origin `delivery`), paginated. Anyone who may see the engagement.
+         */
         get: operations["listNeeds"];
         put?: never;
         /**
@@ -1888,7 +2146,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the risk register */
+        /**
+         * List the risk register
+         * @description The risk register, with each risk's reviews, paginated. Anyone who may see the engagement.
+         */
         get: operations["listRisks"];
         put?: never;
         /**
@@ -1912,7 +2173,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One risk */
+        /**
+         * One risk
+         * @description One risk, with its reviews. Anyone who may see the engagement.
+         */
         get: operations["getRisk"];
         put?: never;
         post?: never;
@@ -2069,7 +2333,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the dependencies */
+        /**
+         * List the dependencies
+         * @description What is owed to the engagement, by whom and by when, paginated. Anyone who may see the engagement.
+         */
         get: operations["listDependencies"];
         put?: never;
         /**
@@ -2093,7 +2360,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One dependency */
+        /**
+         * One dependency
+         * @description One dependency. Anyone who may see the engagement.
+         */
         get: operations["getDependency"];
         put?: never;
         post?: never;
@@ -2304,8 +2574,11 @@ export interface components {
         Problem: {
             /** @description URI naming the problem type. */
             type: string;
+            /** @description A short, human-readable summary of the problem type. */
             title: string;
+            /** @description The HTTP status code. */
             status: number;
+            /** @description What went wrong for this request, in English; absent when there is nothing to add. */
             detail?: string;
             /** @description The request path. */
             instance?: string;
@@ -2314,7 +2587,9 @@ export interface components {
              * @example validation_failed
              */
             code: string;
+            /** @description The request's id (`X-Request-Id`), under which the server logs it. */
             request_id?: string;
+            /** @description The offending places of the request (body fields as RFC 6901 pointers, or parameters), with `400` and `422`; absent when there are none. */
             errors?: components["schemas"]["FieldError"][];
         };
         /** @description One offending place of a request; `pointer` for the body, `parameter` for a path, query or header parameter. */
@@ -2329,20 +2604,29 @@ export interface components {
              * @example query.limit
              */
             parameter?: string;
+            /** @description What is wrong at this place. */
             detail: string;
         };
         Health: {
-            /** @enum {string} */
+            /**
+             * @description Always `ok`.
+             * @enum {string}
+             */
             status: "ok";
         };
         Readiness: {
-            /** @enum {string} */
+            /**
+             * @description `ready` (200) or `not_ready` (503).
+             * @enum {string}
+             */
             status: "ready" | "not_ready";
             /** @description Each check and its outcome: `store` (`ok`, `unavailable`), `server` (`ok`, `shutting_down`) and, with read models, `projections` (`ok`; `building` while a read model is first built; `behind` when the oldest event they have not applied is older than a read-your-writes wait, 5 s by default; `restarting` while they are stopped after a failure, to be started again; `unavailable`). `evidence` (`ok`, `breach` while the store does not match its transparency log and the server serves read-only, `off`). Only `store` and `server` make the server not ready. */
             checks: {
                 [key: string]: string;
             };
+            /** @description How far the read models are behind the store; absent when the server has no read models. */
             projections?: components["schemas"]["ProjectionLag"];
+            /** @description The transparency log's state; absent when the server keeps none. */
             evidence?: components["schemas"]["EvidenceStatus"];
         };
         /** @enum {string} */
@@ -2352,17 +2636,27 @@ export interface components {
             role: components["schemas"]["Role"];
         };
         Principal: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The principal's id.
+             */
             id: string;
+            /** @description The principal's name. */
             name: string;
+            /** @description What the principal may do: `admin`, `member` or `auditor`. */
             role: components["schemas"]["Role"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             created_at: string;
             /** @description True while the principal is disabled (disablePrincipal); none of its tokens authenticates then. */
             disabled: boolean;
         };
         PrincipalList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Principal"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         TokenCreate: {
@@ -2370,14 +2664,24 @@ export interface components {
             label?: string;
         };
         IssuedToken: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The token's id (not the secret), to revoke it.
+             */
             id: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The principal the token authenticates as.
+             */
             principal_id: string;
+            /** @description The label given when issuing it; absent when none was given. */
             label?: string;
             /** @description The bearer secret. Shown once. */
             token: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was issued (RFC 3339, UTC).
+             */
             created_at: string;
         };
         /** @description An id, 1 to 128 characters among letters, digits and `- _ . :`, not only dots (`.` and `..` would name another path in a URL). The server generates UUIDv7s for ids a client leaves out. */
@@ -2402,17 +2706,30 @@ export interface components {
         /** @enum {string} */
         EventType: "engagement.opened" | "engagement.phase_advanced" | "engagement.closed" | "lesson.recorded" | "party.joined" | "perimeter.defined" | "stakeholder.joined" | "stakeholder.briefed" | "stakeholder.left" | "expert.invited" | "expert.committed" | "expert.withdrew" | "discussion.client_joined" | "agreement.signed" | "workshop.held" | "indicator.defined" | "indicator.measured" | "requirement.raised" | "question.asked" | "requirement.clarified" | "assumption.made" | "assumption.validated" | "assumption.rejected" | "change.requested" | "change.approved" | "change.rejected" | "feature.proposed" | "feature.accepted" | "feature.declined" | "milestone.planned" | "difficulty.reported" | "delay.disclosed" | "cost_impact.disclosed" | "skills_gap.disclosed" | "client.informed" | "information.acknowledged" | "decision.made" | "delivery.made" | "delivery.accepted" | "delivery.rejected" | "delivery.need_raised" | "risk.raised" | "risk.reviewed" | "risk.escalated" | "risk.occurred" | "risk.closed" | "difficulty.assigned" | "difficulty.resolved" | "dependency.raised" | "dependency.met" | "change.impact_assessed" | "change.approval_delegated";
         Token: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The token's id (never its secret).
+             */
             id: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The principal it authenticates as.
+             */
             principal_id: string;
+            /** @description The label given when issuing it; absent when none was given. */
             label?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was issued (RFC 3339, UTC).
+             */
             created_at: string;
+            /** @description It was revoked and authenticates no more. */
             revoked: boolean;
         };
         TokenList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Token"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         AcceptDelivery: {
@@ -2818,8 +3135,12 @@ export interface components {
             role?: string;
         };
         PhaseChange: {
+            /** @description The phase entered. */
             phase: components["schemas"]["Phase"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded entering it (RFC 3339, UTC).
+             */
             at: string;
         };
         Agreement: {
@@ -2828,10 +3149,16 @@ export interface components {
              * @description When it is said to have been signed (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             signed_occurred_at?: string;
+            /** @description The agreement's id, given when it was signed. */
             id: components["schemas"]["Id"];
+            /** @description The paperwork's reference, as given when signing; absent when none was given. */
             reference?: string;
+            /** @description The stakeholders who signed it (stakeholder ids). */
             signatories: components["schemas"]["Id"][];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the signature (RFC 3339, UTC); `signed_occurred_at` is when it is said to have been signed.
+             */
             signed_at: string;
         };
         Perimeter: {
@@ -2840,11 +3167,18 @@ export interface components {
              * @description When it is said to have been defined (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             defined_occurred_at?: string;
+            /** @description What the party is responsible for. */
             description: string;
+            /** @description What is explicitly in the perimeter; absent when none was listed. */
             includes?: string[];
+            /** @description What is explicitly out of it; absent when none was listed. */
             excludes?: string[];
+            /** @description The stakeholder who defined it last (stakeholder id). */
             defined_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last definition (RFC 3339, UTC).
+             */
             defined_at: string;
         };
         PartyInfo: {
@@ -2853,29 +3187,55 @@ export interface components {
              * @description When it is said to have joined (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             joined_occurred_at?: string;
+            /** @description Which side it is. */
             party: components["schemas"]["Party"];
+            /** @description The organisation's name. */
             name: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that it joined (at the opening for the client and the supplier).
+             */
             joined_at: string;
+            /** @description What the party is responsible for; absent until defined. */
             perimeter?: components["schemas"]["Perimeter"];
         };
         Engagement: {
+            /** @description The engagement's id. */
             id: components["schemas"]["Id"];
+            /** @description The engagement's title. */
             title: string;
+            /** @description What the engagement is about; absent when none was given. */
             description?: string;
+            /** @description The phase it is in now (or as of the audit time). */
             phase: components["schemas"]["Phase"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its opening (RFC 3339, UTC).
+             */
             opened_at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its closing; absent until closed.
+             */
             closed_at?: string;
+            /** @description The closing summary; absent until closed, or when none was given. */
             summary?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last event.
+             */
             updated_at: string;
+            /** @description The stream revision of its last event, the one its `ETag` names. */
             revision: number;
+            /** @description Every phase it entered, with when Candor recorded it, from `emergence` at its opening. */
             phase_history: components["schemas"]["PhaseChange"][];
+            /** @description The client side joined the emergence discussion. */
             client_in_discussion: boolean;
+            /** @description The signed agreement; absent until signed. */
             agreement?: components["schemas"]["Agreement"];
+            /** @description The parties that joined (client and supplier from the opening, then the provider if brought in), with their perimeters. */
             parties: components["schemas"]["PartyInfo"][];
+            /** @description The caller's own stakeholder id in the engagement; absent when the caller is not a current stakeholder of it. */
             stakeholder_id?: components["schemas"]["Id"];
         };
         PartyPerimeter: {
@@ -2884,15 +3244,24 @@ export interface components {
              * @description When it is said to have been defined (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             defined_occurred_at?: string;
+            /** @description The party whose perimeter it is. */
             party: components["schemas"]["Party"];
+            /** @description What the party is responsible for. */
             description: string;
+            /** @description What is explicitly in the perimeter; absent when none was listed. */
             includes?: string[];
+            /** @description What is explicitly out of it; absent when none was listed. */
             excludes?: string[];
+            /** @description The stakeholder who defined it last (stakeholder id). */
             defined_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last definition (RFC 3339, UTC).
+             */
             defined_at: string;
         };
         Discussion: {
+            /** @description The client side joined the emergence discussion (`discussion.client_joined`). */
             client_in_discussion: boolean;
         };
         Stakeholder: {
@@ -2911,21 +3280,40 @@ export interface components {
              * @description When it is said to have left (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             left_occurred_at?: string;
+            /** @description The stakeholder's id. */
             id: components["schemas"]["Id"];
+            /** @description The stakeholder's side. */
             party: components["schemas"]["Party"];
+            /** @description The stakeholder's name. */
             name: string;
+            /** @description The stakeholder's e-mail address; absent when none was given. */
             email?: string;
+            /** @description Their role in the engagement; absent when none was given. */
             role?: string;
+            /** @description The API principal who acts as this stakeholder; absent when none is linked. */
             principal_id?: components["schemas"]["Id"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they joined (RFC 3339, UTC).
+             */
             joined_at: string;
+            /** @description They joined after emergence and must be briefed. */
             late: boolean;
+            /** @description They were briefed; always true when not late. */
             briefed: boolean;
+            /** @description The stakeholder who briefed them; absent unless briefed. */
             briefed_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded their briefing; absent unless briefed.
+             */
             briefed_at?: string;
+            /** @description They left the engagement. */
             left: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they left; absent while current.
+             */
             left_at?: string;
         };
         Expert: {
@@ -2939,16 +3327,29 @@ export interface components {
              * @description When it is said to have committed or withdrawn (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             changed_occurred_at?: string;
+            /** @description The expert's id. */
             id: components["schemas"]["Id"];
+            /** @description The expert's name. */
             name: string;
+            /** @description The expert's e-mail address; absent when none was given. */
             email?: string;
+            /** @description What the expert brings; absent when none was given. */
             expertise?: string;
+            /** @description `invited`, then `committed` (joined the team) or `withdrawn`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who invited them (stakeholder id). */
             invited_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the invitation (RFC 3339, UTC).
+             */
             invited_at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the last change of `status` (the invitation while `invited`).
+             */
             changed_at: string;
+            /** @description Why they withdrew; absent unless `withdrawn` with a reason. */
             reason?: string;
         };
         Workshop: {
@@ -2957,11 +3358,18 @@ export interface components {
              * @description When Candor recorded the workshop; `held_at` is when it took place.
              */
             recorded_at?: string;
+            /** @description The workshop's id. */
             id: components["schemas"]["Id"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it took place (the write's claim, or `recorded_at` when none was given).
+             */
             held_at: string;
+            /** @description Who took part (stakeholder ids). */
             participants: components["schemas"]["Id"][];
+            /** @description What was said or decided; absent when none were given. */
             notes?: string;
+            /** @description The stakeholder who recorded it (stakeholder id). */
             recorded_by: string;
         };
         Measurement: {
@@ -2970,11 +3378,18 @@ export interface components {
              * @description When Candor recorded the measurement; `measured_at` is the moment measured.
              */
             recorded_at?: string;
+            /** @description The measurement's id. */
             id: components["schemas"]["Id"];
+            /** @description The value measured, in the indicator's unit. */
             value: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The moment measured (the write's claim, or `recorded_at` when none was given).
+             */
             measured_at: string;
+            /** @description A note on the measurement; absent when none was given. */
             note?: string;
+            /** @description The stakeholder who recorded it (stakeholder id). */
             by: string;
         };
         Indicator: {
@@ -2983,15 +3398,26 @@ export interface components {
              * @description When it is said to have been defined (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             defined_occurred_at?: string;
+            /** @description The indicator's id. */
             id: components["schemas"]["Id"];
+            /** @description The workshop where it was defined; absent when it names none. */
             workshop_id?: components["schemas"]["Id"];
+            /** @description What is measured. */
             name: string;
+            /** @description The unit of the target and values; absent when none was given. */
             unit?: string;
+            /** @description The target value, in `unit`. */
             target: number;
+            /** @description Whether a value is on target at or above (`at_least`) or at or below (`at_most`) `target`. */
             direction: components["schemas"]["Direction"];
+            /** @description The stakeholder who defined it (stakeholder id). */
             defined_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its definition (RFC 3339, UTC).
+             */
             defined_at: string;
+            /** @description Its measurements, in the order recorded. */
             measurements: components["schemas"]["Measurement"][];
         };
         Clarification: {
@@ -3000,12 +3426,20 @@ export interface components {
              * @description When it is said to have been clarified (the `occurred_at` of the request), when that was given; absent otherwise. `at` is when it was recorded.
              */
             occurred_at?: string;
+            /** @description What the clarification settles. */
             text: string;
+            /** @description The question it answers; absent when it answers none. */
             question_id?: components["schemas"]["Id"];
+            /** @description The client's answer the supplier quotes; absent when none is quoted. */
             answer?: string;
+            /** @description The client-side stakeholder whose answer is quoted; absent when none is. */
             answered_by?: components["schemas"]["Id"];
+            /** @description The stakeholder who recorded the clarification (stakeholder id). */
             by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             at: string;
         };
         Requirement: {
@@ -3014,14 +3448,24 @@ export interface components {
              * @description When it is said to have been raised (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             raised_occurred_at?: string;
+            /** @description The requirement's id. */
             id: components["schemas"]["Id"];
+            /** @description The requirement's title. */
             title: string;
+            /** @description What the client needs; absent when none was given. */
             description?: string;
+            /** @description `raised` for a requirement raised, `delivery` for a need raised at a delivery. */
             origin: string;
+            /** @description The delivery the need was raised at; only for origin `delivery`. */
             delivery_id?: components["schemas"]["Id"];
+            /** @description The stakeholder who raised it (stakeholder id). */
             raised_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             raised_at: string;
+            /** @description Its clarifications, in the order recorded. */
             clarifications: components["schemas"]["Clarification"][];
         };
         Question: {
@@ -3035,16 +3479,29 @@ export interface components {
              * @description When it is said to have been answered (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             answered_occurred_at?: string;
+            /** @description The question's id. */
             id: components["schemas"]["Id"];
+            /** @description The requirement it questions. */
             requirement_id: components["schemas"]["Id"];
+            /** @description What the supplier asks. */
             text: string;
+            /** @description `open` until a clarification answers it, then `answered`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who asked (stakeholder id). */
             asked_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the question (RFC 3339, UTC).
+             */
             asked_at: string;
+            /** @description The answer, from the clarification that answered it; absent while open. */
             answer?: string;
+            /** @description The stakeholder who answered; absent while open. */
             answered_by?: components["schemas"]["Id"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the answer; absent while open.
+             */
             answered_at?: string;
         };
         Assumption: {
@@ -3058,16 +3515,29 @@ export interface components {
              * @description When it is said to have been validated or rejected (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             resolved_occurred_at?: string;
+            /** @description The assumption's id. */
             id: components["schemas"]["Id"];
+            /** @description The requirement it interprets; absent when it names none. */
             requirement_id?: components["schemas"]["Id"];
+            /** @description The interpretation the supplier made without the client. */
             statement: string;
+            /** @description `open` until the client side answers, then `validated` or `rejected`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who made it (stakeholder id). */
             made_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC); its age counts from here.
+             */
             made_at: string;
+            /** @description The client-side stakeholder who validated or rejected it; absent while open. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the validation or rejection; absent while open.
+             */
             resolved_at?: string;
+            /** @description The validation's comment, or the rejection's reason; absent when none was given. */
             comment?: string;
         };
         Change: {
@@ -3081,18 +3551,33 @@ export interface components {
              * @description When it is said to have been approved or rejected (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             resolved_occurred_at?: string;
+            /** @description The change request's id. */
             id: components["schemas"]["Id"];
+            /** @description The requirement it changes; absent when it names none. */
             requirement_id?: components["schemas"]["Id"];
+            /** @description What is to change. */
             description: string;
+            /** @description Why, as given by the requester; absent when none was given. */
             reason?: string;
+            /** @description `open` until the client side decides, then `approved` or `rejected`. */
             status: components["schemas"]["Status"];
+            /** @description The latest assessment of its schedule and cost impact, and who must approve it by when; absent until assessed. */
             impact?: components["schemas"]["ChangeImpact"];
+            /** @description The stakeholder who requested it (stakeholder id). */
             requested_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the request (RFC 3339, UTC).
+             */
             requested_at: string;
+            /** @description The client-side stakeholder who approved or rejected it; absent while open. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the approval or rejection; absent while open.
+             */
             resolved_at?: string;
+            /** @description The approval's comment, or the rejection's reason; absent when none was given. */
             comment?: string;
         };
         Feature: {
@@ -3106,16 +3591,29 @@ export interface components {
              * @description When it is said to have been accepted or declined (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             resolved_occurred_at?: string;
+            /** @description The feature's id. */
             id: components["schemas"]["Id"];
+            /** @description The feature's title. */
             title: string;
+            /** @description What the feature is; absent when none was given. */
             description?: string;
+            /** @description `proposed` until the client side decides, then `accepted` or `declined`; it counts only once accepted. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who proposed it (stakeholder id). */
             proposed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the proposal (RFC 3339, UTC).
+             */
             proposed_at: string;
+            /** @description The client-side stakeholder who accepted or declined it; absent while proposed. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the acceptance or decline; absent while proposed.
+             */
             resolved_at?: string;
+            /** @description The acceptance's comment, or the decline's reason; absent when none was given. */
             comment?: string;
         };
         Milestone: {
@@ -3124,15 +3622,28 @@ export interface components {
              * @description When it is said to have been planned (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             planned_occurred_at?: string;
+            /** @description The milestone's id. */
             id: components["schemas"]["Id"];
+            /** @description What is committed, in a few words. */
             title: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The current due date, moved by each disclosed delay.
+             */
             due_date: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The due date first planned, which delays do not move.
+             */
             original_due_date: string;
+            /** @description The supplier-side stakeholder who planned it (stakeholder id). */
             planned_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             planned_at: string;
+            /** @description The delays disclosed against it, in the order recorded. */
             delay_ids: components["schemas"]["Id"][];
         };
         Delay: {
@@ -3141,19 +3652,34 @@ export interface components {
              * @description When it is said to have been disclosed (the `occurred_at` of the request), when that was given; absent otherwise. The lead time counts from `disclosed_at`, when Candor recorded it.
              */
             disclosed_occurred_at?: string;
+            /** @description The delay's id. */
             id: components["schemas"]["Id"];
+            /** @description The milestone it moves. */
             milestone_id: components["schemas"]["Id"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The milestone's due date before this delay.
+             */
             previous_due_date: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The milestone's due date after it.
+             */
             new_due_date: string;
+            /** @description Why the milestone moves. */
             reason: string;
+            /** @description The supplier-side stakeholder who disclosed it (stakeholder id). */
             disclosed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the disclosure (RFC 3339, UTC); the lead time is `previous_due_date` minus this.
+             */
             disclosed_at: string;
+            /** @description The dependency said to have caused the delay; absent when it names none. */
             dependency_id?: components["schemas"]["Id"];
             /** @description The dependency said to have caused the delay was late when the delay was disclosed (unmet after its due date, or met after it). */
             dependency_late?: boolean;
+            /** @description The party that owed that dependency; absent without `dependency_id`. */
             dependency_party?: components["schemas"]["Party"];
         };
         Difficulty: {
@@ -3162,24 +3688,48 @@ export interface components {
              * @description When it is said to have been reported (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             reported_occurred_at?: string;
+            /** @description The difficulty's id. */
             id: components["schemas"]["Id"];
+            /** @description The milestone it threatens; absent when it names none. */
             milestone_id?: components["schemas"]["Id"];
+            /** @description What the difficulty is. */
             description: string;
+            /** @description The supplier-side stakeholder who reported it (stakeholder id). */
             reported_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the report (RFC 3339, UTC).
+             */
             reported_at: string;
-            /** @enum {string} */
+            /**
+             * @description `open` until resolved, then `resolved`.
+             * @enum {string}
+             */
             status: "open" | "resolved";
+            /** @description The stakeholder who owns it as an issue; absent until assigned. */
             owner_id?: string;
+            /** @description How much it hurts the engagement; absent until assigned. */
             severity?: components["schemas"]["Severity"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the last assignment of an owner and severity; absent until assigned.
+             */
             assigned_at?: string;
+            /** @description How it was resolved; absent while open. */
             resolution?: string;
+            /** @description The stakeholder who resolved it; absent while open. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the resolution; absent while open.
+             */
             resolved_at?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it is said to have been resolved (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
             resolved_occurred_at?: string;
+            /** @description The risk that became this difficulty when it occurred; absent otherwise. */
             risk_id?: components["schemas"]["Id"];
         };
         CostImpact: {
@@ -3188,14 +3738,25 @@ export interface components {
              * @description When it is said to have been disclosed (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             disclosed_occurred_at?: string;
+            /** @description The cost impact's id. */
             id: components["schemas"]["Id"];
+            /** @description The difficulty that causes it; absent when it names none. */
             difficulty_id?: components["schemas"]["Id"];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The cost, in minor units of `currency` (cents for EUR).
+             */
             amount: number;
+            /** @description The ISO 4217 code of `amount`. */
             currency: string;
+            /** @description Why it costs this. */
             reason: string;
+            /** @description The supplier-side stakeholder who disclosed it (stakeholder id). */
             disclosed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the disclosure (RFC 3339, UTC).
+             */
             disclosed_at: string;
         };
         SkillsGap: {
@@ -3204,12 +3765,20 @@ export interface components {
              * @description When it is said to have been disclosed (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             disclosed_occurred_at?: string;
+            /** @description The skills gap's id. */
             id: components["schemas"]["Id"];
+            /** @description The difficulty it causes or comes from; absent when it names none. */
             difficulty_id?: components["schemas"]["Id"];
+            /** @description The skill missing. */
             skill: string;
+            /** @description What is done about it; absent when none was given. */
             mitigation?: string;
+            /** @description The supplier-side stakeholder who disclosed it (stakeholder id). */
             disclosed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the disclosure (RFC 3339, UTC).
+             */
             disclosed_at: string;
         };
         Acknowledgement: {
@@ -3218,8 +3787,12 @@ export interface components {
              * @description When it is said to have been acknowledged (the `occurred_at` of the request), when that was given; absent otherwise. `at` is when it was recorded.
              */
             occurred_at?: string;
+            /** @description The client-side recipient who acknowledged the information (stakeholder id; the event's actor). */
             stakeholder_id: components["schemas"]["Id"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the acknowledgement (RFC 3339, UTC).
+             */
             at: string;
         };
         Communication: {
@@ -3228,15 +3801,26 @@ export interface components {
              * @description When it is said to have reached its recipients (the `occurred_at` of the request), when that was given; absent otherwise. Days since the client was informed count from `informed_at`, when Candor recorded it.
              */
             informed_occurred_at?: string;
+            /** @description The information's id. */
             id: components["schemas"]["Id"];
+            /** @description What it was about, in a few words. */
             subject: string;
+            /** @description What was said; absent when none was given. */
             summary?: string;
+            /** @description How it reached them. */
             channel: components["schemas"]["Channel"];
+            /** @description The stakeholders it reached (stakeholder ids). */
             recipients: components["schemas"]["Id"][];
+            /** @description The facts it was about (ids of requirements, delays, decisions and so on); absent when it names none. */
             about?: components["schemas"]["Id"][];
+            /** @description The supplier-side stakeholder who informed them (stakeholder id). */
             informed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC); days since the client was informed count from here.
+             */
             informed_at: string;
+            /** @description The recipients' acknowledgements, in the order recorded. */
             acknowledgements: components["schemas"]["Acknowledgement"][];
         };
         Decision: {
@@ -3245,17 +3829,30 @@ export interface components {
              * @description When it is said to have been decided (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             decided_occurred_at?: string;
+            /** @description The decision's id. */
             id: components["schemas"]["Id"];
+            /** @description What was decided, in a few words. */
             title: string;
+            /** @description Whether the choice was `technical` or `strategic`. */
             kind: components["schemas"]["DecisionKind"];
+            /** @description The options considered. */
             options: string[];
+            /** @description The option chosen. */
             chosen: string;
+            /** @description Why; absent when none was given. */
             rationale?: string;
+            /** @description The stakeholders who took part (stakeholder ids). */
             participants: components["schemas"]["Id"][];
+            /** @description The client-side stakeholders among them; empty when the decision was taken without the client. */
             client_participants: components["schemas"]["Id"][];
+            /** @description The facts it is about (ids of requirements, changes and so on); absent when it names none. */
             about?: components["schemas"]["Id"][];
+            /** @description The stakeholder who recorded it (stakeholder id). */
             decided_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             decided_at: string;
         };
         Delivery: {
@@ -3269,39 +3866,73 @@ export interface components {
              * @description When it is said to have been accepted or rejected (the `occurred_at` of the request), when that was given; absent otherwise.
              */
             resolved_occurred_at?: string;
+            /** @description The delivery's id. */
             id: components["schemas"]["Id"];
+            /** @description What was handed over, in a few words. */
             title: string;
+            /** @description What it contains; absent when none was given. */
             description?: string;
+            /** @description The milestone it delivers; absent when it names none. */
             milestone_id?: components["schemas"]["Id"];
+            /** @description The requirements it covers; absent when it names none. */
             requirement_ids?: components["schemas"]["Id"][];
+            /** @description The proposed features it includes; absent when it names none. */
             feature_ids?: components["schemas"]["Id"][];
+            /** @description `awaiting_acceptance` until the client side decides, then `accepted` or `rejected`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who handed it over (stakeholder id). */
             delivered_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the delivery (RFC 3339, UTC).
+             */
             delivered_at: string;
+            /** @description The client-side stakeholder who accepted or rejected it; absent while awaiting acceptance. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the acceptance or rejection; absent while awaiting acceptance.
+             */
             resolved_at?: string;
+            /** @description The acceptance's comment, or the rejection's reason; absent when none was given. */
             comment?: string;
+            /** @description The needs raised at this delivery (requirement ids, origin `delivery`); absent when none was. */
             need_ids?: components["schemas"]["Id"][];
         };
         Lesson: {
+            /** @description The lesson's id. */
             id: components["schemas"]["Id"];
+            /** @description What was learnt. */
             text: string;
+            /** @description The stakeholder who recorded it (stakeholder id). */
             recorded_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             recorded_at: string;
         };
         EventOut: {
+            /** @description The event's id (a UUID). */
             id: components["schemas"]["Id"];
+            /** @description The event type, e.g. `requirement.raised`. */
             type: string;
+            /** @description The version of the event's `data` layout. */
             schema_version: number;
+            /** @description Its revision in the engagement's stream (the `ETag` once it is the last). */
             revision: number;
+            /** @description Its global position in the store; pass it as `X-Candor-Position` to read your writes. */
             position: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the store committed it (RFC 3339, UTC).
+             */
             recorded_at: string;
+            /** @description The stakeholder who did it (the event's actor, stakeholder id). */
             actor?: string;
+            /** @description The `request_id` of the request that wrote it, shared by every event of that write. */
             correlation_id?: components["schemas"]["Id"];
+            /** @description The event as stored: its fields, among them `at` (when Candor recorded the fact) and, when claimed, `occurred_at`. */
             data: Record<string, never>;
             /** @description SHA-256 of the event as stored (stream, revision, id, type, data and metadata), lower-case hex; docs/EVIDENCE.md specifies it. */
             hash: string;
@@ -3309,15 +3940,20 @@ export interface components {
             prev_hash: string;
         };
         WriteResult: {
+            /** @description The events recorded by this write, in order. */
             events: components["schemas"]["EventOut"][];
+            /** @description The engagement's stream revision after the write (its new `ETag`). */
             revision: number;
+            /** @description The global position of the last event written; pass it as `X-Candor-Position` to read your writes. */
             position: number;
+            /** @description The signed checkpoint that includes these events, with their inclusion proofs; absent when the server keeps no transparency log. */
             receipt?: components["schemas"]["Receipt"];
         };
         /** @description A signed checkpoint that includes the events written, and each event's leaf with its inclusion proof under it. Keep it: `candor verify --bundle … --receipts DIR` checks a later export against it. */
         Receipt: {
             /** @description The signed checkpoint (C2SP signed note). */
             checkpoint: string;
+            /** @description Each event written, as a leaf of the log with its inclusion proof under `checkpoint`. */
             leaves: components["schemas"]["Leaf"][];
         };
         /** @description An event as the transparency log holds it: what its leaf hash is computed from (position, recorded time, event hash), where it is, and its inclusion proof. */
@@ -3360,7 +3996,9 @@ export interface components {
             time: string;
         };
         InclusionOut: {
+            /** @description The signed checkpoint the proof is under. */
             checkpoint: components["schemas"]["CheckpointOut"];
+            /** @description The event's leaf, with its inclusion proof under `checkpoint`. */
             leaf: components["schemas"]["Leaf"];
         };
         ConsistencyOut: {
@@ -3374,6 +4012,7 @@ export interface components {
             to_root: string;
             /** @description The RFC 6962 consistency proof, base64 hashes. */
             proof: string[];
+            /** @description The latest signed checkpoint, whose size is `to`; only when `to` was not given. */
             checkpoint?: components["schemas"]["CheckpointOut"];
         };
         /** @description An export (docs/EVIDENCE.md §6). */
@@ -3405,139 +4044,225 @@ export interface components {
             breach?: string;
         };
         AssumptionList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Assumption"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         ChangeList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Change"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         ClarificationList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Clarification"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         CommunicationList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Communication"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         CostImpactList: {
+            /** @description The items of this page. */
             items: components["schemas"]["CostImpact"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         DecisionList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Decision"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         DelayList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Delay"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         DeliveryList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Delivery"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         DifficultyList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Difficulty"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         EngagementList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Engagement"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         EventOutList: {
+            /** @description The items of this page. */
             items: components["schemas"]["EventOut"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         ExpertList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Expert"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         FeatureList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Feature"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         IndicatorList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Indicator"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         LessonList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Lesson"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         MeasurementList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Measurement"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         MilestoneList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Milestone"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         PartyInfoList: {
+            /** @description The items of this page. */
             items: components["schemas"]["PartyInfo"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         PartyPerimeterList: {
+            /** @description The items of this page. */
             items: components["schemas"]["PartyPerimeter"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         QuestionList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Question"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         RequirementList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Requirement"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         SkillsGapList: {
+            /** @description The items of this page. */
             items: components["schemas"]["SkillsGap"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         StakeholderList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Stakeholder"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         WorkshopList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Workshop"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         EngagementSummary: {
+            /** @description The engagement's id. */
             id: string;
+            /** @description The engagement's title. */
             title: string;
+            /** @description What the engagement is about; absent when none was given. */
             description?: string;
+            /** @description The phase it is in now. */
             phase: components["schemas"]["Phase"];
+            /** @description Its parties, with their perimeters when defined. */
             parties: components["schemas"]["PartyView"][];
+            /** @description Running totals of what was recorded. */
             counts: components["schemas"]["EngagementCounts"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its opening (RFC 3339, UTC).
+             */
             opened_at: string;
+            /** @description The stakeholder who opened it (stakeholder id). */
             opened_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its closing; absent until closed.
+             */
             closed_at?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last event.
+             */
             last_activity_at: string;
+            /** @description The type of its last event. */
             last_event_type: string;
+            /** @description The stream revision of its last event. */
             revision: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The global position of its last event.
+             */
             position: number;
         };
         EngagementCounts: {
+            /** @description Events recorded in the engagement. */
             events: number;
+            /** @description Current stakeholders (joined and not left). */
             stakeholders: number;
+            /** @description Requirements raised, needs raised at delivery included. */
             requirements: number;
+            /** @description Questions not yet answered by a clarification. */
             open_questions: number;
+            /** @description Assumptions neither validated nor rejected yet. */
             open_assumptions: number;
+            /** @description Change requests neither approved nor rejected yet. */
             open_changes: number;
+            /** @description Features ever proposed without being asked, whatever the client decided. */
             features_proposed: number;
+            /** @description Milestones planned. */
             milestones: number;
+            /** @description Delays disclosed. */
             delays: number;
+            /** @description Decisions recorded. */
             decisions: number;
+            /** @description Pieces of information that reached the client (`client.informed`). */
             informations: number;
+            /** @description Success indicators defined. */
             indicators: number;
+            /** @description Deliveries handed over. */
             deliveries: number;
+            /** @description Deliveries neither accepted nor rejected yet. */
             deliveries_awaiting: number;
         };
         PartyView: {
+            /** @description Which side it is. */
             party: components["schemas"]["Party"];
+            /** @description The organisation's name. */
             name: string;
+            /** @description What the party is responsible for; absent until defined. */
             perimeter?: components["schemas"]["ReadPerimeter"];
         };
         ReadPerimeter: {
@@ -3546,10 +4271,16 @@ export interface components {
              * @description When it is said to have been defined, if the write claimed it (`occurred_at`).
              */
             defined_occurred_at?: string;
+            /** @description What the party is responsible for. */
             description: string;
+            /** @description What is explicitly in the perimeter; absent when none was listed. */
             includes?: string[];
+            /** @description What is explicitly out of it; absent when none was listed. */
             excludes?: string[];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last definition (RFC 3339, UTC).
+             */
             defined_at: string;
         };
         TimelineEntry: {
@@ -3560,26 +4291,48 @@ export interface components {
             occurred_at?: string;
             /** @description `at` minus `occurred_at`, in days: how late the fact was recorded; only with a claim. */
             recording_gap_days?: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The event's global position in the store.
+             */
             position: number;
+            /** @description The event's revision in the engagement's stream. */
             revision: number;
+            /** @description The event's id. */
             event_id: string;
+            /** @description The event type. */
             type: string;
+            /** @description The stakeholder who did it (stakeholder id). */
             actor_id: string;
+            /** @description The actor's name; absent when unknown to the read model. */
             actor_name?: string;
+            /** @description The actor's party; absent when unknown to the read model. */
             actor_party?: components["schemas"]["Party"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the fact (the event's `at`, RFC 3339, UTC); `recording_gap_days` counts from here.
+             */
             at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the store committed the event.
+             */
             recorded_at: string;
+            /** @description The fact in one line of English, for people. */
             summary: string;
+            /** @description The `request_id` of the write that recorded it; absent when none was kept. */
             correlation_id?: string;
         };
         RequirementsBoard: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description Every requirement (needs raised at delivery included), with its questions, clarifications and changes. */
             requirements: components["schemas"]["BoardRequirement"][];
+            /** @description The change requests that name no requirement. */
             changes: components["schemas"]["BoardChange"][];
+            /** @description Every assumption made without the client. */
             assumptions: components["schemas"]["BoardAssumption"][];
+            /** @description Every feature proposed without being asked. */
             features: components["schemas"]["BoardFeature"][];
         };
         BoardRequirement: {
@@ -3588,18 +4341,32 @@ export interface components {
              * @description When it is said to have been raised, if the write claimed it (`occurred_at`).
              */
             raised_occurred_at?: string;
+            /** @description The requirement's id. */
             id: string;
+            /** @description The requirement's title. */
             title: string;
+            /** @description What the client needs; absent when none was given. */
             description?: string;
+            /** @description `client` for a requirement raised, `delivery` for a need raised at a delivery. */
             origin: string;
+            /** @description The delivery the need was raised at; only for origin `delivery`. */
             delivery_id?: string;
+            /** @description The stakeholder who raised it (stakeholder id). */
             raised_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             raised_at: string;
+            /** @description At least one clarification settles part of its meaning. */
             clarified: boolean;
+            /** @description The questions asked about it, in the order asked. */
             questions: components["schemas"]["BoardQuestion"][];
+            /** @description Its clarifications, in the order recorded. */
             clarifications: components["schemas"]["BoardClarification"][];
+            /** @description The change requests that name it. */
             changes: components["schemas"]["BoardChange"][];
+            /** @description The deliveries that included it (delivery ids); absent when none did. */
             delivered_in?: string[];
         };
         BoardQuestion: {
@@ -3613,16 +4380,29 @@ export interface components {
              * @description When it is said to have been answered, if the write claimed it (`occurred_at`).
              */
             answered_occurred_at?: string;
+            /** @description The question's id. */
             id: string;
+            /** @description What the supplier asks. */
             text: string;
+            /** @description `open` until a clarification answers it, then `answered`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who asked (stakeholder id). */
             asked_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the question (RFC 3339, UTC).
+             */
             asked_at: string;
+            /** @description The answer, from the clarification that answered it; absent while open. */
             answer?: string;
+            /** @description The stakeholder who answered; absent while open. */
             answered_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the answer; absent while open.
+             */
             answered_at?: string;
+            /** @description Days from `asked_at` to now while open, or to `answered_at` once answered (recorded times). */
             age_days: number;
         };
         BoardClarification: {
@@ -3631,12 +4411,20 @@ export interface components {
              * @description When it is said to have been clarified, if the write claimed it (`occurred_at`).
              */
             clarified_occurred_at?: string;
+            /** @description What the clarification settles. */
             text: string;
+            /** @description The question it answers; absent when it answers none. */
             question_id?: string;
+            /** @description The stakeholder who recorded the clarification (stakeholder id). */
             clarified_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             clarified_at: string;
+            /** @description The client-side stakeholder whose answer the supplier quotes; absent when the client side clarified directly. */
             answered_by?: string;
+            /** @description The client's answer the supplier quotes; absent when none is quoted. */
             answer?: string;
         };
         BoardChange: {
@@ -3650,17 +4438,31 @@ export interface components {
              * @description When it is said to have been approved or rejected, if the write claimed it (`occurred_at`).
              */
             decided_occurred_at?: string;
+            /** @description The change request's id. */
             id: string;
+            /** @description The requirement it changes; absent when it names none (then it is listed in the board's `changes`). */
             requirement_id?: string;
+            /** @description What is to change. */
             description: string;
+            /** @description Why, as given by the requester; absent when none was given. */
             reason?: string;
+            /** @description `open` until the client side decides, then `approved` or `rejected`. */
             status: components["schemas"]["Status"];
+            /** @description The stakeholder who requested it (stakeholder id). */
             requested_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the request (RFC 3339, UTC).
+             */
             requested_at: string;
+            /** @description The client-side stakeholder who approved or rejected it; absent while open. */
             decided_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the approval or rejection; absent while open.
+             */
             decided_at?: string;
+            /** @description The approval's comment, or the rejection's reason; absent when none was given. */
             comment?: string;
         };
         BoardAssumption: {
@@ -3674,17 +4476,31 @@ export interface components {
              * @description When it is said to have been validated or rejected, if the write claimed it (`occurred_at`).
              */
             resolved_occurred_at?: string;
+            /** @description The assumption's id. */
             id: string;
+            /** @description The requirement it interprets; absent when it names none. */
             requirement_id?: string;
+            /** @description The interpretation the supplier made without the client. */
             statement: string;
+            /** @description `open` until the client side answers, then `validated` or `rejected`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who made it (stakeholder id). */
             made_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             made_at: string;
+            /** @description The client-side stakeholder who validated or rejected it; absent while open. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the validation or rejection; absent while open.
+             */
             resolved_at?: string;
+            /** @description The validation's comment, or the rejection's reason; absent when none was given. */
             comment?: string;
+            /** @description Days from `made_at` to now while open, or to `resolved_at` once resolved (recorded times). */
             age_days: number;
         };
         BoardFeature: {
@@ -3698,21 +4514,37 @@ export interface components {
              * @description When it is said to have been accepted or declined, if the write claimed it (`occurred_at`).
              */
             decided_occurred_at?: string;
+            /** @description The feature's id. */
             id: string;
+            /** @description The feature's title. */
             title: string;
+            /** @description What the feature is; absent when none was given. */
             description?: string;
+            /** @description `proposed` until the client side decides, then `accepted` or `declined`; it counts only once accepted. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who proposed it (stakeholder id). */
             proposed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the proposal (RFC 3339, UTC).
+             */
             proposed_at: string;
+            /** @description The client-side stakeholder who accepted or declined it; absent while proposed. */
             decided_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the acceptance or decline; absent while proposed.
+             */
             decided_at?: string;
+            /** @description The deliveries that included it (delivery ids); absent when none did. */
             delivered_in?: string[];
         };
         DelayRegister: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description Every milestone, with its current and original due dates. */
             milestones: components["schemas"]["RegisterMilestone"][];
+            /** @description Every delay disclosed, in the order recorded. */
             delays: components["schemas"]["RegisterDelay"][];
         };
         RegisterMilestone: {
@@ -3721,21 +4553,36 @@ export interface components {
              * @description When it is said to have been planned, if the write claimed it (`occurred_at`).
              */
             planned_occurred_at?: string;
+            /** @description The milestone's id. */
             id: string;
+            /** @description What is committed, in a few words. */
             title: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The due date first planned.
+             */
             original_due_date: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The current due date, after the delays.
+             */
             due_date: string;
+            /** @description The supplier-side stakeholder who planned it (stakeholder id). */
             planned_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             planned_at: string;
+            /** @description How many delays were disclosed against it. */
             delays: number;
         };
         RegisterDelay: {
+            /** @description The dependency said to have caused the delay; absent when it names none. */
             dependency_id?: components["schemas"]["Id"];
             /** @description The dependency said to have caused the delay was late when the delay was disclosed (unmet after its due date, or met after it). */
             dependency_late?: boolean;
+            /** @description The party that owed that dependency; absent without `dependency_id`. */
             dependency_party?: components["schemas"]["Party"];
             /**
              * Format: date-time
@@ -3746,21 +4593,39 @@ export interface components {
             claimed_lead_time_days?: number;
             /** @description How long after it is said to have happened Candor recorded it (days); only with a claim. */
             recording_gap_days?: number;
+            /** @description The delay's id. */
             id: string;
+            /** @description The milestone it moves. */
             milestone_id: string;
+            /** @description That milestone's title. */
             milestone_title: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The milestone's due date as first planned.
+             */
             original_due_date: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The milestone's due date when the delay was disclosed.
+             */
             previous_due_date: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The milestone's due date after it.
+             */
             new_due_date: string;
+            /** @description Why the milestone moves. */
             reason: string;
+            /** @description The supplier-side stakeholder who disclosed it (stakeholder id). */
             disclosed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the disclosure (RFC 3339, UTC).
+             */
             disclosed_at: string;
             /** @description `previous_due_date` minus `disclosed_at` (when Candor recorded the disclosure), in days; negative when disclosed after the due date. A claimed `disclosed_occurred_at` does not change it (see `claimed_lead_time_days`). */
             lead_time_days: number;
+            /** @description `lead_time_days` is negative: recorded after the due date. */
             disclosed_after_due: boolean;
         };
         DecisionLogEntry: {
@@ -3769,23 +4634,40 @@ export interface components {
              * @description When it is said to have been decided, if the write claimed it (`occurred_at`).
              */
             decided_occurred_at?: string;
+            /** @description The decision's id. */
             id: string;
+            /** @description What was decided, in a few words. */
             title: string;
+            /** @description Whether the choice was `technical` or `strategic`. */
             kind: components["schemas"]["DecisionKind"];
+            /** @description The options considered. */
             options: string[];
+            /** @description The option chosen. */
             chosen: string;
+            /** @description Why; absent when none was given. */
             rationale?: string;
+            /** @description The stakeholders who took part. */
             participants: components["schemas"]["Person"][];
+            /** @description The client-side stakeholders among them; empty when the decision was taken without the client. */
             client_participants: components["schemas"]["Person"][];
+            /** @description No client-side stakeholder took part. */
             without_client: boolean;
+            /** @description The facts it is about (ids); absent when it names none. */
             about?: string[];
+            /** @description The stakeholder who recorded it (stakeholder id). */
             decided_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             decided_at: string;
         };
         Person: {
+            /** @description The stakeholder's id. */
             id: string;
+            /** @description The stakeholder's name; absent when unknown to the read model. */
             name?: string;
+            /** @description The stakeholder's party; absent when unknown to the read model. */
             party?: components["schemas"]["Party"];
         };
         CommunicationsReport: {
@@ -3794,12 +4676,14 @@ export interface components {
              * @description The latest moment some information is said to have reached the client (its claim, or its recording without one); `last_client_informed_at` is the latest recorded one.
              */
             last_client_informed_occurred_at?: string;
+            /** @description The engagement. */
             engagement_id: string;
             /**
              * Format: date-time
              * @description When Candor last recorded information reaching the client.
              */
             last_client_informed_at?: string;
+            /** @description Every piece of information that reached named stakeholders, in the order recorded. */
             informations: components["schemas"]["ReportInformation"][];
         };
         ReportInformation: {
@@ -3810,16 +4694,28 @@ export interface components {
             informed_occurred_at?: string;
             /** @description How long after it is said to have happened Candor recorded it (days); only with a claim. */
             recording_gap_days?: number;
+            /** @description The information's id. */
             id: string;
+            /** @description What it was about, in a few words. */
             subject: string;
+            /** @description What was said; absent when none was given. */
             summary?: string;
+            /** @description How it reached them. */
             channel: components["schemas"]["Channel"];
+            /** @description The facts it was about (ids); absent when it names none. */
             about?: string[];
+            /** @description The supplier-side stakeholder who informed them (stakeholder id). */
             informed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             informed_at: string;
+            /** @description The stakeholders it reached, with their acknowledgements. */
             recipients: components["schemas"]["Recipient"][];
+            /** @description The recipients who acknowledged it (stakeholder ids). */
             acknowledged_by: string[];
+            /** @description The client-side recipients (those who acknowledge) who have not (stakeholder ids). */
             not_acknowledged: string[];
         };
         Recipient: {
@@ -3828,10 +4724,16 @@ export interface components {
              * @description When it is said to have been acknowledged, if the write claimed it (`occurred_at`).
              */
             acknowledged_occurred_at?: string;
+            /** @description The recipient's stakeholder id. */
             id: string;
+            /** @description The recipient's name; absent when unknown to the read model. */
             name?: string;
+            /** @description The recipient's party; absent when unknown to the read model. */
             party?: components["schemas"]["Party"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded their acknowledgement; absent until they acknowledge.
+             */
             acknowledged_at?: string;
         };
         IndicatorStatus: {
@@ -3840,17 +4742,30 @@ export interface components {
              * @description When it is said to have been defined, if the write claimed it (`occurred_at`).
              */
             defined_occurred_at?: string;
+            /** @description The indicator's id. */
             id: string;
+            /** @description What is measured. */
             name: string;
+            /** @description The unit of the target and values; absent when none was given. */
             unit?: string;
+            /** @description The target value, in `unit`. */
             target: number;
+            /** @description Whether a value is on target at or above (`at_least`) or at or below (`at_most`) `target`. */
             direction: components["schemas"]["Direction"];
+            /** @description The workshop where it was defined; absent when it names none. */
             workshop_id?: string;
+            /** @description The stakeholder who defined it (stakeholder id). */
             defined_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its definition (RFC 3339, UTC).
+             */
             defined_at: string;
+            /** @description Its measurements, in the order recorded. */
             measurements: components["schemas"]["IndicatorMeasurement"][];
+            /** @description The measurement with the latest `measured_at`; absent while unmeasured. */
             latest?: components["schemas"]["IndicatorMeasurement"];
+            /** @description `unmeasured`, `on_target` or `off_target`, from `latest`. */
             status: string;
         };
         IndicatorMeasurement: {
@@ -3859,11 +4774,18 @@ export interface components {
              * @description When Candor recorded the measurement; `measured_at` is the moment measured.
              */
             recorded_at: string;
+            /** @description The measurement's id. */
             id: string;
+            /** @description The value measured, in the indicator's unit. */
             value: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The moment measured (the write's claim, or `recorded_at` when none was given).
+             */
             measured_at: string;
+            /** @description A note on the measurement; absent when none was given. */
             note?: string;
+            /** @description The stakeholder who recorded it (stakeholder id). */
             recorded_by: string;
         };
         RegisterStakeholder: {
@@ -3882,26 +4804,48 @@ export interface components {
              * @description When it is said to have left, if the write claimed it (`occurred_at`).
              */
             left_occurred_at?: string;
+            /** @description The stakeholder's id. */
             id: string;
+            /** @description The stakeholder's side. */
             party: components["schemas"]["Party"];
+            /** @description The stakeholder's name. */
             name: string;
+            /** @description The stakeholder's e-mail address; absent when none was given. */
             email?: string;
+            /** @description Their role in the engagement; absent when none was given. */
             role?: string;
+            /** @description The API principal who acts as this stakeholder; absent when none is linked. */
             principal_id?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they joined (RFC 3339, UTC).
+             */
             joined_at: string;
+            /** @description They joined after emergence, and need a briefing. */
             late: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded their briefing; absent until briefed.
+             */
             briefed_at?: string;
+            /** @description The stakeholder who briefed them; absent until briefed. */
             briefed_by?: string;
+            /** @description What the briefing covered; absent until briefed, or when none was given. */
             briefing_summary?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they left; absent while current.
+             */
             left_at?: string;
+            /** @description They joined late and have not been briefed (yet). */
             never_briefed: boolean;
         };
         Knowledge: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The stakeholder whose knowledge this is. */
             stakeholder_id: string;
+            /** @description What they were informed of, acknowledged or took part in, in the order recorded. */
             items: components["schemas"]["KnowledgeItem"][];
         };
         KnowledgeItem: {
@@ -3910,16 +4854,29 @@ export interface components {
              * @description When it is said to have happened, if the write claimed it (`occurred_at`). `at` is when Candor recorded it.
              */
             occurred_at?: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The global position of the event that made it known.
+             */
             position: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that event (RFC 3339, UTC); they knew it since then.
+             */
             at: string;
+            /** @description How they knew: `informed`, `acknowledged`, `decision`, `workshop`, `briefed`, `briefing_given` or `signed`. */
             kind: string;
+            /** @description The type of that event. */
             type: string;
+            /** @description What it names: the information, decision, workshop or agreement id; for `briefed` the stakeholder who briefed them, for `briefing_given` the one they briefed. */
             ref_id?: string;
+            /** @description The information's subject, the decision's title and choice, the workshop's notes, the briefing's summary or the agreement's reference; absent when there is none. */
             subject?: string;
+            /** @description The information's channel; only for `informed` and `acknowledged`. */
             channel?: components["schemas"]["Channel"];
+            /** @description The event's actor (stakeholder id). */
             by: string;
+            /** @description The facts the information or decision was about (ids); absent when it names none. */
             about?: string[];
         };
         TransparencyReport: {
@@ -3927,100 +4884,166 @@ export interface components {
             days_since_client_informed_as_claimed: number | null;
             /** @description The current client-side stakeholders never named as a recipient of information (`client.informed`); being briefed or taking part in a workshop or a decision does not count. */
             uninformed_stakeholders: components["schemas"]["UninformedStakeholder"][];
+            /** @description How late facts were recorded after they are said to have happened. */
             late_recording: components["schemas"]["TransparencyLateRecording"];
+            /** @description The open risks and how many occurred. */
             risks: components["schemas"]["TransparencyRisks"];
+            /** @description The open and late dependencies, the client's late ones listed. */
             dependencies: components["schemas"]["TransparencyDependencies"];
+            /** @description The open difficulties, oldest first. */
             difficulties: components["schemas"]["TransparencyDifficulties"];
+            /** @description The engagement reported on; absent for the report across all engagements. */
             engagement_id?: string;
+            /** @description How many engagements the report covers (1 for one engagement). */
             engagements: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The moment every `*_days` figure is computed for (now, or the audit time).
+             */
             as_of: string;
+            /** @description Delay disclosure lead times. */
             delays: components["schemas"]["TransparencyDelays"];
+            /** @description The assumptions the client has not answered. */
             open_assumptions: components["schemas"]["TransparencyAssumptions"];
+            /** @description Every open question, oldest first. */
             open_questions: components["schemas"]["AgedItem"][];
             /** @description Days since Candor last recorded information reaching the client (for one engagement; across all, the largest among engagements not closed); null if never. From the recorded time: see `days_since_client_informed_as_claimed`. */
             days_since_client_informed: number | null;
             /** @description Engagements, not people: how many engagements (not closed, across all) had no information at all reach their client side; 0 or 1 for one engagement. Client-side people never informed are `uninformed_stakeholders`. */
             never_informed: number;
+            /** @description The information some client-side recipients have not acknowledged, oldest first. */
             not_acknowledged: components["schemas"]["PendingInformation"][];
+            /** @description Decisions, and those taken without the client. */
             decisions: components["schemas"]["TransparencyDecisions"];
+            /** @description Features the client never asked for. */
             features: components["schemas"]["TransparencyFeatures"];
+            /** @description The current stakeholders who joined late and were never briefed, in the order they joined. */
             unbriefed_stakeholders: components["schemas"]["UnbriefedStakeholder"][];
+            /** @description Success indicators never measured or off target. */
             indicators: components["schemas"]["TransparencyIndicators"];
         };
         TransparencyDelays: {
             /** @description The median lead time with each delay's claimed disclosure where one was given (`claimed_lead_time_days`), beside `median_lead_time_days` from the recorded ones; null without delays. */
             median_claimed_lead_time_days: number | null;
+            /** @description Delays disclosed. */
             count: number;
             /** @description The median disclosure lead time, from the recorded disclosures, in days; null without delays. */
             median_lead_time_days: number | null;
+            /** @description Delays whose disclosure was recorded after the due date (negative lead time). */
             disclosed_after_due: number;
         };
         TransparencyAssumptions: {
+            /** @description Assumptions still open. */
             open: number;
+            /** @description The open assumptions recorded more than 7 days before `as_of`, oldest first. */
             older_than_7_days: components["schemas"]["AgedItem"][];
         };
         TransparencyDecisions: {
+            /** @description Decisions recorded. */
             total: number;
+            /** @description The decisions no client-side stakeholder took part in. */
             without_client: components["schemas"]["AgedRef"][];
         };
         TransparencyFeatures: {
+            /** @description Features proposed without being asked. */
             proposed: number;
+            /** @description Of those, the ones the client accepted. */
             accepted: number;
+            /** @description Of those, the ones still proposed or declined. */
             never_accepted: number;
+            /** @description The features delivered although the client never accepted them. */
             delivered_not_accepted: components["schemas"]["AgedRef"][];
         };
         TransparencyIndicators: {
+            /** @description Success indicators defined. */
             total: number;
+            /** @description Those whose latest measurement is on target. */
             on_target: number;
+            /** @description The indicators never measured. */
             unmeasured: components["schemas"]["AgedRef"][];
+            /** @description The indicators whose latest measurement is off target; `at` is when it was measured. */
             off_target: components["schemas"]["AgedRef"][];
         };
         AgedItem: {
+            /** @description The engagement the item belongs to. */
             engagement_id: string;
+            /** @description The assumption's or question's id. */
             id: string;
+            /** @description The assumption's statement, or the question's text. */
             text: string;
+            /** @description The requirement it is about; absent when it names none. */
             requirement_id?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (made or asked), the start of its age.
+             */
             since: string;
+            /** @description Days from `since` to the report's `as_of` (recorded time, not a claim). */
             age_days: number;
         };
         AgedRef: {
+            /** @description The engagement the item belongs to. */
             engagement_id: string;
+            /** @description The decision's, feature's or indicator's id. */
             id: string;
+            /** @description The decision's or feature's title, or the indicator's name. */
             title: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description For a decision without the client, when Candor recorded it; for an indicator off target, when its latest value was measured; absent otherwise.
+             */
             at?: string;
         };
         PendingInformation: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The information's id. */
             id: string;
+            /** @description What it was about. */
             subject: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it, the start of its age.
+             */
             informed_at: string;
+            /** @description Days from `informed_at` to the report's `as_of`. */
             age_days: number;
+            /** @description The client-side recipients who have not acknowledged it (stakeholder ids). */
             waiting: string[];
         };
         UnbriefedStakeholder: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The stakeholder's id. */
             stakeholder_id: string;
+            /** @description The stakeholder's name. */
             name: string;
-            party: components["schemas"]["Party"];
-            /** Format: date-time */
-            joined_at: string;
-            days_since_joined: number;
-        };
-        /** @description A current client-side stakeholder never named as a recipient of information. */
-        UninformedStakeholder: {
-            engagement_id: string;
-            stakeholder_id: string;
-            name: string;
+            /** @description The stakeholder's side. */
             party: components["schemas"]["Party"];
             /**
              * Format: date-time
              * @description When Candor recorded that they joined.
              */
             joined_at: string;
+            /** @description Days from `joined_at` to the report's `as_of`. */
+            days_since_joined: number;
+        };
+        /** @description A current client-side stakeholder never named as a recipient of information. */
+        UninformedStakeholder: {
+            /** @description The engagement. */
+            engagement_id: string;
+            /** @description The stakeholder's id. */
+            stakeholder_id: string;
+            /** @description The stakeholder's name. */
+            name: string;
+            /** @description The stakeholder's side (always `client`). */
+            party: components["schemas"]["Party"];
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they joined.
+             */
+            joined_at: string;
+            /** @description Days from `joined_at` to the report's `as_of`. */
             days_since_joined: number;
         };
         /** @description Late recording: how long after facts are said to have happened (`occurred_at`) Candor recorded them. */
@@ -4034,9 +5057,11 @@ export interface components {
         };
         /** @description A fact recorded more than a day after it is said to have happened. */
         LateRecord: {
+            /** @description The engagement. */
             engagement_id: string;
             /** @description The event's revision in its engagement's stream, as on the timeline. */
             revision: number;
+            /** @description The event type of the fact. */
             type: components["schemas"]["EventType"];
             /**
              * Format: date-time
@@ -4052,21 +5077,38 @@ export interface components {
             gap_days: number;
         };
         ProjectionLag: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The store's global position of its last event.
+             */
             head: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The position every serving read model has applied.
+             */
             position: number;
+            /** @description `head` minus `position`, in positions (not always events). */
             behind: number;
+            /** @description How long ago the oldest event not yet applied was committed; 0 when up to date. */
             seconds: number;
+            /** @description Each read model's own state. */
             projections: components["schemas"]["ProjectionStatus"][];
         };
         ProjectionStatus: {
+            /** @description The read model's name. */
             name: string;
+            /** @description The version of the read model's definition. */
             version: number;
+            /** @description Which build of it this is (1 for the first; a rebuild makes a new one). */
             generation: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The global position it has applied.
+             */
             position: number;
+            /** @description The store's head minus `position`. */
             behind: number;
+            /** @description It answers reads; false while being built. */
             serving: boolean;
         };
         FeedEvent: {
@@ -4084,24 +5126,35 @@ export interface components {
             data: Record<string, never>;
         };
         EngagementSummaryList: {
+            /** @description The items of this page. */
             items: components["schemas"]["EngagementSummary"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         TimelinePage: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The items of this page. */
             items: components["schemas"]["TimelineEntry"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         DecisionLogPage: {
+            /** @description The items of this page. */
             items: components["schemas"]["DecisionLogEntry"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         IndicatorStatusPage: {
+            /** @description The items of this page. */
             items: components["schemas"]["IndicatorStatus"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         RegisterStakeholderPage: {
+            /** @description The items of this page. */
             items: components["schemas"]["RegisterStakeholder"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         /** @description The outcome of a hash-chain verification. */
@@ -4112,17 +5165,28 @@ export interface components {
             streams: number;
             /** @description Events checked (up to the broken link, if any). */
             events: number;
+            /** @description The first link that does not hold; absent when `ok`. */
             broken?: components["schemas"]["ChainBreak"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the server ran this verification (RFC 3339, UTC).
+             */
             checked_at: string;
         };
         /** @description The first event whose link in its stream's hash chain does not hold. */
         ChainBreak: {
+            /** @description The stream (an engagement's event stream) whose chain breaks. */
             stream: string;
+            /** @description The engagement of that stream; absent for a stream that is not an engagement's. */
             engagement_id?: string;
+            /** @description The revision, in the stream, of the first event whose link does not hold. */
             revision: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description That event's global position in the store.
+             */
             position: number;
+            /** @description What does not hold (e.g. a hash that does not match its event). */
             reason: string;
         };
         /** @enum {string} */
@@ -4229,43 +5293,81 @@ export interface components {
              * @description When it is said to have occurred or been closed, when that was claimed.
              */
             closed_occurred_at?: string;
+            /** @description The risk's id. */
             id: components["schemas"]["Id"];
+            /** @description The risk's title. */
             title: string;
+            /** @description What could happen; absent when none was given. */
             description?: string;
+            /** @description How likely it is, from 1 (low) to 5 (high), as last rated. */
             probability: number;
+            /** @description How much it would hurt, from 1 (low) to 5 (high), as last rated. */
             impact: number;
             /** @description probability × impact, 1 to 25. */
             score: number;
+            /** @description The stakeholder who owns the risk (stakeholder id). */
             owner_id: string;
+            /** @description What is done about it. */
             response: string;
+            /** @description The milestone it threatens; absent when it names none. */
             milestone_id?: components["schemas"]["Id"];
-            /** @enum {string} */
+            /**
+             * @description `open`, `escalated`, `occurred` (it became a difficulty) or `closed`.
+             * @enum {string}
+             */
             status: "open" | "escalated" | "occurred" | "closed";
+            /** @description The stakeholder who raised it (stakeholder id). */
             raised_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             raised_at: string;
+            /** @description Its reviews (new ratings), in the order recorded. */
             reviews: components["schemas"]["RiskReview"][];
+            /** @description The stakeholder it was escalated to; absent unless escalated. */
             escalated_to?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the escalation; absent unless escalated.
+             */
             escalated_at?: string;
+            /** @description The difficulty it became when it occurred; absent otherwise. */
             difficulty_id?: components["schemas"]["Id"];
+            /** @description The stakeholder who recorded that it occurred or was closed; absent while open or escalated. */
             closed_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that it occurred or was closed; absent while open or escalated.
+             */
             closed_at?: string;
+            /** @description The reason of the escalation, then of the closure; absent when none was given. */
             reason?: string;
         };
         RiskReview: {
+            /** @description The new probability, from 1 (low) to 5 (high). */
             probability: number;
+            /** @description The new impact, from 1 (low) to 5 (high). */
             impact: number;
+            /** @description Why it was re-rated; absent when none was given. */
             note?: string;
+            /** @description The stakeholder who reviewed it (stakeholder id). */
             by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the review (RFC 3339, UTC).
+             */
             at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it is said to have been reviewed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
             occurred_at?: string;
         };
         RiskList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Risk"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         Dependency: {
@@ -4279,168 +5381,319 @@ export interface components {
              * @description When it is said to have been met, when claimed.
              */
             met_occurred_at?: string;
+            /** @description The dependency's id. */
             id: components["schemas"]["Id"];
+            /** @description What is owed, in a few words. */
             title: string;
+            /** @description What is owed, in full; absent when none was given. */
             description?: string;
+            /** @description The stakeholder who owes it (stakeholder id). */
             owed_by: string;
+            /** @description The party of that stakeholder; a client-side dependency is the client's. */
             owed_by_party: components["schemas"]["Party"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it is due.
+             */
             due_date: string;
+            /** @description The milestone that needs it; absent when it names none. */
             milestone_id?: components["schemas"]["Id"];
-            /** @enum {string} */
+            /**
+             * @description `open` until met, then `met`.
+             * @enum {string}
+             */
             status: "open" | "met";
+            /** @description The stakeholder who raised it (stakeholder id). */
             raised_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             raised_at: string;
+            /** @description The stakeholder who recorded it met; absent while open. */
             met_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it met; absent while open. Met after `due_date` (recorded) counts as late.
+             */
             met_at?: string;
+            /** @description The note given when it was met; absent when none was. */
             note?: string;
             /** @description The delays disclosed as caused by it. */
             delay_ids: components["schemas"]["Id"][];
         };
         DependencyList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Dependency"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         RAIDRegister: {
+            /** @description The engagement. */
             engagement_id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The moment the register's figures (ages, lateness) are computed for.
+             */
             as_of: string;
+            /** @description The risk register. */
             risks: components["schemas"]["RAIDRisk"][];
+            /** @description The difficulties, as issues. */
             issues: components["schemas"]["RAIDIssue"][];
+            /** @description What is owed to the engagement, by whom and by when. */
             dependencies: components["schemas"]["RAIDDependency"][];
         };
         RAIDRisk: {
+            /** @description The risk's id. */
             id: string;
+            /** @description The risk's title. */
             title: string;
+            /** @description What could happen; absent when none was given. */
             description?: string;
+            /** @description How likely it is, from 1 (low) to 5 (high), as last rated. */
             probability: number;
+            /** @description How much it would hurt, from 1 (low) to 5 (high), as last rated. */
             impact: number;
+            /** @description probability × impact, 1 to 25. */
             score: number;
+            /** @description The stakeholder who owns the risk (stakeholder id). */
             owner_id: string;
+            /** @description What is done about it. */
             response: string;
+            /** @description The milestone it threatens; absent when it names none. */
             milestone_id?: string;
-            /** @enum {string} */
+            /**
+             * @description `open`, `escalated`, `occurred` (it became a difficulty) or `closed`.
+             * @enum {string}
+             */
             status: "open" | "escalated" | "occurred" | "closed";
+            /** @description The stakeholder who raised it (stakeholder id). */
             raised_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             raised_at: string;
+            /** @description How many times it was reviewed. */
             reviews: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last review; absent if never reviewed.
+             */
             reviewed_at?: string;
+            /** @description The stakeholder it was escalated to; absent unless escalated. */
             escalated_to?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the escalation; absent unless escalated.
+             */
             escalated_at?: string;
+            /** @description The difficulty it became when it occurred; absent otherwise. */
             difficulty_id?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that it occurred or was closed; absent while open or escalated.
+             */
             closed_at?: string;
+            /** @description The reason of the escalation, then of the closure; absent when none was given. */
             reason?: string;
             /** @description From raised_at to as_of, or to when it occurred or was closed. */
             age_days: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised, if the write claimed it (`occurred_at`).
+             */
             raised_occurred_at?: string;
         };
         RAIDIssue: {
+            /** @description The difficulty's id. */
             id: string;
+            /** @description What the difficulty is. */
             description: string;
+            /** @description The milestone it threatens; absent when it names none. */
             milestone_id?: string;
+            /** @description The risk that became it; absent otherwise. */
             risk_id?: string;
-            /** @enum {string} */
+            /**
+             * @description `open` until resolved, then `resolved`.
+             * @enum {string}
+             */
             status: "open" | "resolved";
+            /** @description The stakeholder who owns it; absent until assigned. */
             owner_id?: string;
+            /** @description Its severity; absent until assigned. */
             severity?: components["schemas"]["Severity"];
+            /** @description The supplier-side stakeholder who reported it (stakeholder id). */
             reported_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the report (RFC 3339, UTC).
+             */
             reported_at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the last assignment; absent until assigned.
+             */
             assigned_at?: string;
+            /** @description The stakeholder who resolved it; absent while open. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the resolution; absent while open.
+             */
             resolved_at?: string;
+            /** @description How it was resolved; absent while open. */
             resolution?: string;
             /** @description From reported_at to as_of, or to its resolution. */
             age_days: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it is said to have been reported, if the write claimed it (`occurred_at`).
+             */
             reported_occurred_at?: string;
         };
         RAIDDependency: {
+            /** @description The dependency's id. */
             id: string;
+            /** @description What is owed, in a few words. */
             title: string;
+            /** @description What is owed, in full; absent when none was given. */
             description?: string;
+            /** @description The stakeholder who owes it (stakeholder id). */
             owed_by: string;
+            /** @description The party of that stakeholder. */
             owed_by_party: components["schemas"]["Party"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it is due.
+             */
             due_date: string;
+            /** @description The milestone that needs it; absent when it names none. */
             milestone_id?: string;
-            /** @enum {string} */
+            /**
+             * @description `open` until met, then `met`.
+             * @enum {string}
+             */
             status: "open" | "met";
+            /** @description The stakeholder who raised it (stakeholder id). */
             raised_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             raised_at: string;
+            /** @description The stakeholder who recorded it met; absent while open. */
             met_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it met; absent while open.
+             */
             met_at?: string;
+            /** @description The note given when it was met; absent when none was. */
             note?: string;
+            /** @description The delays disclosed as caused by it. */
             delay_ids: string[];
             /** @description Unmet after due_date at as_of, or met after it. */
             late: boolean;
             /** @description How far past due_date it is (or was met); 0 when not late. */
             days_late: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised, if the write claimed it (`occurred_at`).
+             */
             raised_occurred_at?: string;
         };
         TransparencyRisks: {
+            /** @description Risks that can still happen (open or escalated). */
             open: number;
+            /** @description Of those, the escalated ones. */
             escalated: number;
+            /** @description Risks that occurred (became difficulties). */
             occurred: number;
             /** @description The open risks (open or escalated), the highest score first, then the oldest. */
             by_score: components["schemas"]["OpenRisk"][];
         };
         OpenRisk: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The risk's id. */
             id: string;
+            /** @description The risk's title. */
             title: string;
+            /** @description probability × impact, 1 to 25. */
             score: number;
-            /** @enum {string} */
+            /**
+             * @description `open` or `escalated` (the report lists only risks that can still happen).
+             * @enum {string}
+             */
             status: "open" | "escalated" | "occurred" | "closed";
+            /** @description The stakeholder who owns the risk (stakeholder id). */
             owner_id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it raised, the start of its age.
+             */
             since: string;
+            /** @description Days from `since` to the report's `as_of`. */
             age_days: number;
         };
         TransparencyDependencies: {
+            /** @description Dependencies not met yet. */
             open: number;
+            /** @description Dependencies late at `as_of`, any party's (unmet after their due date, or met after it). */
             late: number;
             /** @description The client-side dependencies unmet after their due date, or met after it, the latest first, with the delays said to have been caused by them. */
             late_client: components["schemas"]["LateDependency"][];
         };
         LateDependency: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The dependency's id. */
             id: string;
+            /** @description What is owed. */
             title: string;
+            /** @description The client-side stakeholder who owes it (stakeholder id). */
             owed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was due.
+             */
             due_date: string;
-            /** @enum {string} */
+            /**
+             * @description `open`, or `met` (after its due date).
+             * @enum {string}
+             */
             status: "open" | "met";
+            /** @description How far past `due_date` it is at the report's `as_of`, or was when met (recorded), in days. */
             days_late: number;
+            /** @description The delays disclosed as caused by it. */
             delay_ids: string[];
         };
         TransparencyDifficulties: {
+            /** @description Difficulties not resolved yet. */
             open: number;
+            /** @description Open difficulties without an owner. */
             unassigned: number;
             /** @description The open difficulties, oldest first. */
             by_age: components["schemas"]["OpenDifficulty"][];
         };
         OpenDifficulty: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The difficulty's id. */
             id: string;
+            /** @description What the difficulty is. */
             text: string;
+            /** @description Its severity; absent until assigned. */
             severity?: components["schemas"]["Severity"];
+            /** @description The stakeholder who owns it; absent until assigned. */
             owner_id?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its report, the start of its age.
+             */
             since: string;
+            /** @description Days from `since` to the report's `as_of`. */
             age_days: number;
         };
         /** @description `currency` is always given, also with a `cost_impact` of zero: the contract states it so that no body it accepts is refused for its form. */
@@ -4467,16 +5720,30 @@ export interface components {
             delegate_id: components["schemas"]["Id"];
         };
         ChangeImpact: {
+            /** @description How many days the change moves the schedule, as assessed. */
             schedule_impact_days: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description What it costs, in minor units of `currency` (cents for EUR); 0 for none.
+             */
             cost_impact: number;
+            /** @description The ISO 4217 code of `cost_impact`; absent when the cost is 0. */
             currency?: string;
+            /** @description The client-side stakeholder who must approve or reject the change. */
             approver_id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The date by which the approver is to decide.
+             */
             approve_by: string;
+            /** @description The client-side stakeholder the approver delegated to, who may decide instead; absent without a delegation (a new assessment clears it). */
             delegate_id?: string;
+            /** @description The stakeholder who assessed the impact (stakeholder id). */
             assessed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the assessment (RFC 3339, UTC).
+             */
             assessed_at: string;
         };
     };
