@@ -85,8 +85,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Human-readable reference */
+        /**
+         * Human-readable reference
+         * @description Rendered in the browser by Redoc, served by this server (getDocsScript); the page needs no other origin, and works offline.
+         */
         get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/redoc.standalone.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reference page's renderer
+         * @description Redoc's standalone bundle, from the npm package pinned in the server's source (api/docs/package.json), served from the binary.
+         */
+        get: operations["getDocsScript"];
         put?: never;
         post?: never;
         delete?: never;
@@ -175,6 +198,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/principals/{principal_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                principal_id: components["parameters"]["PrincipalID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a principal (admin)
+         * @description Every token of the principal stops authenticating at once, on this instance and on others as soon as they read the event, and its open event feeds end. Its tokens are kept, not revoked: they work again once the principal is enabled. Disabling a disabled principal changes nothing. `409` `last_admin`: the principal is the last enabled admin with a usable token (nobody could manage principals any more).
+         */
+        post: operations["disablePrincipal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/principals/{principal_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                principal_id: components["parameters"]["PrincipalID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a disabled principal (admin)
+         * @description Its tokens that were not revoked authenticate again. Enabling an enabled principal changes nothing; nothing else enables a disabled principal.
+         */
+        post: operations["enablePrincipal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tokens/{token_id}": {
         parameters: {
             query?: never;
@@ -190,7 +257,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke a token (admin)
-         * @description The token stops authenticating at once on this instance, and on others as soon as they read the event.
+         * @description The token stops authenticating at once on this instance, and on others as soon as they read the event; the event feeds opened with it end. `409` `last_admin`: it is the last usable token of the last enabled admin (nobody could manage principals any more; `candor admin-token` on the stopped server's data directory is the way back in for a lost one).
          */
         delete: operations["revokeToken"];
         options?: never;
@@ -213,7 +280,7 @@ export interface paths {
         put?: never;
         /**
          * Open an engagement
-         * @description Opens an engagement in the emergence phase. The caller (a member or an admin) becomes its first stakeholder, on the side given in `opener`. With an `Idempotency-Key` and no `engagement_id`, the id is derived from the caller and the key, so that a retry replays the first response.
+         * @description Opens an engagement in the emergence phase. The caller (a member or an admin) becomes its first stakeholder, on the side given in `opener`. With an `Idempotency-Key` and no `engagement_id`, the id is derived from the caller and the key, so that a retry replays the first response. An `engagement_id` already taken answers `409 engagement_already_opened` to whoever may see that engagement, and to anyone else exactly what reading it answers, `404 engagement_not_found`, so that the answer tells no more than a read.
          */
         post: operations["openEngagement"];
         delete?: never;
@@ -1717,7 +1784,7 @@ export interface paths {
         };
         /**
          * What a stakeholder knew, and when
-         * @description Everything the stakeholder was informed of, acknowledged, took part in (decisions, workshops), was briefed on or signed, each with the moment it happened, up to `as_of` or `as_of_position` (now by default; `as_of` compares with when each fact happened). Served from the read models, which may lag the writes by a moment: pass the `position` of a write as `X-Candor-Position` to wait (bounded) until they include it. `503` (`not_caught_up`) while a read model is first built or when the wait times out.
+         * @description Everything the stakeholder was informed of, acknowledged, took part in (decisions, workshops), was briefed on or signed, each with the moment Candor recorded it (`at`) and, when the write claimed one, the moment it is said to have happened (`occurred_at`), up to `as_of` or `as_of_position` (now by default; `as_of` compares with when each fact was recorded, or with `as_of_basis=occurred` with when it happened). Served from the read models, which may lag the writes by a moment: pass the `position` of a write as `X-Candor-Position` to wait (bounded) until they include it. `503` (`not_caught_up`) while a read model is first built or when the wait times out.
          */
         get: operations["getKnowledge"];
         put?: never;
@@ -1739,7 +1806,7 @@ export interface paths {
         };
         /**
          * Verify the hash chain
-         * @description Recomputes the engagement's hash chain from its first event and reports the first broken link, if any. Answers `200` either way: `ok` says whether every link held.
+         * @description Recomputes the engagement's hash chain from its first event and, when the server keeps a transparency log, checks its export as the offline verifier does (every event against its leaf and the signed checkpoint); reports the first thing that does not hold (`broken.reason` starts with `transparency log:` for the log's findings). Answers `200` either way: `ok` says whether everything held.
          */
         get: operations["verifyEngagement"];
         put?: never;
@@ -1801,9 +1868,426 @@ export interface paths {
         };
         /**
          * Verify the whole store
-         * @description Recomputes the hash chain of every engagement in one pass over the store and reports the first broken link. For auditors and admins only (`403` for members). May take a while on a large store.
+         * @description Recomputes the hash chain of every engagement in one pass over the store and, when the server keeps a transparency log, compares every event of the store (the principals' included) with its leaf; reports the first thing that does not hold. For auditors and admins only (`403` for members). May take a while on a large store.
          */
         get: operations["verifyStore"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /** List the risk register */
+        get: operations["listRisks"];
+        put?: never;
+        /**
+         * Raise a risk
+         * @description A risk with its probability and impact (1 to 5 each; the score is their product), its owner (a current stakeholder) and the response agreed for it. Any side, any phase but closed.
+         */
+        post: operations["raiseRisk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks/{risk_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        /** One risk */
+        get: operations["getRisk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks/{risk_id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review an open risk
+         * @description Rates an open (or escalated) risk again, and may restate its response.
+         */
+        post: operations["reviewRisk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks/{risk_id}/escalation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Escalate an open risk
+         * @description Hands an open risk to a current stakeholder who can act on it; it stays open, as `escalated`.
+         */
+        post: operations["escalateRisk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks/{risk_id}/occurrence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that a risk occurred
+         * @description The risk happened: it becomes a difficulty (`difficulty_id`, about the risk's milestone), which then gets an owner, a severity and a resolution. From scoping on. `Location` names the difficulty.
+         */
+        post: operations["recordRiskOccurred"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks/{risk_id}/closure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close an open risk
+         * @description A risk that can no longer happen, or no longer matters; one that occurred is not closed (`risk_not_open`).
+         */
+        post: operations["closeRisk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/difficulties/{difficulty_id}/assignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                difficulty_id: components["parameters"]["DifficultyID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a difficulty an owner and a severity
+         * @description Assigns (or reassigns) an open difficulty to a current stakeholder, at a severity. From scoping on.
+         */
+        post: operations["assignDifficulty"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/difficulties/{difficulty_id}/resolution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                difficulty_id: components["parameters"]["DifficultyID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a difficulty
+         * @description Records how an open difficulty was resolved; its age stops there.
+         */
+        post: operations["resolveDifficulty"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/dependencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /** List the dependencies */
+        get: operations["listDependencies"];
+        put?: never;
+        /**
+         * Raise a dependency
+         * @description Something the engagement waits for (an access, data, a sign-off), owed by a current stakeholder of any side, client included, by a due date (past or future, not before the opening). It is late while unmet after its due date, or when met after it.
+         */
+        post: operations["raiseDependency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/dependencies/{dependency_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                dependency_id: components["parameters"]["DependencyID"];
+            };
+            cookie?: never;
+        };
+        /** One dependency */
+        get: operations["getDependency"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/dependencies/{dependency_id}/fulfilment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                dependency_id: components["parameters"]["DependencyID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that a dependency was met
+         * @description The dependency was delivered; met after its due date (as recorded), it stays counted as late.
+         */
+        post: operations["meetDependency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/raid-register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * RAID register
+         * @description Risks (by score, with their age), issues (difficulties, with owner, severity and age) and dependencies (late or not at `as_of`, the time of the request, and the delays they caused). Served from the read models, which may lag the writes by a moment: pass the `position` of a write as `X-Candor-Position` to wait (bounded) until they include it. `503` (`not_caught_up`) while a read model is first built or when the wait times out.
+         */
+        get: operations["getRAIDRegister"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/changes/{change_id}/impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                change_id: components["parameters"]["ChangeID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assess an open change, its impact and its approver
+         * @description The change's schedule impact (days) and cost impact (minor units of `currency`, required when not zero), and the current client-side stakeholder who must approve it by `approve_by`. From then on only that person, or the one they delegate to, approves or rejects it (`403` `not_the_approver`). A new assessment replaces the last one and its delegation.
+         */
+        post: operations["assessChangeImpact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/changes/{change_id}/delegation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                change_id: components["parameters"]["ChangeID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The approver delegates a change's approval
+         * @description Only the named approver of an assessed, open change delegates, to another current client-side stakeholder; the approver may still decide.
+         */
+        post: operations["delegateChangeApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evidence/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public key that signs the checkpoints
+         * @description The Ed25519 public key (C2SP signed-note verifier key) of the transparency log, and the keys it replaced (their checkpoints stay valid). Also printed by `candor serve` and `candor evidence key`.
+         */
+        get: operations["getEvidenceKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evidence/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest signed checkpoint
+         * @description A checkpoint (tree size, root hash, time) of every event the log holds, signed. Send it back as `X-Candor-Checkpoint` on an approval to have the server prove its log consistent with it.
+         */
+        get: operations["getCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evidence/inclusion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The inclusion proof of an event
+         * @description The leaf of one event (by global `position` or by `event_id`) with its RFC 6962 inclusion proof under the latest checkpoint. Only for events the caller may see.
+         */
+        get: operations["getInclusionProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evidence/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The consistency proof between two tree sizes
+         * @description Proves the tree of size `from` a prefix of the tree of size `to` (default: the latest checkpoint's, returned with it). A client holding an old receipt checks it with the receipt's root and learns whether anything it saw was changed or removed since.
+         */
+        get: operations["getConsistencyProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The engagement's evidence bundle
+         * @description Every event of the engagement as stored, with its inclusion proof under the latest checkpoint, the public keys, and the consistency proofs of the checkpoints its clients witnessed: one file that `candor verify --bundle` or `candor-verify` checks with no server (docs/EVIDENCE.md §6).
+         */
+        get: operations["exportEngagement"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1854,11 +2338,12 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "not_ready";
-            /** @description Each check and its outcome: `store` (`ok`, `unavailable`), `server` (`ok`, `shutting_down`) and, with read models, `projections` (`ok`, `building` while a read model is first built, `unavailable`). Only `store` and `server` make the server not ready. */
+            /** @description Each check and its outcome: `store` (`ok`, `unavailable`), `server` (`ok`, `shutting_down`) and, with read models, `projections` (`ok`; `building` while a read model is first built; `behind` when the oldest event they have not applied is older than a read-your-writes wait, 5 s by default; `restarting` while they are stopped after a failure, to be started again; `unavailable`). `evidence` (`ok`, `breach` while the store does not match its transparency log and the server serves read-only, `off`). Only `store` and `server` make the server not ready. */
             checks: {
                 [key: string]: string;
             };
             projections?: components["schemas"]["ProjectionLag"];
+            evidence?: components["schemas"]["EvidenceStatus"];
         };
         /** @enum {string} */
         Role: "admin" | "member" | "auditor";
@@ -1873,6 +2358,8 @@ export interface components {
             role: components["schemas"]["Role"];
             /** Format: date-time */
             created_at: string;
+            /** @description True while the principal is disabled (disablePrincipal); none of its tokens authenticates then. */
+            disabled: boolean;
         };
         PrincipalList: {
             items: components["schemas"]["Principal"][];
@@ -1893,8 +2380,13 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        /** @description An id, 1 to 128 characters among letters, digits and `- _ . :`. The server generates UUIDv7s for ids a client leaves out. */
+        /** @description An id, 1 to 128 characters among letters, digits and `- _ . :`, not only dots (`.` and `..` would name another path in a URL). The server generates UUIDv7s for ids a client leaves out. */
         Id: string;
+        /**
+         * Format: date-time
+         * @description A time a client gives: RFC 3339, with a year from 1000 to 2999 and seconds from 00 to 59 (no leap second), the offset from -23:59 to +23:59.
+         */
+        Timestamp: string;
         /** @enum {string} */
         Party: "client" | "supplier" | "provider";
         /** @enum {string} */
@@ -1908,7 +2400,7 @@ export interface components {
         /** @enum {string} */
         Status: "open" | "answered" | "validated" | "rejected" | "approved" | "proposed" | "accepted" | "declined" | "awaiting_acceptance" | "invited" | "committed" | "withdrawn";
         /** @enum {string} */
-        EventType: "engagement.opened" | "engagement.phase_advanced" | "engagement.closed" | "lesson.recorded" | "party.joined" | "perimeter.defined" | "stakeholder.joined" | "stakeholder.briefed" | "stakeholder.left" | "expert.invited" | "expert.committed" | "expert.withdrew" | "discussion.client_joined" | "agreement.signed" | "workshop.held" | "indicator.defined" | "indicator.measured" | "requirement.raised" | "question.asked" | "requirement.clarified" | "assumption.made" | "assumption.validated" | "assumption.rejected" | "change.requested" | "change.approved" | "change.rejected" | "feature.proposed" | "feature.accepted" | "feature.declined" | "milestone.planned" | "difficulty.reported" | "delay.disclosed" | "cost_impact.disclosed" | "skills_gap.disclosed" | "client.informed" | "information.acknowledged" | "decision.made" | "delivery.made" | "delivery.accepted" | "delivery.rejected" | "delivery.need_raised";
+        EventType: "engagement.opened" | "engagement.phase_advanced" | "engagement.closed" | "lesson.recorded" | "party.joined" | "perimeter.defined" | "stakeholder.joined" | "stakeholder.briefed" | "stakeholder.left" | "expert.invited" | "expert.committed" | "expert.withdrew" | "discussion.client_joined" | "agreement.signed" | "workshop.held" | "indicator.defined" | "indicator.measured" | "requirement.raised" | "question.asked" | "requirement.clarified" | "assumption.made" | "assumption.validated" | "assumption.rejected" | "change.requested" | "change.approved" | "change.rejected" | "feature.proposed" | "feature.accepted" | "feature.declined" | "milestone.planned" | "difficulty.reported" | "delay.disclosed" | "cost_impact.disclosed" | "skills_gap.disclosed" | "client.informed" | "information.acknowledged" | "decision.made" | "delivery.made" | "delivery.accepted" | "delivery.rejected" | "delivery.need_raised" | "risk.raised" | "risk.reviewed" | "risk.escalated" | "risk.occurred" | "risk.closed" | "difficulty.assigned" | "difficulty.resolved" | "dependency.raised" | "dependency.met" | "change.impact_assessed" | "change.approval_delegated";
         Token: {
             /** Format: uuid */
             id: string;
@@ -1924,34 +2416,84 @@ export interface components {
             next_cursor: string | null;
         };
         AcceptDelivery: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             comment?: string;
         };
         AcceptFeature: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             comment?: string;
         };
-        AcknowledgeInformation: Record<string, never>;
+        AcknowledgeInformation: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+        };
         AddStakeholder: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             stakeholder_id?: components["schemas"]["Id"];
             party: components["schemas"]["Party"];
             name: string;
+            /** Format: email */
             email?: string;
             role?: string;
-            principal_id?: components["schemas"]["Id"];
+            /**
+             * Format: uuid
+             * @description The principal who acts as this stakeholder. Only an admin, who may list principals, is told (`422`) that no principal has this id; anyone else gets the same answer whether it exists or not, and a stakeholder linked to no principal is simply never acted as.
+             */
+            principal_id?: string;
         };
         AdvancePhase: {
-            to: components["schemas"]["Phase"];
+            /**
+             * @description The next phase; an engagement is closed with `POST .../closure`, not by advancing its phase.
+             * @enum {string}
+             */
+            to: "scoping" | "delivery" | "acceptance";
         };
         ApproveChange: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             comment?: string;
         };
         AskQuestion: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             question_id?: components["schemas"]["Id"];
             text: string;
         };
         BriefStakeholder: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             summary: string;
         };
         ClarifyRequirement: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             clarification: string;
             question_id?: components["schemas"]["Id"];
             answer?: string;
@@ -1960,11 +2502,27 @@ export interface components {
         CloseEngagement: {
             summary?: string;
         };
-        CommitExpert: Record<string, never>;
+        CommitExpert: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+        };
         DeclineFeature: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason?: string;
         };
         DefineIndicator: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             indicator_id?: components["schemas"]["Id"];
             workshop_id?: components["schemas"]["Id"];
             name: string;
@@ -1973,26 +2531,50 @@ export interface components {
             direction: components["schemas"]["Direction"];
         };
         DefinePerimeter: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             party: components["schemas"]["Party"];
             description: string;
             includes?: string[];
             excludes?: string[];
         };
         DiscloseCostImpact: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             cost_impact_id?: components["schemas"]["Id"];
             difficulty_id?: components["schemas"]["Id"];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description In minor units of the currency (cents), not zero; negative for a saving.
+             */
             amount: number;
+            /** @description A three-letter ISO 4217 code, upper case. */
             currency: string;
             reason: string;
         };
         DiscloseDelay: {
+            dependency_id?: components["schemas"]["Id"];
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             delay_id?: components["schemas"]["Id"];
-            /** Format: date-time */
-            new_due_date: string;
+            new_due_date: components["schemas"]["Timestamp"];
             reason: string;
         };
         DiscloseSkillsGap: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             skills_gap_id?: components["schemas"]["Id"];
             difficulty_id?: components["schemas"]["Id"];
             skill: string;
@@ -2000,12 +2582,16 @@ export interface components {
         };
         HoldWorkshop: {
             workshop_id?: components["schemas"]["Id"];
-            /** Format: date-time */
-            held_at?: string;
+            held_at?: components["schemas"]["Timestamp"];
             participants: components["schemas"]["Id"][];
             notes?: string;
         };
         InformClient: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             information_id?: components["schemas"]["Id"];
             subject: string;
             summary?: string;
@@ -2014,34 +2600,66 @@ export interface components {
             about?: components["schemas"]["Id"][];
         };
         InviteExpert: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             expert_id?: components["schemas"]["Id"];
             name: string;
+            /** Format: email */
             email?: string;
             expertise?: string;
         };
         JoinDiscussion: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             note?: string;
         };
         JoinParty: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             party: components["schemas"]["Party"];
             name: string;
         };
         MakeAssumption: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             assumption_id?: components["schemas"]["Id"];
             requirement_id?: components["schemas"]["Id"];
             statement: string;
         };
         MakeDecision: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             decision_id?: components["schemas"]["Id"];
             title: string;
             kind: components["schemas"]["DecisionKind"];
             options: string[];
+            /** @description One of `options`, exactly (`422 invalid_options` otherwise). */
             chosen: string;
             rationale?: string;
             participants: components["schemas"]["Id"][];
             about?: components["schemas"]["Id"][];
         };
         MakeDelivery: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             delivery_id?: components["schemas"]["Id"];
             title: string;
             description?: string;
@@ -2052,8 +2670,7 @@ export interface components {
         MeasureIndicator: {
             measurement_id?: components["schemas"]["Id"];
             value: number;
-            /** Format: date-time */
-            measured_at?: string;
+            measured_at?: components["schemas"]["Timestamp"];
             note?: string;
         };
         OpenEngagement: {
@@ -2065,22 +2682,41 @@ export interface components {
             opener: components["schemas"]["Opener"];
         };
         PlanMilestone: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             milestone_id?: components["schemas"]["Id"];
             title: string;
-            /** Format: date-time */
-            due_date: string;
+            due_date: components["schemas"]["Timestamp"];
         };
         ProposeFeature: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             feature_id?: components["schemas"]["Id"];
             title: string;
             description?: string;
         };
         RaiseNeedAtDelivery: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             need_id?: components["schemas"]["Id"];
             title: string;
             description?: string;
         };
         RaiseRequirement: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             requirement_id?: components["schemas"]["Id"];
             title: string;
             description?: string;
@@ -2090,43 +2726,94 @@ export interface components {
             text: string;
         };
         RejectAssumption: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason?: string;
         };
         RejectChange: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason?: string;
         };
         RejectDelivery: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason: string;
         };
+        /** @description Who may remove whom: a stakeholder removes themselves or someone of their own party, never someone of another party (`403 stakeholder_of_other_party`): each party knows who works for it, and removing someone takes a voice away from their side. Provider and supplier are two parties. */
         RemoveStakeholder: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason?: string;
         };
         ReportDifficulty: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             difficulty_id?: components["schemas"]["Id"];
             milestone_id?: components["schemas"]["Id"];
             description: string;
         };
         RequestChange: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             change_id?: components["schemas"]["Id"];
             requirement_id?: components["schemas"]["Id"];
             description: string;
             reason?: string;
         };
         SignAgreement: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             agreement_id?: components["schemas"]["Id"];
             reference?: string;
             signatories: components["schemas"]["Id"][];
         };
         ValidateAssumption: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             comment?: string;
         };
         WithdrawExpert: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason?: string;
         };
         Opener: {
             stakeholder_id?: components["schemas"]["Id"];
-            party: components["schemas"]["Party"];
+            /**
+             * @description The opener is on the client or the supplier side; the provider joins later.
+             * @enum {string}
+             */
+            party: "client" | "supplier";
             name: string;
+            /** Format: email */
             email?: string;
             role?: string;
         };
@@ -2136,6 +2823,11 @@ export interface components {
             at: string;
         };
         Agreement: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been signed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            signed_occurred_at?: string;
             id: components["schemas"]["Id"];
             reference?: string;
             signatories: components["schemas"]["Id"][];
@@ -2143,6 +2835,11 @@ export interface components {
             signed_at: string;
         };
         Perimeter: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            defined_occurred_at?: string;
             description: string;
             includes?: string[];
             excludes?: string[];
@@ -2151,6 +2848,11 @@ export interface components {
             defined_at: string;
         };
         PartyInfo: {
+            /**
+             * Format: date-time
+             * @description When it is said to have joined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            joined_occurred_at?: string;
             party: components["schemas"]["Party"];
             name: string;
             /** Format: date-time */
@@ -2177,6 +2879,11 @@ export interface components {
             stakeholder_id?: components["schemas"]["Id"];
         };
         PartyPerimeter: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            defined_occurred_at?: string;
             party: components["schemas"]["Party"];
             description: string;
             includes?: string[];
@@ -2189,6 +2896,21 @@ export interface components {
             client_in_discussion: boolean;
         };
         Stakeholder: {
+            /**
+             * Format: date-time
+             * @description When it is said to have joined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            joined_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been briefed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            briefed_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have left (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            left_occurred_at?: string;
             id: components["schemas"]["Id"];
             party: components["schemas"]["Party"];
             name: string;
@@ -2207,6 +2929,16 @@ export interface components {
             left_at?: string;
         };
         Expert: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been invited (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            invited_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have committed or withdrawn (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            changed_occurred_at?: string;
             id: components["schemas"]["Id"];
             name: string;
             email?: string;
@@ -2220,6 +2952,11 @@ export interface components {
             reason?: string;
         };
         Workshop: {
+            /**
+             * Format: date-time
+             * @description When Candor recorded the workshop; `held_at` is when it took place.
+             */
+            recorded_at?: string;
             id: components["schemas"]["Id"];
             /** Format: date-time */
             held_at: string;
@@ -2228,6 +2965,11 @@ export interface components {
             recorded_by: string;
         };
         Measurement: {
+            /**
+             * Format: date-time
+             * @description When Candor recorded the measurement; `measured_at` is the moment measured.
+             */
+            recorded_at?: string;
             id: components["schemas"]["Id"];
             value: number;
             /** Format: date-time */
@@ -2236,6 +2978,11 @@ export interface components {
             by: string;
         };
         Indicator: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            defined_occurred_at?: string;
             id: components["schemas"]["Id"];
             workshop_id?: components["schemas"]["Id"];
             name: string;
@@ -2248,6 +2995,11 @@ export interface components {
             measurements: components["schemas"]["Measurement"][];
         };
         Clarification: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been clarified (the `occurred_at` of the request), when that was given; absent otherwise. `at` is when it was recorded.
+             */
+            occurred_at?: string;
             text: string;
             question_id?: components["schemas"]["Id"];
             answer?: string;
@@ -2257,6 +3009,11 @@ export interface components {
             at: string;
         };
         Requirement: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            raised_occurred_at?: string;
             id: components["schemas"]["Id"];
             title: string;
             description?: string;
@@ -2268,6 +3025,16 @@ export interface components {
             clarifications: components["schemas"]["Clarification"][];
         };
         Question: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been asked (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            asked_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been answered (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            answered_occurred_at?: string;
             id: components["schemas"]["Id"];
             requirement_id: components["schemas"]["Id"];
             text: string;
@@ -2281,6 +3048,16 @@ export interface components {
             answered_at?: string;
         };
         Assumption: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been made (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            made_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been validated or rejected (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            resolved_occurred_at?: string;
             id: components["schemas"]["Id"];
             requirement_id?: components["schemas"]["Id"];
             statement: string;
@@ -2294,11 +3071,22 @@ export interface components {
             comment?: string;
         };
         Change: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been requested (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            requested_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been approved or rejected (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            resolved_occurred_at?: string;
             id: components["schemas"]["Id"];
             requirement_id?: components["schemas"]["Id"];
             description: string;
             reason?: string;
             status: components["schemas"]["Status"];
+            impact?: components["schemas"]["ChangeImpact"];
             requested_by: string;
             /** Format: date-time */
             requested_at: string;
@@ -2308,6 +3096,16 @@ export interface components {
             comment?: string;
         };
         Feature: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been proposed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            proposed_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been accepted or declined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            resolved_occurred_at?: string;
             id: components["schemas"]["Id"];
             title: string;
             description?: string;
@@ -2321,6 +3119,11 @@ export interface components {
             comment?: string;
         };
         Milestone: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been planned (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            planned_occurred_at?: string;
             id: components["schemas"]["Id"];
             title: string;
             /** Format: date-time */
@@ -2333,6 +3136,11 @@ export interface components {
             delay_ids: components["schemas"]["Id"][];
         };
         Delay: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been disclosed (the `occurred_at` of the request), when that was given; absent otherwise. The lead time counts from `disclosed_at`, when Candor recorded it.
+             */
+            disclosed_occurred_at?: string;
             id: components["schemas"]["Id"];
             milestone_id: components["schemas"]["Id"];
             /** Format: date-time */
@@ -2343,16 +3151,43 @@ export interface components {
             disclosed_by: string;
             /** Format: date-time */
             disclosed_at: string;
+            dependency_id?: components["schemas"]["Id"];
+            /** @description The dependency said to have caused the delay was late when the delay was disclosed (unmet after its due date, or met after it). */
+            dependency_late?: boolean;
+            dependency_party?: components["schemas"]["Party"];
         };
         Difficulty: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been reported (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            reported_occurred_at?: string;
             id: components["schemas"]["Id"];
             milestone_id?: components["schemas"]["Id"];
             description: string;
             reported_by: string;
             /** Format: date-time */
             reported_at: string;
+            /** @enum {string} */
+            status: "open" | "resolved";
+            owner_id?: string;
+            severity?: components["schemas"]["Severity"];
+            /** Format: date-time */
+            assigned_at?: string;
+            resolution?: string;
+            resolved_by?: string;
+            /** Format: date-time */
+            resolved_at?: string;
+            /** Format: date-time */
+            resolved_occurred_at?: string;
+            risk_id?: components["schemas"]["Id"];
         };
         CostImpact: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been disclosed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            disclosed_occurred_at?: string;
             id: components["schemas"]["Id"];
             difficulty_id?: components["schemas"]["Id"];
             /** Format: int64 */
@@ -2364,6 +3199,11 @@ export interface components {
             disclosed_at: string;
         };
         SkillsGap: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been disclosed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            disclosed_occurred_at?: string;
             id: components["schemas"]["Id"];
             difficulty_id?: components["schemas"]["Id"];
             skill: string;
@@ -2373,11 +3213,21 @@ export interface components {
             disclosed_at: string;
         };
         Acknowledgement: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been acknowledged (the `occurred_at` of the request), when that was given; absent otherwise. `at` is when it was recorded.
+             */
+            occurred_at?: string;
             stakeholder_id: components["schemas"]["Id"];
             /** Format: date-time */
             at: string;
         };
         Communication: {
+            /**
+             * Format: date-time
+             * @description When it is said to have reached its recipients (the `occurred_at` of the request), when that was given; absent otherwise. Days since the client was informed count from `informed_at`, when Candor recorded it.
+             */
+            informed_occurred_at?: string;
             id: components["schemas"]["Id"];
             subject: string;
             summary?: string;
@@ -2390,6 +3240,11 @@ export interface components {
             acknowledgements: components["schemas"]["Acknowledgement"][];
         };
         Decision: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been decided (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            decided_occurred_at?: string;
             id: components["schemas"]["Id"];
             title: string;
             kind: components["schemas"]["DecisionKind"];
@@ -2404,6 +3259,16 @@ export interface components {
             decided_at: string;
         };
         Delivery: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been delivered (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            delivered_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been accepted or rejected (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            resolved_occurred_at?: string;
             id: components["schemas"]["Id"];
             title: string;
             description?: string;
@@ -2438,11 +3303,106 @@ export interface components {
             actor?: string;
             correlation_id?: components["schemas"]["Id"];
             data: Record<string, never>;
+            /** @description SHA-256 of the event as stored (stream, revision, id, type, data and metadata), lower-case hex; docs/EVIDENCE.md specifies it. */
+            hash: string;
+            /** @description The hash of the previous event of the same stream; empty for the first. Linking hash to prev_hash is the stream's hash chain. */
+            prev_hash: string;
         };
         WriteResult: {
             events: components["schemas"]["EventOut"][];
             revision: number;
             position: number;
+            receipt?: components["schemas"]["Receipt"];
+        };
+        /** @description A signed checkpoint that includes the events written, and each event's leaf with its inclusion proof under it. Keep it: `candor verify --bundle … --receipts DIR` checks a later export against it. */
+        Receipt: {
+            /** @description The signed checkpoint (C2SP signed note). */
+            checkpoint: string;
+            leaves: components["schemas"]["Leaf"][];
+        };
+        /** @description An event as the transparency log holds it: what its leaf hash is computed from (position, recorded time, event hash), where it is, and its inclusion proof. */
+        Leaf: {
+            /** @description The event's stream. */
+            stream: string;
+            /** @description The event's revision in its stream. */
+            revision: number;
+            /** @description The event's global position. */
+            position: number;
+            /**
+             * Format: date-time
+             * @description When the store recorded the event.
+             */
+            recorded_at: string;
+            /** @description The event hash (hex). */
+            hash: string;
+            /** @description The leaf's index in the tree (0-based, in position order). */
+            leaf_index: number;
+            /** @description The inclusion proof, base64 hashes. */
+            proof: string[] | null;
+        };
+        EvidenceKey: {
+            /** @description The note verifier key (`name+hash+key`) that signs the checkpoints. */
+            public_key: string;
+            /** @description Keys rotated out; their checkpoints stay valid. */
+            previous_keys: string[];
+        };
+        CheckpointOut: {
+            /** @description The signed note (C2SP tlog-checkpoint with a `time` line). */
+            checkpoint: string;
+            /** @description The tree size (events in the log). */
+            size: number;
+            /** @description The root hash, base64. */
+            root: string;
+            /**
+             * Format: date-time
+             * @description When it was signed.
+             */
+            time: string;
+        };
+        InclusionOut: {
+            checkpoint: components["schemas"]["CheckpointOut"];
+            leaf: components["schemas"]["Leaf"];
+        };
+        ConsistencyOut: {
+            /** @description The older tree size. */
+            from: number;
+            /** @description The older tree's root, base64. */
+            from_root: string;
+            /** @description The newer tree size. */
+            to: number;
+            /** @description The newer tree's root, base64. */
+            to_root: string;
+            /** @description The RFC 6962 consistency proof, base64 hashes. */
+            proof: string[];
+            checkpoint?: components["schemas"]["CheckpointOut"];
+        };
+        /** @description An export (docs/EVIDENCE.md §6). */
+        Bundle: {
+            /** @description `candor-bundle/v1`. */
+            format: string;
+            /** @description The engagement's stream. */
+            stream: string;
+            /** @description The current public key, then previous ones. */
+            public_keys: string[];
+            /** @description The signed checkpoint every proof is under. */
+            checkpoint: string;
+            /** @description Every event as stored, data and metadata as the exact bytes (strings), with its leaf index and proof. */
+            events: Record<string, never>[];
+            /** @description Leaves the log holds for this stream whose event the store lacks. */
+            missing?: components["schemas"]["Leaf"][];
+            /** @description Consistency proofs from every witnessed checkpoint to this one. */
+            consistency?: Record<string, never>[];
+        };
+        EvidenceStatus: {
+            /**
+             * @description `breach`: the store no longer matches its log; the server serves read-only.
+             * @enum {string}
+             */
+            status: "ok" | "breach";
+            /** @description Events in the log. */
+            size: number;
+            /** @description The first finding. */
+            breach?: string;
         };
         AssumptionList: {
             items: components["schemas"]["Assumption"][];
@@ -2581,6 +3541,11 @@ export interface components {
             perimeter?: components["schemas"]["ReadPerimeter"];
         };
         ReadPerimeter: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined, if the write claimed it (`occurred_at`).
+             */
+            defined_occurred_at?: string;
             description: string;
             includes?: string[];
             excludes?: string[];
@@ -2588,6 +3553,13 @@ export interface components {
             defined_at: string;
         };
         TimelineEntry: {
+            /**
+             * Format: date-time
+             * @description When it is said to have happened, if the write claimed it (`occurred_at`). `at` is when Candor recorded it.
+             */
+            occurred_at?: string;
+            /** @description `at` minus `occurred_at`, in days: how late the fact was recorded; only with a claim. */
+            recording_gap_days?: number;
             /** Format: int64 */
             position: number;
             revision: number;
@@ -2611,6 +3583,11 @@ export interface components {
             features: components["schemas"]["BoardFeature"][];
         };
         BoardRequirement: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised, if the write claimed it (`occurred_at`).
+             */
+            raised_occurred_at?: string;
             id: string;
             title: string;
             description?: string;
@@ -2626,6 +3603,16 @@ export interface components {
             delivered_in?: string[];
         };
         BoardQuestion: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been asked, if the write claimed it (`occurred_at`).
+             */
+            asked_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been answered, if the write claimed it (`occurred_at`).
+             */
+            answered_occurred_at?: string;
             id: string;
             text: string;
             status: components["schemas"]["Status"];
@@ -2639,6 +3626,11 @@ export interface components {
             age_days: number;
         };
         BoardClarification: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been clarified, if the write claimed it (`occurred_at`).
+             */
+            clarified_occurred_at?: string;
             text: string;
             question_id?: string;
             clarified_by: string;
@@ -2648,6 +3640,16 @@ export interface components {
             answer?: string;
         };
         BoardChange: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been requested, if the write claimed it (`occurred_at`).
+             */
+            requested_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been approved or rejected, if the write claimed it (`occurred_at`).
+             */
+            decided_occurred_at?: string;
             id: string;
             requirement_id?: string;
             description: string;
@@ -2662,6 +3664,16 @@ export interface components {
             comment?: string;
         };
         BoardAssumption: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been made, if the write claimed it (`occurred_at`).
+             */
+            made_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been validated or rejected, if the write claimed it (`occurred_at`).
+             */
+            resolved_occurred_at?: string;
             id: string;
             requirement_id?: string;
             statement: string;
@@ -2676,6 +3688,16 @@ export interface components {
             age_days: number;
         };
         BoardFeature: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been proposed, if the write claimed it (`occurred_at`).
+             */
+            proposed_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been accepted or declined, if the write claimed it (`occurred_at`).
+             */
+            decided_occurred_at?: string;
             id: string;
             title: string;
             description?: string;
@@ -2694,6 +3716,11 @@ export interface components {
             delays: components["schemas"]["RegisterDelay"][];
         };
         RegisterMilestone: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been planned, if the write claimed it (`occurred_at`).
+             */
+            planned_occurred_at?: string;
             id: string;
             title: string;
             /** Format: date-time */
@@ -2706,6 +3733,19 @@ export interface components {
             delays: number;
         };
         RegisterDelay: {
+            dependency_id?: components["schemas"]["Id"];
+            /** @description The dependency said to have caused the delay was late when the delay was disclosed (unmet after its due date, or met after it). */
+            dependency_late?: boolean;
+            dependency_party?: components["schemas"]["Party"];
+            /**
+             * Format: date-time
+             * @description When it is said to have been disclosed, if the write claimed it (`occurred_at`). `lead_time_days` counts from `disclosed_at`, when Candor recorded it, all the same.
+             */
+            disclosed_occurred_at?: string;
+            /** @description `previous_due_date` minus `disclosed_occurred_at`, in days: the lead time as claimed, beside `lead_time_days` as recorded; only with a claim. */
+            claimed_lead_time_days?: number;
+            /** @description How long after it is said to have happened Candor recorded it (days); only with a claim. */
+            recording_gap_days?: number;
             id: string;
             milestone_id: string;
             milestone_title: string;
@@ -2719,10 +3759,16 @@ export interface components {
             disclosed_by: string;
             /** Format: date-time */
             disclosed_at: string;
+            /** @description `previous_due_date` minus `disclosed_at` (when Candor recorded the disclosure), in days; negative when disclosed after the due date. A claimed `disclosed_occurred_at` does not change it (see `claimed_lead_time_days`). */
             lead_time_days: number;
             disclosed_after_due: boolean;
         };
         DecisionLogEntry: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been decided, if the write claimed it (`occurred_at`).
+             */
+            decided_occurred_at?: string;
             id: string;
             title: string;
             kind: components["schemas"]["DecisionKind"];
@@ -2743,12 +3789,27 @@ export interface components {
             party?: components["schemas"]["Party"];
         };
         CommunicationsReport: {
+            /**
+             * Format: date-time
+             * @description The latest moment some information is said to have reached the client (its claim, or its recording without one); `last_client_informed_at` is the latest recorded one.
+             */
+            last_client_informed_occurred_at?: string;
             engagement_id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor last recorded information reaching the client.
+             */
             last_client_informed_at?: string;
             informations: components["schemas"]["ReportInformation"][];
         };
         ReportInformation: {
+            /**
+             * Format: date-time
+             * @description When it is said to have reached its recipients, if the write claimed it (`occurred_at`). Days since the client was informed count from `informed_at`, when Candor recorded it.
+             */
+            informed_occurred_at?: string;
+            /** @description How long after it is said to have happened Candor recorded it (days); only with a claim. */
+            recording_gap_days?: number;
             id: string;
             subject: string;
             summary?: string;
@@ -2762,6 +3823,11 @@ export interface components {
             not_acknowledged: string[];
         };
         Recipient: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been acknowledged, if the write claimed it (`occurred_at`).
+             */
+            acknowledged_occurred_at?: string;
             id: string;
             name?: string;
             party?: components["schemas"]["Party"];
@@ -2769,6 +3835,11 @@ export interface components {
             acknowledged_at?: string;
         };
         IndicatorStatus: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined, if the write claimed it (`occurred_at`).
+             */
+            defined_occurred_at?: string;
             id: string;
             name: string;
             unit?: string;
@@ -2783,6 +3854,11 @@ export interface components {
             status: string;
         };
         IndicatorMeasurement: {
+            /**
+             * Format: date-time
+             * @description When Candor recorded the measurement; `measured_at` is the moment measured.
+             */
+            recorded_at: string;
             id: string;
             value: number;
             /** Format: date-time */
@@ -2791,6 +3867,21 @@ export interface components {
             recorded_by: string;
         };
         RegisterStakeholder: {
+            /**
+             * Format: date-time
+             * @description When it is said to have joined, if the write claimed it (`occurred_at`).
+             */
+            joined_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been briefed, if the write claimed it (`occurred_at`).
+             */
+            briefed_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have left, if the write claimed it (`occurred_at`).
+             */
+            left_occurred_at?: string;
             id: string;
             party: components["schemas"]["Party"];
             name: string;
@@ -2814,6 +3905,11 @@ export interface components {
             items: components["schemas"]["KnowledgeItem"][];
         };
         KnowledgeItem: {
+            /**
+             * Format: date-time
+             * @description When it is said to have happened, if the write claimed it (`occurred_at`). `at` is when Candor recorded it.
+             */
+            occurred_at?: string;
             /** Format: int64 */
             position: number;
             /** Format: date-time */
@@ -2827,6 +3923,14 @@ export interface components {
             about?: string[];
         };
         TransparencyReport: {
+            /** @description `days_since_client_informed` counted from the latest moment information is said to have reached the client (claimed, or recorded without a claim); `days_since_client_informed` counts from when Candor recorded it. */
+            days_since_client_informed_as_claimed: number | null;
+            /** @description The current client-side stakeholders never named as a recipient of information (`client.informed`); being briefed or taking part in a workshop or a decision does not count. */
+            uninformed_stakeholders: components["schemas"]["UninformedStakeholder"][];
+            late_recording: components["schemas"]["TransparencyLateRecording"];
+            risks: components["schemas"]["TransparencyRisks"];
+            dependencies: components["schemas"]["TransparencyDependencies"];
+            difficulties: components["schemas"]["TransparencyDifficulties"];
             engagement_id?: string;
             engagements: number;
             /** Format: date-time */
@@ -2834,7 +3938,9 @@ export interface components {
             delays: components["schemas"]["TransparencyDelays"];
             open_assumptions: components["schemas"]["TransparencyAssumptions"];
             open_questions: components["schemas"]["AgedItem"][];
+            /** @description Days since Candor last recorded information reaching the client (for one engagement; across all, the largest among engagements not closed); null if never. From the recorded time: see `days_since_client_informed_as_claimed`. */
             days_since_client_informed: number | null;
+            /** @description Engagements, not people: how many engagements (not closed, across all) had no information at all reach their client side; 0 or 1 for one engagement. Client-side people never informed are `uninformed_stakeholders`. */
             never_informed: number;
             not_acknowledged: components["schemas"]["PendingInformation"][];
             decisions: components["schemas"]["TransparencyDecisions"];
@@ -2843,7 +3949,10 @@ export interface components {
             indicators: components["schemas"]["TransparencyIndicators"];
         };
         TransparencyDelays: {
+            /** @description The median lead time with each delay's claimed disclosure where one was given (`claimed_lead_time_days`), beside `median_lead_time_days` from the recorded ones; null without delays. */
+            median_claimed_lead_time_days: number | null;
             count: number;
+            /** @description The median disclosure lead time, from the recorded disclosures, in days; null without delays. */
             median_lead_time_days: number | null;
             disclosed_after_due: number;
         };
@@ -2900,6 +4009,47 @@ export interface components {
             /** Format: date-time */
             joined_at: string;
             days_since_joined: number;
+        };
+        /** @description A current client-side stakeholder never named as a recipient of information. */
+        UninformedStakeholder: {
+            engagement_id: string;
+            stakeholder_id: string;
+            name: string;
+            party: components["schemas"]["Party"];
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they joined.
+             */
+            joined_at: string;
+            days_since_joined: number;
+        };
+        /** @description Late recording: how long after facts are said to have happened (`occurred_at`) Candor recorded them. */
+        TransparencyLateRecording: {
+            /** @description Facts recorded with a claimed time. */
+            claimed: number;
+            /** @description The largest gap between a claimed time and its recording, in days; null without claims. */
+            max_gap_days: number | null;
+            /** @description The facts recorded more than a day after they are said to have happened, the largest gap first. */
+            later_than_1_day: components["schemas"]["LateRecord"][];
+        };
+        /** @description A fact recorded more than a day after it is said to have happened. */
+        LateRecord: {
+            engagement_id: string;
+            /** @description The event's revision in its engagement's stream, as on the timeline. */
+            revision: number;
+            type: components["schemas"]["EventType"];
+            /**
+             * Format: date-time
+             * @description When it is said to have happened.
+             */
+            occurred_at: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it.
+             */
+            recorded_at: string;
+            /** @description `recorded_at` minus `occurred_at`, in days. */
+            gap_days: number;
         };
         ProjectionLag: {
             /** Format: int64 */
@@ -2974,6 +4124,360 @@ export interface components {
             /** Format: int64 */
             position: number;
             reason: string;
+        };
+        /** @enum {string} */
+        Severity: "low" | "medium" | "high" | "critical";
+        RaiseRisk: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            risk_id?: components["schemas"]["Id"];
+            title: string;
+            description?: string;
+            probability: number;
+            impact: number;
+            owner_id: components["schemas"]["Id"];
+            response: string;
+            milestone_id?: components["schemas"]["Id"];
+        };
+        ReviewRisk: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            probability: number;
+            impact: number;
+            response?: string;
+            note?: string;
+        };
+        EscalateRisk: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            escalated_to: components["schemas"]["Id"];
+            reason: string;
+        };
+        RecordRiskOccurred: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            difficulty_id?: components["schemas"]["Id"];
+            description: string;
+        };
+        CloseRisk: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            reason: string;
+        };
+        AssignDifficulty: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            owner_id: components["schemas"]["Id"];
+            severity: components["schemas"]["Severity"];
+        };
+        ResolveDifficulty: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            resolution: string;
+        };
+        RaiseDependency: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            dependency_id?: components["schemas"]["Id"];
+            title: string;
+            description?: string;
+            owed_by: components["schemas"]["Id"];
+            /** Format: date-time */
+            due_date: string;
+            milestone_id?: components["schemas"]["Id"];
+        };
+        MeetDependency: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            note?: string;
+        };
+        Risk: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            raised_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have occurred or been closed, when that was claimed.
+             */
+            closed_occurred_at?: string;
+            id: components["schemas"]["Id"];
+            title: string;
+            description?: string;
+            probability: number;
+            impact: number;
+            /** @description probability × impact, 1 to 25. */
+            score: number;
+            owner_id: string;
+            response: string;
+            milestone_id?: components["schemas"]["Id"];
+            /** @enum {string} */
+            status: "open" | "escalated" | "occurred" | "closed";
+            raised_by: string;
+            /** Format: date-time */
+            raised_at: string;
+            reviews: components["schemas"]["RiskReview"][];
+            escalated_to?: string;
+            /** Format: date-time */
+            escalated_at?: string;
+            difficulty_id?: components["schemas"]["Id"];
+            closed_by?: string;
+            /** Format: date-time */
+            closed_at?: string;
+            reason?: string;
+        };
+        RiskReview: {
+            probability: number;
+            impact: number;
+            note?: string;
+            by: string;
+            /** Format: date-time */
+            at: string;
+            /** Format: date-time */
+            occurred_at?: string;
+        };
+        RiskList: {
+            items: components["schemas"]["Risk"][];
+            next_cursor: string | null;
+        };
+        Dependency: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised, when claimed.
+             */
+            raised_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been met, when claimed.
+             */
+            met_occurred_at?: string;
+            id: components["schemas"]["Id"];
+            title: string;
+            description?: string;
+            owed_by: string;
+            owed_by_party: components["schemas"]["Party"];
+            /** Format: date-time */
+            due_date: string;
+            milestone_id?: components["schemas"]["Id"];
+            /** @enum {string} */
+            status: "open" | "met";
+            raised_by: string;
+            /** Format: date-time */
+            raised_at: string;
+            met_by?: string;
+            /** Format: date-time */
+            met_at?: string;
+            note?: string;
+            /** @description The delays disclosed as caused by it. */
+            delay_ids: components["schemas"]["Id"][];
+        };
+        DependencyList: {
+            items: components["schemas"]["Dependency"][];
+            next_cursor: string | null;
+        };
+        RAIDRegister: {
+            engagement_id: string;
+            /** Format: date-time */
+            as_of: string;
+            risks: components["schemas"]["RAIDRisk"][];
+            issues: components["schemas"]["RAIDIssue"][];
+            dependencies: components["schemas"]["RAIDDependency"][];
+        };
+        RAIDRisk: {
+            id: string;
+            title: string;
+            description?: string;
+            probability: number;
+            impact: number;
+            score: number;
+            owner_id: string;
+            response: string;
+            milestone_id?: string;
+            /** @enum {string} */
+            status: "open" | "escalated" | "occurred" | "closed";
+            raised_by: string;
+            /** Format: date-time */
+            raised_at: string;
+            reviews: number;
+            /** Format: date-time */
+            reviewed_at?: string;
+            escalated_to?: string;
+            /** Format: date-time */
+            escalated_at?: string;
+            difficulty_id?: string;
+            /** Format: date-time */
+            closed_at?: string;
+            reason?: string;
+            /** @description From raised_at to as_of, or to when it occurred or was closed. */
+            age_days: number;
+            /** Format: date-time */
+            raised_occurred_at?: string;
+        };
+        RAIDIssue: {
+            id: string;
+            description: string;
+            milestone_id?: string;
+            risk_id?: string;
+            /** @enum {string} */
+            status: "open" | "resolved";
+            owner_id?: string;
+            severity?: components["schemas"]["Severity"];
+            reported_by: string;
+            /** Format: date-time */
+            reported_at: string;
+            /** Format: date-time */
+            assigned_at?: string;
+            resolved_by?: string;
+            /** Format: date-time */
+            resolved_at?: string;
+            resolution?: string;
+            /** @description From reported_at to as_of, or to its resolution. */
+            age_days: number;
+            /** Format: date-time */
+            reported_occurred_at?: string;
+        };
+        RAIDDependency: {
+            id: string;
+            title: string;
+            description?: string;
+            owed_by: string;
+            owed_by_party: components["schemas"]["Party"];
+            /** Format: date-time */
+            due_date: string;
+            milestone_id?: string;
+            /** @enum {string} */
+            status: "open" | "met";
+            raised_by: string;
+            /** Format: date-time */
+            raised_at: string;
+            met_by?: string;
+            /** Format: date-time */
+            met_at?: string;
+            note?: string;
+            delay_ids: string[];
+            /** @description Unmet after due_date at as_of, or met after it. */
+            late: boolean;
+            /** @description How far past due_date it is (or was met); 0 when not late. */
+            days_late: number;
+            /** Format: date-time */
+            raised_occurred_at?: string;
+        };
+        TransparencyRisks: {
+            open: number;
+            escalated: number;
+            occurred: number;
+            /** @description The open risks (open or escalated), the highest score first, then the oldest. */
+            by_score: components["schemas"]["OpenRisk"][];
+        };
+        OpenRisk: {
+            engagement_id: string;
+            id: string;
+            title: string;
+            score: number;
+            /** @enum {string} */
+            status: "open" | "escalated" | "occurred" | "closed";
+            owner_id: string;
+            /** Format: date-time */
+            since: string;
+            age_days: number;
+        };
+        TransparencyDependencies: {
+            open: number;
+            late: number;
+            /** @description The client-side dependencies unmet after their due date, or met after it, the latest first, with the delays said to have been caused by them. */
+            late_client: components["schemas"]["LateDependency"][];
+        };
+        LateDependency: {
+            engagement_id: string;
+            id: string;
+            title: string;
+            owed_by: string;
+            /** Format: date-time */
+            due_date: string;
+            /** @enum {string} */
+            status: "open" | "met";
+            days_late: number;
+            delay_ids: string[];
+        };
+        TransparencyDifficulties: {
+            open: number;
+            unassigned: number;
+            /** @description The open difficulties, oldest first. */
+            by_age: components["schemas"]["OpenDifficulty"][];
+        };
+        OpenDifficulty: {
+            engagement_id: string;
+            id: string;
+            text: string;
+            severity?: components["schemas"]["Severity"];
+            owner_id?: string;
+            /** Format: date-time */
+            since: string;
+            age_days: number;
+        };
+        /** @description `currency` is always given, also with a `cost_impact` of zero: the contract states it so that no body it accepts is refused for its form. */
+        AssessChangeImpact: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            schedule_impact_days: number;
+            /** Format: int64 */
+            cost_impact: number;
+            currency: string;
+            approver_id: components["schemas"]["Id"];
+            /** Format: date-time */
+            approve_by: string;
+        };
+        DelegateChangeApproval: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            delegate_id: components["schemas"]["Id"];
+        };
+        ChangeImpact: {
+            schedule_impact_days: number;
+            /** Format: int64 */
+            cost_impact: number;
+            currency?: string;
+            approver_id: string;
+            /** Format: date-time */
+            approve_by: string;
+            delegate_id?: string;
+            assessed_by: string;
+            /** Format: date-time */
+            assessed_at: string;
         };
     };
     responses: {
@@ -3059,7 +4563,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Too many requests for this token. */
+        /** @description Too many requests for this token, or too many failed authentications from this client address (a valid token is never refused for the latter); `rate_limited`. */
         RateLimited: {
             headers: {
                 /** @description Seconds to wait. */
@@ -3070,7 +4574,16 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The event store cannot be reached or written (`unavailable`), or the read models have not caught up (`not_caught_up`: a read-your-writes wait timed out, or a read model is being built for the first time); retry after `Retry-After` seconds. */
+        /** @description The server keeps no transparency log (`evidence_off`), its log is in breach (`integrity_breach`), or the store cannot be reached (`unavailable`). */
+        EvidenceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The event store cannot be reached or written (`unavailable`), or the read models have not caught up (`not_caught_up`: a read-your-writes wait timed out, or a read model is being built for the first time); retry after `Retry-After` seconds. Or, with no `Retry-After`, the engagement's event log failed its integrity check (`integrity_breach`: an event edited, removed or undecodable; the detail names the first revision that does not hold): nothing is read from or written to it until an operator restores it. Only who may see the engagement is told; anyone else gets `404`, as for an engagement that does not exist. */
         Unavailable: {
             headers: {
                 [name: string]: unknown;
@@ -3105,12 +4618,16 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+        WitnessedCheckpoint: string;
         /** @description Keep only the engagements in this phase. */
         PhaseFilter: components["schemas"]["Phase"];
-        /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+        /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
         AsOf: string;
         /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
         AsOfPosition: number;
+        /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+        AsOfBasis: "recorded" | "occurred";
         /** @description The `id` of the last event received; the feed resumes after it. */
         LastEventIDHeader: string;
         /** @description Same as the `Last-Event-ID` header (which wins), for a first connection that resumes. */
@@ -3120,9 +4637,9 @@ export interface components {
         /** @description Opaque cursor from a previous page's `next_cursor`. */
         Cursor: string;
         PrincipalID: string;
-        /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+        /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
         MinPosition: number;
-        /** @description Same as `min_position`, as a header. */
+        /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
         PositionHeader: number;
         /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
         IfMatch: string;
@@ -3143,6 +4660,8 @@ export interface components {
         DelayID: components["schemas"]["Id"];
         DeliveryID: components["schemas"]["Id"];
         DifficultyID: components["schemas"]["Id"];
+        RiskID: components["schemas"]["Id"];
+        DependencyID: components["schemas"]["Id"];
         EngagementID: components["schemas"]["Id"];
         ExpertID: components["schemas"]["Id"];
         FeatureID: components["schemas"]["Id"];
@@ -3274,6 +4793,26 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+        };
+    };
+    getDocsScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The script. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
                 };
             };
         };
@@ -3459,6 +4998,63 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    disablePrincipal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                principal_id: components["parameters"]["PrincipalID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The principal, disabled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Principal"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    enablePrincipal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                principal_id: components["parameters"]["PrincipalID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The principal, enabled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Principal"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     revokeToken: {
         parameters: {
             query?: never;
@@ -3482,6 +5078,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
         };
@@ -3495,11 +5092,11 @@ export interface operations {
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Keep only the engagements in this phase. */
                 phase?: components["parameters"]["PhaseFilter"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path?: never;
@@ -3543,6 +5140,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3554,15 +5152,17 @@ export interface operations {
     getEngagement: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3672,11 +5272,11 @@ export interface operations {
                 since?: components["parameters"]["Since"];
                 /** @description Keep only events recorded before this time. */
                 until?: components["parameters"]["Until"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3710,15 +5310,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3782,15 +5384,17 @@ export interface operations {
     getLesson: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3825,15 +5429,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3897,15 +5503,17 @@ export interface operations {
     getParty: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3940,15 +5548,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4016,15 +5626,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4088,15 +5700,17 @@ export interface operations {
     getStakeholder: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4201,15 +5815,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4273,15 +5889,17 @@ export interface operations {
     getExpert: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4382,15 +6000,17 @@ export interface operations {
     getDiscussion: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4454,15 +6074,17 @@ export interface operations {
     getAgreement: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4530,15 +6152,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4602,15 +6226,17 @@ export interface operations {
     getWorkshop: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4645,15 +6271,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4717,15 +6345,17 @@ export interface operations {
     getIndicator: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4760,15 +6390,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4834,15 +6466,17 @@ export interface operations {
     getMeasurement: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4878,15 +6512,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4950,15 +6586,17 @@ export interface operations {
     getRequirement: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4993,15 +6631,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5067,15 +6707,17 @@ export interface operations {
     getQuestion: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5111,15 +6753,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5189,15 +6833,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5261,15 +6907,17 @@ export interface operations {
     getAssumption: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5305,6 +6953,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -5340,6 +6990,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -5374,15 +7026,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5446,15 +7100,17 @@ export interface operations {
     getChange: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5490,6 +7146,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -5525,6 +7183,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -5559,15 +7219,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5631,15 +7293,17 @@ export interface operations {
     getFeature: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5744,15 +7408,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5816,15 +7482,17 @@ export interface operations {
     getMilestone: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5859,15 +7527,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5933,15 +7603,17 @@ export interface operations {
     getDelay: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5977,15 +7649,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6049,15 +7723,17 @@ export interface operations {
     getDifficulty: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6092,15 +7768,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6164,15 +7842,17 @@ export interface operations {
     getCostImpact: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6207,15 +7887,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6279,15 +7961,17 @@ export interface operations {
     getSkillsGap: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6322,15 +8006,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6394,15 +8080,17 @@ export interface operations {
     getCommunication: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6438,6 +8126,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -6472,15 +8162,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6544,15 +8236,17 @@ export interface operations {
     getDecision: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6587,15 +8281,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6659,15 +8355,17 @@ export interface operations {
     getDelivery: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6703,6 +8401,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -6738,6 +8438,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -6772,15 +8474,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6852,11 +8556,11 @@ export interface operations {
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Keep only the engagements in this phase. */
                 phase?: components["parameters"]["PhaseFilter"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path?: never;
@@ -6883,11 +8587,11 @@ export interface operations {
     getEngagementSummary: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6920,11 +8624,11 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6953,11 +8657,11 @@ export interface operations {
     getRequirementsBoard: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6986,11 +8690,11 @@ export interface operations {
     getDelayRegister: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7023,11 +8727,11 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7056,11 +8760,11 @@ export interface operations {
     getCommunicationsReport: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7093,11 +8797,11 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7130,11 +8834,11 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7163,11 +8867,11 @@ export interface operations {
     getTransparency: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7196,15 +8900,17 @@ export interface operations {
     getKnowledge: {
         parameters: {
             query?: {
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7234,11 +8940,11 @@ export interface operations {
     verifyEngagement: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7269,13 +8975,13 @@ export interface operations {
             query?: {
                 /** @description Same as the `Last-Event-ID` header (which wins), for a first connection that resumes. */
                 last_event_id?: components["parameters"]["LastEventIDQuery"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
                 /** @description The `id` of the last event received; the feed resumes after it. */
                 "Last-Event-ID"?: components["parameters"]["LastEventIDHeader"];
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7304,11 +9010,11 @@ export interface operations {
     getAllTransparency: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path?: never;
@@ -7336,11 +9042,11 @@ export interface operations {
     verifyStore: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path?: never;
@@ -7363,6 +9069,722 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    listRisks: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    raiseRisk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RaiseRisk"];
+            };
+        };
+        responses: {
+            201: components["responses"]["Created"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getRisk: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Risk"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reviewRisk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewRisk"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    escalateRisk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EscalateRisk"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    recordRiskOccurred: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordRiskOccurred"];
+            };
+        };
+        responses: {
+            201: components["responses"]["Created"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    closeRisk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseRisk"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    assignDifficulty: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                difficulty_id: components["parameters"]["DifficultyID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignDifficulty"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    resolveDifficulty: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                difficulty_id: components["parameters"]["DifficultyID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveDifficulty"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listDependencies: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependencyList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    raiseDependency: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RaiseDependency"];
+            };
+        };
+        responses: {
+            201: components["responses"]["Created"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getDependency: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                dependency_id: components["parameters"]["DependencyID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dependency"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    meetDependency: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                dependency_id: components["parameters"]["DependencyID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetDependency"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getRAIDRegister: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RAIDRegister"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    assessChangeImpact: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                change_id: components["parameters"]["ChangeID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessChangeImpact"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delegateChangeApproval: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                change_id: components["parameters"]["ChangeID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegateChangeApproval"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEvidenceKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current and previous public keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceKey"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["EvidenceUnavailable"];
+        };
+    };
+    getCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest checkpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointOut"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["EvidenceUnavailable"];
+        };
+    };
+    getInclusionProof: {
+        parameters: {
+            query?: {
+                /** @description The event's global position. */
+                position?: number;
+                /** @description The event's id (when no position is given). */
+                event_id?: components["schemas"]["Id"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The leaf, its proof and the checkpoint it is proved under. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InclusionOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["EvidenceUnavailable"];
+        };
+    };
+    getConsistencyProof: {
+        parameters: {
+            query: {
+                /** @description The older tree size (a receipt's or witnessed checkpoint's). */
+                from: number;
+                /** @description The newer tree size; the latest checkpoint's by default. */
+                to?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The proof and both roots. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsistencyOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["EvidenceUnavailable"];
+        };
+    };
+    exportEngagement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bundle (`Content-Disposition` names a file). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bundle"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["EvidenceUnavailable"];
         };
     };
 }
