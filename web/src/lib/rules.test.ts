@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Problem, TransparencyReport } from '../api/types';
-import { allowedActions, buildBody, findAction, missing, sideOf } from './actions';
+import { allowedActions, buildBody, findAction, formFields, missing, sideOf } from './actions';
 import { health } from './health';
 import { formErrors, pointerField } from './problem';
 
@@ -176,6 +176,34 @@ describe('actions', () => {
     expect(body.new_due_date).toBe(new Date('2026-12-01T10:00').toISOString());
     const answer = findAction('answerQuestion')!;
     expect(buildBody(answer, { clarification: 'yes' }, { question_id: 'q1' })).toEqual({ clarification: 'yes', question_id: 'q1' });
+  });
+
+  it('offers "when did it happen" where the write takes a claimed time, and sends it only when given', () => {
+    const difficulty = findAction('reportDifficulty')!;
+    expect(formFields(difficulty).map((f) => f.name)).toContain('occurred_at');
+    expect(formFields(findAction('recordLesson')!).map((f) => f.name)).not.toContain('occurred_at');
+    expect(formFields(findAction('measureIndicator')!).map((f) => f.name)).not.toContain('occurred_at');
+    expect(buildBody(difficulty, { description: 'd', occurred_at: '' })).toEqual({ description: 'd' });
+    expect(buildBody(difficulty, { description: 'd', occurred_at: '2026-11-03T09:30' })).toEqual({
+      description: 'd',
+      occurred_at: new Date('2026-11-03T09:30').toISOString(),
+    });
+  });
+
+  it('sends a rating as a number', () => {
+    const risk = findAction('raiseRisk')!;
+    const body = buildBody(risk, { title: 'r', probability: '4', impact: '5', response: 'x', owner_id: 's1' });
+    expect(body).toMatchObject({ probability: 4, impact: 5, owner_id: 's1' });
+  });
+
+  it('has the client’s approvals witnessed, and nothing else', () => {
+    const witnessed = (['client', 'supplier'] as const)
+      .flatMap((side) => allowedActions(side, 'acceptance'))
+      .filter((a) => a.witness)
+      .map((a) => a.id);
+    expect(new Set(witnessed)).toEqual(
+      new Set(['acknowledgeInformation', 'acceptDelivery', 'rejectDelivery', 'validateAssumption', 'rejectAssumption', 'approveChange', 'rejectChange']),
+    );
   });
 
   it('names the required fields left empty', () => {
