@@ -1753,7 +1753,7 @@ export interface paths {
         put?: never;
         /**
          * The client accepts a delivery
-         * @description The client accepts a delivery awaiting acceptance (`delivery.accepted`). A current client-side stakeholder, during delivery or acceptance.
+         * @description The client accepts a delivery awaiting acceptance (`delivery.accepted`), its current version. A current client-side stakeholder, during delivery or acceptance. When the requirements it delivers have agreed acceptance criteria (agreed by its handover), the acceptance names each in `criteria_met`: every one met.
          */
         post: operations["acceptDelivery"];
         delete?: never;
@@ -1776,7 +1776,7 @@ export interface paths {
         put?: never;
         /**
          * The client rejects a delivery
-         * @description The client rejects a delivery awaiting acceptance, with a reason (`delivery.rejected`). A current client-side stakeholder, during delivery or acceptance.
+         * @description The client rejects a delivery awaiting acceptance, its current version, with a reason (`delivery.rejected`). A current client-side stakeholder, during delivery or acceptance. When the requirements it delivers have agreed acceptance criteria (agreed by its handover), the rejection judges each, in `criteria_met` or `criteria_unmet`, at least one unmet. A rejected delivery is delivered again with `POST .../versions`.
          */
         post: operations["rejectDelivery"];
         delete?: never;
@@ -2566,6 +2566,247 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/engagements/{engagement_id}/requirements/{requirement_id}/acceptance-criteria": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A requirement's acceptance criteria
+         * @description Every criterion of the requirement, proposed or agreed, in the order defined.
+         */
+        get: operations["listAcceptanceCriteria"];
+        put?: never;
+        /**
+         * Define an acceptance criterion of a requirement
+         * @description What the requirement must do to be accepted. Defined by a client-side stakeholder, it is agreed at once; defined by the supplier side, it is `proposed` until a client-side stakeholder agrees it. A delivery of the requirement is accepted or rejected against its agreed criteria, criterion by criterion. Any side, from scoping on; `Location` points at it.
+         */
+        post: operations["defineAcceptanceCriterion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/requirements/{requirement_id}/acceptance-criteria/{criterion_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+                criterion_id: components["parameters"]["CriterionID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One acceptance criterion
+         * @description A criterion of this requirement (`404` `acceptance_criterion_not_found` for a criterion of another).
+         */
+        get: operations["getAcceptanceCriterion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/requirements/{requirement_id}/acceptance-criteria/{criterion_id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+                criterion_id: components["parameters"]["CriterionID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The client agrees a proposed acceptance criterion
+         * @description A client-side stakeholder agrees a criterion the supplier side proposed; from then on it counts for the deliveries of the requirement handed over after (one handed over before is judged without it). From scoping on.
+         */
+        post: operations["agreeAcceptanceCriterion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/deliveries/{delivery_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                delivery_id: components["parameters"]["DeliveryID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver a rejected delivery again, as a new version
+         * @description The supplier side hands a rejected delivery over again, saying what changed: its `version` goes up by one, it awaits acceptance again and is judged afresh against the criteria agreed by then; the earlier version stays, as it was judged, in `earlier_versions`. From delivery on.
+         */
+        post: operations["redeliverDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/tolerances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The agreed tolerances
+         * @description `404` (`not_found`) until they are agreed.
+         */
+        get: operations["getTolerances"];
+        put?: never;
+        /**
+         * Agree the time and cost tolerances
+         * @description How far the schedule may slip (`time_days`: the largest slip of a milestone, due date minus original due date) and how much the disclosed cost impacts in `currency` may add up to (`cost_amount`, minor units; impacts in other currencies are not counted), agreed with the client (`agreed_by` names a client-side stakeholder). When a disclosed delay or cost impact passes one, the same write records an `exception.raised` (see `.../exceptions`). In the scoping phase only; agreed again, they replace the last ones.
+         */
+        post: operations["agreeTolerances"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the exceptions
+         * @description Every exception: raised in the same write as the delay or cost impact that passed a tolerance (id `exception-` and the id of that fact), open until a client-side stakeholder chose among the options the supplier side put forward. Once one of a kind is decided, the next of that kind is raised when the measure passes the tolerance again, counted from where the decided one stood; none is raised while one of its kind is open.
+         */
+        get: operations["listExceptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/exceptions/{exception_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One exception
+         * @description An exception, its options and the client's decision.
+         */
+        get: operations["getException"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/exceptions/{exception_id}/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put an exception's options forward
+         * @description The supplier side lists what the client may decide for an open exception, and may recommend one of them (`not_an_option` otherwise); put forward again, they replace the last ones. From scoping on.
+         */
+        post: operations["proposeExceptionOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/exceptions/{exception_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The client decides an exception
+         * @description A client-side stakeholder chooses one of the options put forward (`409` `exception_options_missing` before there are any, `422` `not_an_option` for another choice); the exception is then decided, and the time from its raising to this decision is counted in the transparency report. From scoping on.
+         */
+        post: operations["decideException"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/cadences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the communication cadences
+         * @description The agreed cadence of each client-side stakeholder who has one, in the order agreed.
+         */
+        get: operations["listCadences"];
+        put?: never;
+        /**
+         * Agree how often a client stakeholder is informed
+         * @description A current client-side stakeholder is to be informed (named as a recipient of `client.informed`) at least every `every_days`; agreed again, it counts from then. The transparency report counts the gaps longer than that (`cadence`). In the scoping phase only.
+         */
+        post: operations["agreeCadence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2704,7 +2945,7 @@ export interface components {
         /** @enum {string} */
         Status: "open" | "answered" | "validated" | "rejected" | "approved" | "proposed" | "accepted" | "declined" | "awaiting_acceptance" | "invited" | "committed" | "withdrawn";
         /** @enum {string} */
-        EventType: "engagement.opened" | "engagement.phase_advanced" | "engagement.closed" | "lesson.recorded" | "party.joined" | "perimeter.defined" | "stakeholder.joined" | "stakeholder.briefed" | "stakeholder.left" | "expert.invited" | "expert.committed" | "expert.withdrew" | "discussion.client_joined" | "agreement.signed" | "workshop.held" | "indicator.defined" | "indicator.measured" | "requirement.raised" | "question.asked" | "requirement.clarified" | "assumption.made" | "assumption.validated" | "assumption.rejected" | "change.requested" | "change.approved" | "change.rejected" | "feature.proposed" | "feature.accepted" | "feature.declined" | "milestone.planned" | "difficulty.reported" | "delay.disclosed" | "cost_impact.disclosed" | "skills_gap.disclosed" | "client.informed" | "information.acknowledged" | "decision.made" | "delivery.made" | "delivery.accepted" | "delivery.rejected" | "delivery.need_raised" | "risk.raised" | "risk.reviewed" | "risk.escalated" | "risk.occurred" | "risk.closed" | "difficulty.assigned" | "difficulty.resolved" | "dependency.raised" | "dependency.met" | "change.impact_assessed" | "change.approval_delegated";
+        EventType: "engagement.opened" | "engagement.phase_advanced" | "engagement.closed" | "lesson.recorded" | "party.joined" | "perimeter.defined" | "stakeholder.joined" | "stakeholder.briefed" | "stakeholder.left" | "expert.invited" | "expert.committed" | "expert.withdrew" | "discussion.client_joined" | "agreement.signed" | "workshop.held" | "indicator.defined" | "indicator.measured" | "requirement.raised" | "question.asked" | "requirement.clarified" | "assumption.made" | "assumption.validated" | "assumption.rejected" | "change.requested" | "change.approved" | "change.rejected" | "feature.proposed" | "feature.accepted" | "feature.declined" | "milestone.planned" | "difficulty.reported" | "delay.disclosed" | "cost_impact.disclosed" | "skills_gap.disclosed" | "client.informed" | "information.acknowledged" | "decision.made" | "delivery.made" | "delivery.accepted" | "delivery.rejected" | "delivery.need_raised" | "risk.raised" | "risk.reviewed" | "risk.escalated" | "risk.occurred" | "risk.closed" | "difficulty.assigned" | "difficulty.resolved" | "dependency.raised" | "dependency.met" | "change.impact_assessed" | "change.approval_delegated" | "acceptance_criterion.defined" | "acceptance_criterion.agreed" | "delivery.redelivered" | "tolerances.agreed" | "exception.raised" | "exception.options_proposed" | "exception.decided" | "cadence.agreed";
         Token: {
             /**
              * Format: uuid
@@ -2739,6 +2980,10 @@ export interface components {
              */
             occurred_at?: string;
             comment?: string;
+            /** @description The acceptance criteria the delivery meets. With `criteria_unmet`, every agreed criterion of the requirements it delivers (agreed by its handover) is named once: `criteria_incomplete` when one is missing, `criterion_not_of_delivery` for another, `criterion_judged_twice` for one in both lists. */
+            criteria_met?: components["schemas"]["Id"][];
+            /** @description The acceptance criteria the delivery does not meet. Empty to accept (`criterion_not_met` otherwise). */
+            criteria_unmet?: components["schemas"]["Id"][];
         };
         AcceptFeature: {
             /**
@@ -3065,6 +3310,10 @@ export interface components {
              */
             occurred_at?: string;
             reason: string;
+            /** @description The acceptance criteria the delivery meets. With `criteria_unmet`, every agreed criterion of the requirements it delivers (agreed by its handover) is named once: `criteria_incomplete` when one is missing, `criterion_not_of_delivery` for another, `criterion_judged_twice` for one in both lists. */
+            criteria_met?: components["schemas"]["Id"][];
+            /** @description The acceptance criteria the delivery does not meet. At least one when the delivery has criteria (`no_criterion_unmet` otherwise). */
+            criteria_unmet?: components["schemas"]["Id"][];
         };
         /** @description Who may remove whom: a stakeholder removes themselves or someone of their own party, never someone of another party (`403 stakeholder_of_other_party`): each party knows who works for it, and removing someone takes a voice away from their side. Provider and supplier are two parties. */
         RemoveStakeholder: {
@@ -3898,6 +4147,28 @@ export interface components {
             comment?: string;
             /** @description The needs raised at this delivery (requirement ids, origin `delivery`); absent when none was. */
             need_ids?: components["schemas"]["Id"][];
+            /** @description The current version, 1 then one more each time it is delivered again after a rejection. */
+            version: number;
+            /** @description The acceptance criteria the current version was judged to meet, once accepted or rejected. */
+            criteria_met?: components["schemas"]["Id"][];
+            /** @description The acceptance criteria the current version was judged not to meet, once rejected. */
+            criteria_unmet?: components["schemas"]["Id"][];
+            /** @description Who handed the current version over, when it is not the first. */
+            redelivered_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the current version's handover, when it is not the first.
+             */
+            redelivered_at?: string;
+            /**
+             * Format: date-time
+             * @description When the current version is said to have been handed over, when claimed.
+             */
+            redelivered_occurred_at?: string;
+            /** @description What changed in the current version, when it is not the first. */
+            changes?: string;
+            /** @description The earlier versions, oldest first, each as it was judged. */
+            earlier_versions?: components["schemas"]["DeliveryVersion"][];
         };
         Lesson: {
             /** @description The lesson's id. */
@@ -4892,6 +5163,10 @@ export interface components {
             dependencies: components["schemas"]["TransparencyDependencies"];
             /** @description The open difficulties, oldest first. */
             difficulties: components["schemas"]["TransparencyDifficulties"];
+            /** @description The exceptions raised when a tolerance was passed, and the days the client took to decide them. */
+            exceptions: components["schemas"]["TransparencyExceptions"];
+            /** @description Breaches of the communication cadences agreed with client-side stakeholders. */
+            cadence: components["schemas"]["TransparencyCadence"];
             /** @description The engagement reported on; absent for the report across all engagements. */
             engagement_id?: string;
             /** @description How many engagements the report covers (1 for one engagement). */
@@ -5746,6 +6021,337 @@ export interface components {
              */
             assessed_at: string;
         };
+        DefineAcceptanceCriterion: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            criterion_id?: components["schemas"]["Id"];
+            text: string;
+        };
+        AgreeAcceptanceCriterion: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            comment?: string;
+        };
+        RedeliverDelivery: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            /** @description What changed since the version that was rejected. */
+            changes: string;
+        };
+        /** @description What a requirement must do to be accepted. */
+        AcceptanceCriterion: {
+            /** @description The criterion. */
+            id: components["schemas"]["Id"];
+            /** @description The requirement it is a criterion of. */
+            requirement_id: components["schemas"]["Id"];
+            /** @description The criterion. */
+            text: string;
+            /**
+             * @description `agreed` once a client-side stakeholder defined or agreed it; only agreed criteria count.
+             * @enum {string}
+             */
+            status: "proposed" | "agreed";
+            /** @description The stakeholder who defined it. */
+            defined_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded its definition.
+             */
+            defined_at: string;
+            /** @description The client-side stakeholder who agreed it, once agreed. */
+            agreed_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the agreement, once agreed.
+             */
+            agreed_at?: string;
+            /** @description The client's comment when agreeing it. */
+            comment?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined, when claimed.
+             */
+            defined_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been agreed, when claimed.
+             */
+            agreed_occurred_at?: string;
+        };
+        /** @description A page of a requirement's acceptance criteria. */
+        AcceptanceCriterionList: {
+            /** @description One page of the list, oldest first. */
+            items: components["schemas"]["AcceptanceCriterion"][];
+            /** @description The cursor of the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description An earlier version of a delivery, as it was judged (rejected). */
+        DeliveryVersion: {
+            /** @description Its number, from 1. */
+            version: number;
+            /** @description Who handed it over. */
+            delivered_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded its handover.
+             */
+            delivered_at: string;
+            /** @description How it was judged: `rejected`. */
+            status: components["schemas"]["Status"];
+            /** @description Who rejected it. */
+            resolved_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the rejection.
+             */
+            resolved_at?: string;
+            /** @description The reason given for the rejection. */
+            comment?: string;
+            /** @description The acceptance criteria it was judged to meet. */
+            criteria_met?: components["schemas"]["Id"][];
+            /** @description The acceptance criteria it was judged not to meet. */
+            criteria_unmet?: components["schemas"]["Id"][];
+        };
+        AgreeTolerances: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            /** @description How many days the schedule may slip. */
+            time_days: number;
+            /**
+             * Format: int64
+             * @description How much the disclosed cost impacts may add up to, in minor units of `currency`.
+             */
+            cost_amount: number;
+            currency: string;
+            /** @description Who agreed them, a current client-side stakeholder among them. */
+            agreed_by: components["schemas"]["Id"][];
+        };
+        ProposeExceptionOptions: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            options: string[];
+            /** @description One of `options`, exactly (`422 not_an_option` otherwise). */
+            recommendation?: string;
+        };
+        DecideException: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            /** @description One of the options put forward, exactly (`422 not_an_option` otherwise). */
+            chosen: string;
+            rationale?: string;
+        };
+        AgreeCadence: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            stakeholder_id: components["schemas"]["Id"];
+            /** @description The longest the stakeholder may go without being informed, in days. */
+            every_days: number;
+        };
+        /** @description The tolerances agreed at scoping. */
+        Tolerances: {
+            /** @description How many days the schedule may slip. */
+            time_days: number;
+            /**
+             * Format: int64
+             * @description How much the disclosed cost impacts may add up to, in minor units of `currency`.
+             */
+            cost_amount: number;
+            /** @description The currency of `cost_amount`; cost impacts in others are not counted. */
+            currency: string;
+            /** @description Who agreed them. */
+            agreed_by: string[];
+            /** @description Who recorded the agreement. */
+            recorded_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it.
+             */
+            agreed_at: string;
+            /** @description The slip (days) the next time exception counts from, that of the last decided one (0 before any). */
+            time_base: number;
+            /** @description The cost the next cost exception counts from, that of the last decided one (0 before any). */
+            cost_base: number;
+            /**
+             * Format: date-time
+             * @description When they are said to have been agreed, when claimed.
+             */
+            agreed_occurred_at?: string;
+        };
+        /** @description A tolerance passed, and what the client decided. */
+        Exception: {
+            /** @description The exception, `exception-` and the id of the delay or cost impact that raised it. */
+            id: components["schemas"]["Id"];
+            /**
+             * @description Which tolerance was passed.
+             * @enum {string}
+             */
+            kind: "time" | "cost";
+            /** @description The delay or cost impact that passed it. */
+            trigger_id: string;
+            /** @description For a time exception, the schedule slip then, in days. */
+            days?: number;
+            /**
+             * Format: int64
+             * @description For a cost exception, the cost then, in minor units of `currency`.
+             */
+            amount?: number;
+            /** @description For a cost exception, the tolerances' currency. */
+            currency?: string;
+            /** @description The tolerance passed (days, or minor units). */
+            tolerance: number;
+            /** @description The level the tolerance counted from (that of the last decided exception of the kind, 0 before any). */
+            base: number;
+            /**
+             * @description `open` until the client decides.
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /**
+             * Format: date-time
+             * @description When Candor recorded it, with the fact that raised it.
+             */
+            raised_at: string;
+            /** @description The options the supplier side put forward (empty until then). */
+            options: string[];
+            /** @description The option the supplier side recommends, if any. */
+            recommendation?: string;
+            /** @description Who put the options forward. */
+            proposed_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the options.
+             */
+            proposed_at?: string;
+            /** @description The option the client chose, once decided. */
+            chosen?: string;
+            /** @description Why, as the client said. */
+            rationale?: string;
+            /** @description The client-side stakeholder who decided. */
+            decided_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the decision.
+             */
+            decided_at?: string;
+            /**
+             * Format: date-time
+             * @description When the fact that raised it is said to have happened, when claimed.
+             */
+            raised_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been decided, when claimed.
+             */
+            decided_occurred_at?: string;
+        };
+        /** @description A page of exceptions. */
+        ExceptionList: {
+            /** @description One page of the list, oldest first. */
+            items: components["schemas"]["Exception"][];
+            /** @description The cursor of the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description How often a client-side stakeholder is to be informed. */
+        Cadence: {
+            /** @description The client-side stakeholder. */
+            stakeholder_id: string;
+            /** @description The longest they may go without being informed, in days. */
+            every_days: number;
+            /** @description Who recorded the agreement. */
+            agreed_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it; the cadence counts from then.
+             */
+            agreed_at: string;
+        };
+        /** @description A page of communication cadences. */
+        CadenceList: {
+            /** @description One page of the list, oldest first. */
+            items: components["schemas"]["Cadence"][];
+            /** @description The cursor of the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description Exceptions raised when a tolerance was passed, and the time the client took to decide them. */
+        TransparencyExceptions: {
+            /** @description How many are open. */
+            open: number;
+            /** @description How many the client decided. */
+            decided: number;
+            /** @description The open exceptions, oldest first. */
+            by_age: components["schemas"]["OpenException"][];
+            /** @description The mean number of days from raising to the client's decision, over the decided ones; null before any. */
+            mean_days_to_decision: number | null;
+            /** @description The longest of those; null before any. */
+            max_days_to_decision: number | null;
+        };
+        /** @description An exception the client has not decided yet. */
+        OpenException: {
+            /** @description Its engagement. */
+            engagement_id: string;
+            /** @description The exception. */
+            id: string;
+            /**
+             * @description Which tolerance was passed.
+             * @enum {string}
+             */
+            kind: "time" | "cost";
+            /** @description The delay or cost impact that passed it. */
+            trigger_id: string;
+            /**
+             * Format: date-time
+             * @description When it was raised.
+             */
+            since: string;
+            /** @description Days from then to `as_of`. */
+            age_days: number;
+        };
+        /** @description Breaches of the communication cadences: a gap between two pieces of information reaching a client-side stakeholder (or between the agreement and the first) longer than agreed; a current gap already longer counts too, and is listed in `overdue`. */
+        TransparencyCadence: {
+            /** @description How many current stakeholders have an agreed cadence. */
+            agreed: number;
+            /** @description How many gaps were, or are, longer than agreed. */
+            breaches: number;
+            /** @description Those not informed for longer than agreed at `as_of`, the longest first. */
+            overdue: components["schemas"]["OverdueCadence"][];
+        };
+        /** @description A client-side stakeholder not informed for longer than agreed. */
+        OverdueCadence: {
+            /** @description Their engagement. */
+            engagement_id: string;
+            /** @description The stakeholder. */
+            stakeholder_id: string;
+            /** @description The agreed cadence, in days. */
+            every_days: number;
+            /**
+             * Format: date-time
+             * @description When they were last informed, or when the cadence was agreed if not since.
+             */
+            last_informed: string;
+            /** @description Days from then to `as_of`. */
+            days_since: number;
+        };
     };
     responses: {
         /** @description Malformed request (unparseable JSON or a bad parameter). */
@@ -5929,6 +6535,8 @@ export interface components {
         DifficultyID: components["schemas"]["Id"];
         RiskID: components["schemas"]["Id"];
         DependencyID: components["schemas"]["Id"];
+        ExceptionID: components["schemas"]["Id"];
+        CriterionID: components["schemas"]["Id"];
         EngagementID: components["schemas"]["Id"];
         ExpertID: components["schemas"]["Id"];
         FeatureID: components["schemas"]["Id"];
@@ -11052,6 +11660,506 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["EvidenceUnavailable"];
+        };
+    };
+    listAcceptanceCriteria: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptanceCriterionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    defineAcceptanceCriterion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DefineAcceptanceCriterion"];
+            };
+        };
+        responses: {
+            201: components["responses"]["Created"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getAcceptanceCriterion: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+                criterion_id: components["parameters"]["CriterionID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptanceCriterion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    agreeAcceptanceCriterion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+                criterion_id: components["parameters"]["CriterionID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreeAcceptanceCriterion"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    redeliverDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                delivery_id: components["parameters"]["DeliveryID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedeliverDelivery"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getTolerances: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tolerances"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    agreeTolerances: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreeTolerances"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listExceptions: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getException: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exception"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    proposeExceptionOptions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposeExceptionOptions"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    decideException: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecideException"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listCadences: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CadenceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    agreeCadence: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreeCadence"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }

@@ -24,6 +24,8 @@ const clean: TransparencyReport = {
   risks: { open: 0, escalated: 0, occurred: 0, by_score: [] },
   dependencies: { open: 0, late: 0, late_client: [] },
   difficulties: { open: 0, unassigned: 0, by_age: [] },
+  exceptions: { open: 0, decided: 0, by_age: [], mean_days_to_decision: null, max_days_to_decision: null },
+  cadence: { agreed: 0, breaches: 0, overdue: [] },
 };
 
 describe('health', () => {
