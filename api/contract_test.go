@@ -62,6 +62,17 @@ func TestRoutesMatchContract(t *testing.T) {
 	}
 }
 
+// headerSet reads a comma-separated list of header names, lower-cased.
+func headerSet(list string) map[string]bool {
+	set := map[string]bool{}
+	for _, h := range strings.Split(list, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			set[strings.ToLower(h)] = true
+		}
+	}
+	return set
+}
+
 // TestOperations covers the unauthenticated endpoints and the cross-cutting
 // middleware: security headers, request ids, CORS, metrics, the access log.
 func TestOperations(t *testing.T) {
@@ -145,8 +156,34 @@ func TestOperations(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if res.StatusCode != 204 || !strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "Idempotency-Key") {
+		if res.StatusCode != 204 {
 			t.Errorf("preflight: %d %v", res.StatusCode, res.Header)
+		}
+		// A browser on another origin may send every header the contract
+		// takes (X-Candor-Checkpoint on a client's approval among them)...
+		allowed := headerSet(res.Header.Get("Access-Control-Allow-Headers"))
+		doc := loadSpec(t)
+		for _, path := range doc.Paths.InMatchingOrder() {
+			item := doc.Paths.Value(path)
+			params := item.Parameters
+			for _, op := range item.Operations() {
+				params = append(params, op.Parameters...)
+			}
+			for _, p := range params {
+				if p.Value.In == "header" && !allowed[strings.ToLower(p.Value.Name)] {
+					t.Errorf("%s takes the header %s, which a preflight does not allow: %q", path, p.Value.Name, res.Header.Get("Access-Control-Allow-Headers"))
+					allowed[strings.ToLower(p.Value.Name)] = true
+				}
+			}
+		}
+		// ...and read the answer's headers a front end acts on (a replayed
+		// write is told apart from a new one by Idempotency-Replayed).
+		r = ts.do(req{method: "GET", path: "/v1/me", token: tok, header: map[string]string{"Origin": "https://app.example.com"}})
+		exposed := headerSet(r.Header.Get("Access-Control-Expose-Headers"))
+		for _, h := range []string{"ETag", "Location", "Retry-After", "X-Candor-Position", "Idempotency-Replayed", "X-Candor-Integrity"} {
+			if !exposed[strings.ToLower(h)] {
+				t.Errorf("%s is not exposed to another origin: %q", h, r.Header.Get("Access-Control-Expose-Headers"))
+			}
 		}
 	})
 	t.Run("metrics", func(t *testing.T) {

@@ -130,6 +130,8 @@ func TestStateSchemasMatchDomain(t *testing.T) {
 		"Delivery": domain.Delivery{}, "Lesson": domain.Lesson{}, "EventOut": EventOut{}, "WriteResult": WriteResult{},
 		"Principal": PrincipalOut{}, "Token": TokenOut{}, "IssuedToken": IssuedTokenOut{}, "Readiness": Readiness{},
 		"Risk": domain.Risk{}, "RiskReview": domain.RiskReview{}, "Dependency": domain.Dependency{}, "ChangeImpact": domain.ChangeImpact{},
+		"AcceptanceCriterion": domain.AcceptanceCriterion{}, "DeliveryVersion": domain.DeliveryVersion{},
+		"Tolerances": domain.Tolerances{}, "Exception": domain.Exception{}, "Cadence": domain.Cadence{},
 	} {
 		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
 		if !slices.Equal(got, want) {
@@ -169,6 +171,8 @@ func TestReadModelSchemasMatchProjections(t *testing.T) {
 		"RAIDDependency": projections.RAIDDependency{}, "TransparencyRisks": tr.Risks, "OpenRisk": projections.OpenRisk{},
 		"TransparencyDependencies": tr.Dependencies, "LateDependency": projections.LateDependency{},
 		"TransparencyDifficulties": tr.Difficulties, "OpenDifficulty": projections.OpenDifficulty{},
+		"TransparencyExceptions": tr.Exceptions, "OpenException": projections.OpenException{},
+		"TransparencyCadence": tr.Cadence, "OverdueCadence": projections.OverdueCadence{},
 	} {
 		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
 		if !slices.Equal(got, want) {

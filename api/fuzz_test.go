@@ -189,7 +189,7 @@ var fuzzSteps = []struct {
 	{"delivery", "signAgreement", "client", `{"agreement_id":"ag-1","signatories":["sh-supplier","sh-client"]}`},
 	{"delivery", "advancePhase", "supplier", `{"to":"delivery"}`},
 	{"delivery", "makeDelivery", "supplier", `{"delivery_id":"dl-1","title":"Beta"}`},
-	{"acceptance", "acceptDelivery", "client", `{}`},
+	{"acceptance", "rejectDelivery", "client", `{"reason":"incomplete"}`}, // rejected: to be delivered again
 	{"acceptance", "advancePhase", "supplier", `{"to":"acceptance"}`},
 }
 

@@ -30,6 +30,16 @@ var governanceWriteOps = map[string]writeOp{
 
 	"assessChangeImpact":     {cmd: domain.AssessChangeImpact{}},
 	"delegateChangeApproval": {cmd: domain.DelegateChangeApproval{}},
+
+	"defineAcceptanceCriterion": {cmd: domain.DefineAcceptanceCriterion{}, newID: "criterion_id",
+		location: eng + "/requirements/{requirement_id}/acceptance-criteria/{criterion_id}"},
+	"agreeAcceptanceCriterion": {cmd: domain.AgreeAcceptanceCriterion{}},
+	"redeliverDelivery":        {cmd: domain.RedeliverDelivery{}},
+
+	"agreeTolerances":         {cmd: domain.AgreeTolerances{}},
+	"proposeExceptionOptions": {cmd: domain.ProposeExceptionOptions{}},
+	"decideException":         {cmd: domain.DecideException{}},
+	"agreeCadence":            {cmd: domain.AgreeCadence{}},
 }
 
 func init() { maps.Copy(writeOps, governanceWriteOps) }
@@ -73,6 +83,27 @@ func (s *Server) governanceHandlers() map[string]echo.HandlerFunc {
 			v, ok := e.Dependency(p(c, "dependency_id"))
 			return found(v, ok, domain.CodeDependencyNotFound, "dependency")
 		}),
+		"listAcceptanceCriteria": listOf(s, func(e *st, c ctx) ([]*domain.AcceptanceCriterion, error) {
+			r, ok := e.Requirement(p(c, "requirement_id"))
+			r, err := found(r, ok, domain.CodeRequirementNotFound, "requirement")
+			if err != nil {
+				return nil, err
+			}
+			return e.CriteriaOf(r.ID), nil
+		}),
+		"getAcceptanceCriterion": itemOf(s, func(e *st, c ctx) (*domain.AcceptanceCriterion, error) {
+			v, ok := e.Criterion(p(c, "criterion_id"))
+			return found(v, ok && v.RequirementID == p(c, "requirement_id"), domain.CodeCriterionNotFound, "acceptance criterion of this requirement")
+		}),
+		"getTolerances": itemOf(s, func(e *st, _ ctx) (*domain.Tolerances, error) {
+			return found(e.Tolerances, e.Tolerances != nil, CodeNotFound, "agreed tolerances")
+		}),
+		"listExceptions": listOf(s, func(e *st, _ ctx) ([]*domain.Exception, error) { return nonNil(e.Exceptions), nil }),
+		"getException": itemOf(s, func(e *st, c ctx) (*domain.Exception, error) {
+			v, ok := e.Exception(p(c, "exception_id"))
+			return found(v, ok, domain.CodeExceptionNotFound, "exception")
+		}),
+		"listCadences": listOf(s, func(e *st, _ ctx) ([]*domain.Cadence, error) { return nonNil(e.Cadences), nil }),
 		"getRAIDRegister": readModel(s, false, func(c ctx, _ Queries, id string) (projections.RAIDRegister, error) {
 			g, err := s.governanceQueries()
 			if err != nil {

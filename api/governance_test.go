@@ -9,6 +9,8 @@ import (
 // governanceSteps runs every governance write of the contract inside
 // TestLifecycle, and returns a risk and a dependency to read back.
 func governanceSteps(step func(op, token, path string, body any, status int) string, supplier, client, sam, chloe, milestone, difficulty, opened string) (risk, dependency string) {
+	step("agreeTolerances", supplier, "/tolerances", map[string]any{"time_days": 5, "cost_amount": 100000, "currency": "EUR", "agreed_by": []string{sam, chloe}}, 200)
+	step("agreeCadence", supplier, "/cadences", map[string]any{"stakeholder_id": chloe, "every_days": 7}, 200)
 	risk = step("raiseRisk", supplier, "/risks", map[string]any{"title": "Staff leave", "probability": 2, "impact": 5, "owner_id": sam,
 		"response": "Pair on operations", "milestone_id": milestone}, 201)
 	step("reviewRisk", client, "/risks/"+risk+"/reviews", map[string]any{"probability": 4, "impact": 5, "note": "rumours"}, 200)
@@ -21,8 +23,14 @@ func governanceSteps(step func(op, token, path string, body any, status int) str
 	step("resolveDifficulty", supplier, "/difficulties/"+difficulty+"/resolution", map[string]any{"resolution": "Adapter written"}, 200)
 	// Due when the engagement opened: late by now.
 	dependency = step("raiseDependency", supplier, "/dependencies", map[string]any{"title": "VPN access", "owed_by": chloe, "due_date": opened, "milestone_id": milestone}, 201)
-	step("discloseDelay", supplier, "/milestones/"+milestone+"/delays", map[string]any{"new_due_date": time.Now().Add(60 * 24 * time.Hour).UTC().Format(time.RFC3339),
+	// A slip of 30 days: past the tolerance, an exception.
+	late := step("discloseDelay", supplier, "/milestones/"+milestone+"/delays", map[string]any{"new_due_date": time.Now().Add(60 * 24 * time.Hour).UTC().Format(time.RFC3339),
 		"reason": "No VPN", "dependency_id": dependency}, 201)
+	exception := "exception-" + late
+	step("proposeExceptionOptions", supplier, "/exceptions/"+exception+"/options", map[string]any{"options": []string{"Move Beta", "Cut SSO"}, "recommendation": "Move Beta"}, 200)
+	step("decideException", client, "/exceptions/"+exception+"/decision", map[string]any{"chosen": "Move Beta", "rationale": "SSO matters"}, 200)
+	lifecycleReads = map[string]string{"getTolerances": "/tolerances", "listExceptions": "/exceptions", "getException": "/exceptions/" + exception,
+		"listCadences": "/cadences"}
 	step("meetDependency", client, "/dependencies/"+dependency+"/fulfilment", map[string]any{"note": "done"}, 200)
 	change := step("requestChange", client, "/changes", map[string]any{"description": "Add XML"}, 201)
 	step("assessChangeImpact", supplier, "/changes/"+change+"/impact", map[string]any{"schedule_impact_days": 4, "cost_impact": 120000,
@@ -30,6 +38,10 @@ func governanceSteps(step func(op, token, path string, body any, status int) str
 	step("delegateChangeApproval", client, "/changes/"+change+"/delegation", map[string]any{"delegate_id": chloe}, 200)
 	return risk, dependency
 }
+
+// lifecycleReads are the reads of what governanceSteps wrote, for
+// TestLifecycle to check (with acceptanceSteps').
+var lifecycleReads map[string]string
 
 // TestGovernanceOverHTTP: the governance family through the server: a risk
 // that occurs becomes a difficulty, the client's late dependency behind a

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -91,6 +92,7 @@ func TestLifecycle(t *testing.T) {
 	step("acceptDelivery", client, "/deliveries/"+delivery+"/acceptance", map[string]any{"comment": "ok"}, 200)
 	delivery2 := step("makeDelivery", supplier, "/deliveries", map[string]any{"title": "Docs"}, 201)
 	step("rejectDelivery", client, "/deliveries/"+delivery2+"/rejection", map[string]any{"reason": "incomplete"}, 200)
+	acceptanceReads := acceptanceSteps(step, supplier, client, delivery2)
 	step("removeStakeholder", late, "/stakeholders/"+lee+"/removal", map[string]any{"reason": "moved on"}, 200)
 	step("advancePhase", supplier, "/phase", map[string]any{"to": "acceptance"}, 200)
 	lesson := step("recordLesson", client, "/lessons", map[string]any{"text": "Disclose early"}, 201)
@@ -120,9 +122,10 @@ func TestLifecycle(t *testing.T) {
 		"getIndicatorStatus": "/indicator-status", "getStakeholderRegister": "/stakeholder-register", "getTransparency": "/transparency",
 		"getKnowledge": "/stakeholders/" + chloe + "/knowledge", "verifyEngagement": "/verification", "getFeed": "/feed",
 		"exportEngagement": "/export",
-		"listRisks": "/risks", "getRisk": "/risks/" + risk, "listDependencies": "/dependencies", "getDependency": "/dependencies/" + dependency,
+		"listRisks":        "/risks", "getRisk": "/risks/" + risk, "listDependencies": "/dependencies", "getDependency": "/dependencies/" + dependency,
 		"getRAIDRegister": "/raid-register",
 	}
+	maps.Copy(reads, acceptanceReads)
 	ts.waitProjections()
 	for op, path := range reads {
 		r := must(t, ts.get(auditor, e+path), http.StatusOK)

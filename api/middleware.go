@@ -247,8 +247,8 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 var (
-	corsAllowHeaders  = "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id, X-Candor-Position"
-	corsExposeHeaders = "ETag, Location, Retry-After, X-Request-Id, X-Candor-Position"
+	corsAllowHeaders  = "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id, X-Candor-Position, X-Candor-Checkpoint, Last-Event-ID"
+	corsExposeHeaders = "ETag, Location, Retry-After, X-Request-Id, X-Candor-Position, Idempotency-Replayed, X-Candor-Integrity"
 	corsAllowMethods  = "GET, POST, DELETE"
 )
 

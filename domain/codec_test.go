@@ -22,6 +22,8 @@ func lifeStory(t testing.TB) *script {
 		AdvancePhase{ActorID: sup, To: PhaseScoping},
 		add(cli, cli2, PartyClient, "Chloe"),
 		BriefStakeholder{ActorID: cli, StakeholderID: cli2, Summary: "where we are"},
+		AgreeTolerances{ActorID: sup, TimeDays: 2, CostAmount: 100000, Currency: "EUR", AgreedBy: []string{sup, cli}},
+		AgreeCadence{ActorID: sup, StakeholderID: cli, EveryDays: 7},
 		HoldWorkshop{ActorID: sup, WorkshopID: "w-1", Participants: []string{sup, cli, cli2}},
 		DefineIndicator{ActorID: cli, IndicatorID: "k-1", WorkshopID: "w-1", Name: "Late invoices", Target: 2, Direction: AtMost},
 		MeasureIndicator{ActorID: sup, MeasurementID: "k-1-m1", IndicatorID: "k-1", Value: 5},
@@ -29,6 +31,9 @@ func lifeStory(t testing.TB) *script {
 		AdvancePhase{ActorID: sup, To: PhaseDelivery},
 		RaiseRequirement{ActorID: cli, Claim: claim(t0.Add(time.Hour)), RequirementID: "req-1", Title: "PDF invoices"}, // said in a call, recorded later
 		AskQuestion{ActorID: sup, QuestionID: "q-1", RequirementID: "req-1", Text: "Which PDF?"},
+		DefineAcceptanceCriterion{ActorID: cli, CriterionID: "ac-1", RequirementID: "req-1", Text: "One PDF/A-3 per invoice"},
+		DefineAcceptanceCriterion{ActorID: sup, CriterionID: "ac-2", RequirementID: "req-1", Text: "Under 2 s each"},
+		AgreeAcceptanceCriterion{ActorID: cli2, CriterionID: "ac-2", RequirementID: "req-1"},
 		ClarifyRequirement{ActorID: sup, RequirementID: "req-1", QuestionID: "q-1", Clarification: "PDF/A-3", Answer: "A-3", AnsweredBy: cli},
 		MakeAssumption{ActorID: sup, AssumptionID: "as-1", Statement: "EUR only"},
 		MakeAssumption{ActorID: sup, AssumptionID: "as-2", Statement: "No VAT"},
@@ -46,7 +51,9 @@ func lifeStory(t testing.TB) *script {
 		DeclineFeature{ActorID: cli, FeatureID: "f-2"},
 		PlanMilestone{ActorID: sup, MilestoneID: "ms-1", Title: "Beta", DueDate: due},
 		ReportDifficulty{ActorID: prv, DifficultyID: "dif-1", MilestoneID: "ms-1", Description: "Server set-up fails"},
-		DiscloseDelay{ActorID: sup, DelayID: "dl-1", MilestoneID: "ms-1", NewDueDate: due.Add(72 * time.Hour), Reason: "server"},
+		DiscloseDelay{ActorID: sup, DelayID: "dl-1", MilestoneID: "ms-1", NewDueDate: due.Add(72 * time.Hour), Reason: "server"}, // 3 days: past the tolerance
+		ProposeExceptionOptions{ActorID: sup, ExceptionID: "exception-dl-1", Options: []string{"Move Beta", "Drop the PDF export"}, Recommendation: "Move Beta"},
+		DecideException{ActorID: cli, ExceptionID: "exception-dl-1", Chosen: "Move Beta", Rationale: "Scope first"},
 		DiscloseCostImpact{ActorID: sup, CostImpactID: "cost-1", DifficultyID: "dif-1", Amount: 120000, Currency: "EUR", Reason: "two days"},
 		DiscloseSkillsGap{ActorID: sup, SkillsGapID: "gap-1", DifficultyID: "dif-1", Skill: "nginx"},
 		RaiseRisk{ActorID: sup, RiskID: "rk-1", Title: "The ops engineer leaves", Probability: 3, Impact: 4, OwnerID: prv, Response: "Pair on operations", MilestoneID: "ms-1"},
@@ -67,8 +74,10 @@ func lifeStory(t testing.TB) *script {
 		MakeDelivery{ActorID: sup, DeliveryID: "dlv-2", Title: "Beta 2"},
 		AdvancePhase{ActorID: sup, To: PhaseAcceptance},
 		RaiseNeedAtDelivery{ActorID: cli, NeedID: "need-1", DeliveryID: "dlv-1", Title: "Bulk export"},
-		AcceptDelivery{ActorID: cli, DeliveryID: "dlv-1"},
+		AcceptDelivery{ActorID: cli, DeliveryID: "dlv-1", Verdicts: Verdicts{CriteriaMet: []string{"ac-1", "ac-2"}}},
 		RejectDelivery{ActorID: cli, DeliveryID: "dlv-2", Reason: "crashes"},
+		RedeliverDelivery{ActorID: sup, DeliveryID: "dlv-2", Changes: "Fixed the crash"},
+		AcceptDelivery{ActorID: cli, DeliveryID: "dlv-2"},
 		RemoveStakeholder{ActorID: prv, StakeholderID: prv},
 		RecordLesson{ActorID: sup, LessonID: "les-1", Text: "Test the server before delivery day"},
 		CloseEngagement{ActorID: cli, Summary: "done"},
@@ -86,8 +95,8 @@ func TestLifeStoryCoversEveryEventType(t *testing.T) {
 			t.Errorf("life story never emits %s", typ)
 		}
 	}
-	if len(EventTypes()) != 52 {
-		t.Errorf("%d event types, want 52", len(EventTypes()))
+	if len(EventTypes()) != 60 {
+		t.Errorf("%d event types, want 60", len(EventTypes()))
 	}
 }
 

@@ -425,6 +425,9 @@ type AcceptDelivery struct {
 	Claim
 	DeliveryID string `json:"delivery_id"`
 	Comment    string `json:"comment,omitempty"`
+	// Verdicts on each acceptance criterion of the delivery
+	// (acceptance.go): all met.
+	Verdicts
 }
 
 // RejectDelivery: a client-side stakeholder rejects a delivery.
@@ -433,6 +436,9 @@ type RejectDelivery struct {
 	Claim
 	DeliveryID string `json:"delivery_id"`
 	Reason     string `json:"reason"`
+	// Verdicts on each acceptance criterion of the delivery
+	// (acceptance.go): at least one unmet.
+	Verdicts
 }
 
 // RaiseNeedAtDelivery records a need voiced at a delivery.

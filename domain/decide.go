@@ -55,6 +55,7 @@ func Decide(s *Engagement, cmd Command, now time.Time) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	evs = append(evs, d.exceptions(evs)...) // the tolerance policy (tolerances.go)
 	for _, e := range evs {
 		if err := d.checkClaim(claimField(cmd), e); err != nil {
 			return nil, err
@@ -885,7 +886,11 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		return one(&DeliveryAccepted{Header: d.h(), DeliveryID: x.ID, Comment: c.Comment})
+		verdicts, err := d.judge(x, c.Verdicts, true)
+		if err != nil {
+			return nil, err
+		}
+		return one(&DeliveryAccepted{Header: d.h(), DeliveryID: x.ID, Comment: c.Comment, Verdicts: verdicts})
 	case RejectDelivery:
 		x, err := d.awaitingDelivery("rejecting a delivery", c.DeliveryID)
 		if err != nil {
@@ -894,7 +899,11 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if err := required("reason", c.Reason); err != nil {
 			return nil, err
 		}
-		return one(&DeliveryRejected{Header: d.h(), DeliveryID: x.ID, Reason: c.Reason})
+		verdicts, err := d.judge(x, c.Verdicts, false)
+		if err != nil {
+			return nil, err
+		}
+		return one(&DeliveryRejected{Header: d.h(), DeliveryID: x.ID, Reason: c.Reason, Verdicts: verdicts})
 	case RaiseNeedAtDelivery:
 		if err := d.allow("raising a need at delivery", anySide, deliveryPhases); err != nil {
 			return nil, err

@@ -87,7 +87,11 @@
 //     delivery.need_raised.
 //   - Governance (one file per family, reached through the tables of
 //     governance.go): risk.raised/reviewed/escalated/occurred/closed,
-//     difficulty.assigned/resolved, dependency.raised/met.
+//     difficulty.assigned/resolved, dependency.raised/met,
+//     change.impact_assessed/approval_delegated,
+//     acceptance_criterion.defined/agreed, delivery.redelivered,
+//     tolerances.agreed, exception.raised/options_proposed/decided,
+//     cadence.agreed.
 //
 // # Rules Decide enforces
 //
@@ -128,6 +132,16 @@
 //     current stakeholder by a due date; a delay may name the dependency
 //     that caused it, and records whether it was late then (unmet after its
 //     due date, or met after it) and whose it was.
+//   - Acceptance criteria: a requirement's criteria are agreed with the
+//     client (defined by it, or proposed by the supplier and agreed); a
+//     delivery is accepted or rejected against those agreed by its
+//     handover, each named met or unmet (all met to accept, one unmet to
+//     reject); a rejected delivery is delivered again as its next version.
+//   - Tolerances and cadences are agreed at scoping. A policy of Decide
+//     (tolerances.go) adds an exception.raised to the events of the delay
+//     or cost impact that passes a tolerance, so it is recorded once and
+//     never decided again on replay; the supplier side puts options
+//     forward, a client-side stakeholder chooses one.
 //   - Refusals(cmd) lists every code Decide may refuse a command with.
 //   - Ids of new things are unique within the engagement across all kinds
 //     (duplicate_id); ids are 1–128 characters of [A-Za-z0-9._:-].

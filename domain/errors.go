@@ -140,6 +140,14 @@ const (
 	CodeNoClientRecipient        = "no_client_recipient"
 	CodeInvalidRating            = "invalid_rating"
 	CodeInvalidSeverity          = "invalid_severity"
+	// Acceptance against criteria (acceptance.go).
+	CodeCriterionNotOfDelivery = "criterion_not_of_delivery"
+	CodeCriteriaIncomplete     = "criteria_incomplete"
+	CodeCriterionNotMet        = "criterion_not_met"
+	CodeNoCriterionUnmet       = "no_criterion_unmet"
+	CodeCriterionJudgedTwice   = "criterion_judged_twice"
+	// Exceptions (tolerances.go): a choice among the options put forward.
+	CodeNotAnOption = "not_an_option"
 
 	// Not found (404).
 	CodeEngagementNotFound  = "engagement_not_found"
@@ -160,6 +168,8 @@ const (
 	CodeReferenceNotFound   = "reference_not_found"
 	CodeRiskNotFound        = "risk_not_found"
 	CodeDependencyNotFound  = "dependency_not_found"
+	CodeCriterionNotFound   = "acceptance_criterion_not_found"
+	CodeExceptionNotFound   = "exception_not_found"
 
 	// Conflict (409).
 	CodeEngagementExists       = "engagement_already_opened"
@@ -190,6 +200,10 @@ const (
 	CodeRiskNotOpen            = "risk_not_open"
 	CodeDifficultyNotOpen      = "difficulty_not_open"
 	CodeDependencyNotOpen      = "dependency_not_open"
+	CodeCriterionAlreadyAgreed = "acceptance_criterion_already_agreed"
+	CodeDeliveryNotRejected    = "delivery_not_rejected"
+	CodeExceptionNotOpen       = "exception_not_open"
+	CodeNoOptionsProposed      = "exception_options_missing"
 
 	// Forbidden (403).
 	CodeActorNotStakeholder = "actor_not_stakeholder"

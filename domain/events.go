@@ -500,6 +500,8 @@ type DeliveryAccepted struct {
 	Header
 	DeliveryID string `json:"delivery_id"`
 	Comment    string `json:"comment,omitempty"`
+	// The verdict on each acceptance criterion (acceptance.go).
+	Verdicts
 }
 
 // DeliveryRejected: a client-side stakeholder rejects the delivery.
@@ -507,6 +509,8 @@ type DeliveryRejected struct {
 	Header
 	DeliveryID string `json:"delivery_id"`
 	Reason     string `json:"reason"`
+	// The verdict on each acceptance criterion (acceptance.go).
+	Verdicts
 }
 
 // NeedRaisedAtDelivery: at delivery, the client voices a need nobody had

@@ -517,6 +517,7 @@ func apply(s *Engagement, e Event) error {
 			ID: e.DeliveryID, Title: e.Title, Description: e.Description, MilestoneID: e.MilestoneID,
 			RequirementIDs: slices.Clone(e.RequirementIDs), FeatureIDs: slices.Clone(e.FeatureIDs),
 			Status: StatusAwaiting, DeliveredBy: by, DeliveredAt: at, DeliveredOccurredAt: oc,
+			DeliveryVersions: DeliveryVersions{Version: 1},
 		}
 		s.Deliveries = append(s.Deliveries, x)
 		s.deliveries[x.ID] = x
@@ -527,12 +528,14 @@ func apply(s *Engagement, e Event) error {
 			return err
 		}
 		x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusAccepted, by, at, oc, e.Comment
+		x.Verdicts = e.Verdicts.clone()
 	case *DeliveryRejected:
 		x, err := need(s.deliveries, "delivery", e.DeliveryID)
 		if err != nil {
 			return err
 		}
 		x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusRejected, by, at, oc, e.Reason
+		x.Verdicts = e.Verdicts.clone()
 	case *NeedRaisedAtDelivery:
 		if err := s.fresh(e.NeedID); err != nil {
 			return err

@@ -101,7 +101,7 @@ func TestEvolveState(t *testing.T) {
 	if r, ok := s.Requirement("need-1"); !ok || r.Origin != OriginDelivery || r.DeliveryID != "dlv-1" {
 		t.Errorf("need: %+v", r)
 	}
-	if d, _ := s.Delivery("dlv-2"); d.Status != StatusRejected {
+	if d, _ := s.Delivery("dlv-2"); d.Status != StatusAccepted || d.Version != 2 || len(d.Earlier) != 1 || d.Earlier[0].Status != StatusRejected {
 		t.Errorf("delivery: %+v", d)
 	}
 	if k, _ := s.Indicator("k-1"); len(k.Measurements) != 1 || k.OnTarget(k.Measurements[0].Value) {

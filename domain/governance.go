@@ -22,9 +22,19 @@ import (
 type Governance struct {
 	Risks        []*Risk       `json:"risks"`
 	Dependencies []*Dependency `json:"dependencies"`
+	// Criteria are the acceptance criteria of every requirement
+	// (acceptance.go).
+	Criteria []*AcceptanceCriterion `json:"acceptance_criteria"`
+	// Tolerances, the exceptions raised when they were passed, and the
+	// communication cadences (tolerances.go).
+	Tolerances *Tolerances  `json:"tolerances,omitempty"`
+	Exceptions []*Exception `json:"exceptions"`
+	Cadences   []*Cadence   `json:"cadences"`
 
 	risks        map[string]*Risk
 	dependencies map[string]*Dependency
+	criteria     map[string]*AcceptanceCriterion
+	exceptions   map[string]*Exception
 }
 
 // Risk returns a risk by id.
@@ -42,6 +52,12 @@ func (s *Engagement) reindexGovernance() {
 	s.dependencies = index(s, s.Dependencies, "dependency", func(x *Dependency) (string, time.Time) {
 		return x.ID, occurred(x.RaisedOccurredAt, x.RaisedAt)
 	})
+	s.criteria = index(s, s.Criteria, "acceptance_criterion", func(x *AcceptanceCriterion) (string, time.Time) {
+		return x.ID, occurred(x.DefinedOccurredAt, x.DefinedAt)
+	})
+	s.exceptions = index(s, s.Exceptions, "exception", func(x *Exception) (string, time.Time) {
+		return x.ID, occurred(x.RaisedOccurredAt, x.RaisedAt)
+	})
 }
 
 // clone deep-copies the governance state; Clone reindexes afterwards.
@@ -55,6 +71,13 @@ func (g Governance) clone() Governance {
 			d.DelayIDs = slices.Clone(d.DelayIDs)
 			return d
 		}),
+		Criteria:   cloneAll(g.Criteria, same),
+		Tolerances: g.Tolerances.clone(),
+		Exceptions: cloneAll(g.Exceptions, func(x Exception) Exception {
+			x.Options = slices.Clone(x.Options)
+			return x
+		}),
+		Cadences: cloneAll(g.Cadences, same),
 	}
 }
 
@@ -97,6 +120,15 @@ var governanceDeciders = map[reflect.Type]decideFunc{
 
 	reflect.TypeFor[AssessChangeImpact]():     decides((*decider).assessChangeImpact),
 	reflect.TypeFor[DelegateChangeApproval](): decides((*decider).delegateChangeApproval),
+
+	reflect.TypeFor[DefineAcceptanceCriterion](): decides((*decider).defineCriterion),
+	reflect.TypeFor[AgreeAcceptanceCriterion]():  decides((*decider).agreeCriterion),
+	reflect.TypeFor[RedeliverDelivery]():         decides((*decider).redeliver),
+
+	reflect.TypeFor[AgreeTolerances]():         decides((*decider).agreeTolerances),
+	reflect.TypeFor[ProposeExceptionOptions](): decides((*decider).proposeExceptionOptions),
+	reflect.TypeFor[DecideException]():         decides((*decider).decideException),
+	reflect.TypeFor[AgreeCadence]():            decides((*decider).agreeCadence),
 }
 
 // governanceAppliers: one entry per governance event, by its pointer type.
@@ -115,6 +147,16 @@ var governanceAppliers = map[reflect.Type]applyFunc{
 
 	reflect.TypeFor[*ChangeImpactAssessed]():    applies(applyChangeImpactAssessed),
 	reflect.TypeFor[*ChangeApprovalDelegated](): applies(applyChangeApprovalDelegated),
+
+	reflect.TypeFor[*CriterionDefined]():    applies(applyCriterionDefined),
+	reflect.TypeFor[*CriterionAgreed]():     applies(applyCriterionAgreed),
+	reflect.TypeFor[*DeliveryRedelivered](): applies(applyDeliveryRedelivered),
+
+	reflect.TypeFor[*TolerancesAgreed]():         applies(applyTolerancesAgreed),
+	reflect.TypeFor[*ExceptionRaised]():          applies(applyExceptionRaised),
+	reflect.TypeFor[*ExceptionOptionsProposed](): applies(applyExceptionOptionsProposed),
+	reflect.TypeFor[*ExceptionDecided]():         applies(applyExceptionDecided),
+	reflect.TypeFor[*CadenceAgreed]():            applies(applyCadenceAgreed),
 }
 
 // governanceNames: what each governance event names (see Names).
@@ -133,6 +175,16 @@ var governanceNames = map[reflect.Type]namesFunc{
 
 	reflect.TypeFor[*ChangeImpactAssessed]():    named(func(e *ChangeImpactAssessed) []string { return optIDs(e.ChangeID, e.ApproverID) }),
 	reflect.TypeFor[*ChangeApprovalDelegated](): named(func(e *ChangeApprovalDelegated) []string { return optIDs(e.ChangeID, e.DelegateID) }),
+
+	reflect.TypeFor[*CriterionDefined]():    named(func(e *CriterionDefined) []string { return optIDs(e.RequirementID) }),
+	reflect.TypeFor[*CriterionAgreed]():     named(func(e *CriterionAgreed) []string { return optIDs(e.CriterionID) }),
+	reflect.TypeFor[*DeliveryRedelivered](): named(func(e *DeliveryRedelivered) []string { return optIDs(e.DeliveryID) }),
+
+	reflect.TypeFor[*TolerancesAgreed]():         named(func(e *TolerancesAgreed) []string { return optIDs(e.AgreedBy...) }),
+	reflect.TypeFor[*ExceptionRaised]():          named(func(e *ExceptionRaised) []string { return optIDs(e.TriggerID) }),
+	reflect.TypeFor[*ExceptionOptionsProposed](): named(func(e *ExceptionOptionsProposed) []string { return optIDs(e.ExceptionID) }),
+	reflect.TypeFor[*ExceptionDecided]():         named(func(e *ExceptionDecided) []string { return optIDs(e.ExceptionID) }),
+	reflect.TypeFor[*CadenceAgreed]():            named(func(e *CadenceAgreed) []string { return optIDs(e.StakeholderID) }),
 }
 
 // governanceEvents are the governance families' entries of the event
@@ -149,6 +201,14 @@ var governanceEvents = []eventInfo{
 	{TypeDependencyMet, 1, func() Event { return new(DependencyMet) }},
 	{TypeChangeImpactAssessed, 1, func() Event { return new(ChangeImpactAssessed) }},
 	{TypeChangeApprovalDelegated, 1, func() Event { return new(ChangeApprovalDelegated) }},
+	{TypeCriterionDefined, 1, func() Event { return new(CriterionDefined) }},
+	{TypeCriterionAgreed, 1, func() Event { return new(CriterionAgreed) }},
+	{TypeDeliveryRedelivered, 1, func() Event { return new(DeliveryRedelivered) }},
+	{TypeTolerancesAgreed, 1, func() Event { return new(TolerancesAgreed) }},
+	{TypeExceptionRaised, 1, func() Event { return new(ExceptionRaised) }},
+	{TypeExceptionOptionsProposed, 1, func() Event { return new(ExceptionOptionsProposed) }},
+	{TypeExceptionDecided, 1, func() Event { return new(ExceptionDecided) }},
+	{TypeCadenceAgreed, 1, func() Event { return new(CadenceAgreed) }},
 }
 
 // decideGovernance decides a governance command; ok is false for any other.
@@ -235,6 +295,7 @@ func governanceRefusals(cmd Command) ([][]string, bool) {
 	risk := []string{CodeFieldRequired, CodeRiskNotFound, CodeRiskNotOpen}
 	difficulty := []string{CodeFieldRequired, CodeDifficultyNotFound, CodeDifficultyNotOpen}
 	change := []string{CodeFieldRequired, CodeChangeNotFound, CodeChangeNotOpen}
+	exception := []string{CodeFieldRequired, CodeExceptionNotFound, CodeExceptionNotOpen}
 	switch cmd.(type) {
 	case RaiseRisk:
 		return [][]string{phase, newID, person, {CodeInvalidRating, CodeMilestoneNotFound}, names}, true
@@ -258,6 +319,21 @@ func governanceRefusals(cmd Command) ([][]string, bool) {
 		return [][]string{phase, change, person, {CodeInvalidCurrency, CodeNotClientSide}, due, names}, true
 	case DelegateChangeApproval:
 		return [][]string{phase, change, person, {CodeNotTheApprover, CodeNotClientSide}, names}, true
+	case DefineAcceptanceCriterion:
+		return [][]string{phase, newID, {CodeRequirementNotFound}, names}, true
+	case AgreeAcceptanceCriterion:
+		return [][]string{{CodeActorWrongParty}, phase, {CodeFieldRequired, CodeCriterionNotFound, CodeCriterionAlreadyAgreed}, names}, true
+	case RedeliverDelivery:
+		return [][]string{{CodeActorWrongParty}, phase, {CodeFieldRequired, CodeDeliveryNotFound, CodeDeliveryNotRejected}, names}, true
+	case AgreeTolerances:
+		return [][]string{phase, {CodeInvalidNumber, CodeInvalidAmount, CodeInvalidCurrency, CodeNoClientParticipant,
+			CodeFieldRequired, CodeDuplicateReference, CodeStakeholderNotFound, CodeStakeholderLeft}, names}, true
+	case ProposeExceptionOptions:
+		return [][]string{{CodeActorWrongParty}, phase, exception, {CodeInvalidOptions, CodeNotAnOption}, names}, true
+	case DecideException:
+		return [][]string{{CodeActorWrongParty}, phase, exception, {CodeNoOptionsProposed, CodeNotAnOption}, names}, true
+	case AgreeCadence:
+		return [][]string{phase, person, {CodeNotClientSide, CodeInvalidNumber}, names}, true
 	}
 	return nil, false
 }

@@ -8,7 +8,7 @@ import (
 
 // governanceGenerated is how many kinds of governance command the random
 // sequences draw (see gen.governance).
-const governanceGenerated = 11
+const governanceGenerated = 18
 
 // governance draws one governance command, often plausible, often wrong.
 func (g *gen) governance(s *Engagement, a string, n int) Command {
@@ -37,6 +37,48 @@ func (g *gen) governance(s *Engagement, a string, n int) Command {
 			Currency: []string{"EUR", "x"}[g.r.IntN(2)], ApproverID: g.id(s, "stakeholder"), ApproveBy: g.when()}
 	case 10:
 		return DelegateChangeApproval{ActorID: a, ChangeID: g.id(s, "change"), DelegateID: g.id(s, "stakeholder")}
+	case 11:
+		return DefineAcceptanceCriterion{ActorID: a, CriterionID: g.fresh(), RequirementID: g.id(s, "requirement"), Text: g.text()}
+	case 12:
+		return AgreeAcceptanceCriterion{ActorID: a, CriterionID: g.id(s, "acceptance_criterion")}
+	case 13:
+		for _, x := range s.Deliveries { // rejections are rare: deliver them again often
+			if x.Status == StatusRejected && g.chance(0.8) {
+				return RedeliverDelivery{ActorID: g.of(s, PartySupplier, a), DeliveryID: x.ID, Changes: g.text()}
+			}
+		}
+		if g.chance(0.2) {
+			return RedeliverDelivery{ActorID: a, DeliveryID: g.id(s, "delivery"), Changes: g.text()}
+		}
+		var vs Verdicts
+		for range g.r.IntN(3) {
+			if id := g.id(s, "acceptance_criterion"); g.chance(0.7) {
+				vs.CriteriaMet = append(vs.CriteriaMet, id)
+			} else {
+				vs.CriteriaUnmet = append(vs.CriteriaUnmet, id)
+			}
+		}
+		if g.chance(0.5) {
+			return AcceptDelivery{ActorID: a, DeliveryID: g.id(s, "delivery"), Verdicts: vs}
+		}
+		return RejectDelivery{ActorID: a, DeliveryID: g.id(s, "delivery"), Reason: "r", Verdicts: vs}
+	case 14:
+		return AgreeTolerances{ActorID: a, TimeDays: g.r.IntN(4) - 1, CostAmount: int64(g.r.IntN(3)) * 50000, Currency: []string{"EUR", "x"}[g.r.IntN(2)],
+			AgreedBy: g.stakeholders(s)}
+	case 15, 16:
+		id := g.id(s, "exception")
+		for _, x := range s.Exceptions { // exceptions are rare: act on the open ones often
+			if x.Status == StatusOpen && g.chance(0.8) {
+				id = x.ID
+			}
+		}
+		if n == 15 {
+			return ProposeExceptionOptions{ActorID: g.of(s, PartySupplier, a), ExceptionID: id, Options: [][]string{{"a", "b"}, {"a", "b"}, {}, {"a", "a"}}[g.r.IntN(4)],
+				Recommendation: []string{"", "a", "z"}[g.r.IntN(3)]}
+		}
+		return DecideException{ActorID: g.of(s, PartyClient, a), ExceptionID: id, Chosen: []string{"a", "b", "z"}[g.r.IntN(3)]}
+	case 17:
+		return AgreeCadence{ActorID: a, StakeholderID: g.id(s, "stakeholder"), EveryDays: g.r.IntN(10)}
 	default:
 		if g.chance(0.5) {
 			return DiscloseDelay{ActorID: a, DelayID: g.fresh(), MilestoneID: g.id(s, "milestone"), NewDueDate: g.when().Add(1000 * time.Hour),
@@ -44,6 +86,16 @@ func (g *gen) governance(s *Engagement, a string, n int) Command {
 		}
 		return MeetDependency{ActorID: a, DependencyID: g.id(s, "dependency")}
 	}
+}
+
+// of picks, most often, a current stakeholder of party rather than a.
+func (g *gen) of(s *Engagement, p Party, a string) string {
+	for _, x := range s.CurrentStakeholders() {
+		if x.Party == p && g.chance(0.8) {
+			return x.ID
+		}
+	}
+	return a
 }
 
 // Stages with governance items.

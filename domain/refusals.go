@@ -15,6 +15,8 @@ var codeKinds = map[string]Kind{
 	CodeSignatoriesIncomplete: KindInvalid, CodeNoClientParticipant: KindInvalid, CodeQuestionNotAnswered: KindInvalid,
 	CodeQuestionOtherRequirement: KindInvalid, CodeWrongKindOfReference: KindInvalid, CodeCannotBriefSelf: KindInvalid,
 	CodeNoClientRecipient: KindInvalid, CodeInvalidRating: KindInvalid, CodeInvalidSeverity: KindInvalid,
+	CodeCriterionNotOfDelivery: KindInvalid, CodeCriteriaIncomplete: KindInvalid, CodeCriterionNotMet: KindInvalid,
+	CodeNoCriterionUnmet: KindInvalid, CodeCriterionJudgedTwice: KindInvalid, CodeNotAnOption: KindInvalid,
 
 	CodeEngagementNotFound: KindNotFound, CodePartyNotFound: KindNotFound, CodeStakeholderNotFound: KindNotFound,
 	CodeExpertNotFound: KindNotFound, CodeWorkshopNotFound: KindNotFound, CodeIndicatorNotFound: KindNotFound,
@@ -22,6 +24,7 @@ var codeKinds = map[string]Kind{
 	CodeChangeNotFound: KindNotFound, CodeFeatureNotFound: KindNotFound, CodeMilestoneNotFound: KindNotFound,
 	CodeDifficultyNotFound: KindNotFound, CodeInformationNotFound: KindNotFound, CodeDeliveryNotFound: KindNotFound,
 	CodeReferenceNotFound: KindNotFound, CodeRiskNotFound: KindNotFound, CodeDependencyNotFound: KindNotFound,
+	CodeCriterionNotFound: KindNotFound, CodeExceptionNotFound: KindNotFound,
 
 	CodeEngagementExists: KindConflict, CodeEngagementClosed: KindConflict, CodeDuplicateID: KindConflict,
 	CodeWrongPhase: KindConflict, CodePhaseNotNext: KindConflict, CodeAgreementNotSigned: KindConflict,
@@ -32,7 +35,8 @@ var codeKinds = map[string]Kind{
 	CodeAssumptionNotOpen: KindConflict, CodeChangeNotOpen: KindConflict, CodeFeatureNotProposed: KindConflict,
 	CodeDeliveryNotAwaiting: KindConflict, CodeNotARecipient: KindConflict, CodeAlreadyAcknowledged: KindConflict,
 	CodeNoDeliveryMade: KindConflict, CodeRiskNotOpen: KindConflict, CodeDifficultyNotOpen: KindConflict,
-	CodeDependencyNotOpen: KindConflict,
+	CodeDependencyNotOpen: KindConflict, CodeCriterionAlreadyAgreed: KindConflict, CodeDeliveryNotRejected: KindConflict,
+	CodeExceptionNotOpen: KindConflict, CodeNoOptionsProposed: KindConflict,
 
 	CodeActorNotStakeholder: KindForbidden, CodeActorLeft: KindForbidden, CodeActorWrongParty: KindForbidden,
 	CodeOtherPartysStakeholder: KindForbidden, CodeNotTheApprover: KindForbidden,
@@ -144,7 +148,7 @@ func Refusals(cmd Command) []string {
 	case MakeDelivery:
 		own = [][]string{side, phase, newID, {CodeDuplicateReference, CodeMilestoneNotFound, CodeRequirementNotFound, CodeFeatureNotFound}, names}
 	case AcceptDelivery, RejectDelivery:
-		own = [][]string{side, phase, lookup, {CodeDeliveryNotFound, CodeDeliveryNotAwaiting}, names}
+		own = [][]string{side, phase, lookup, {CodeDeliveryNotFound, CodeDeliveryNotAwaiting}, criteriaRefusals(cmd), names}
 	case RaiseNeedAtDelivery:
 		own = [][]string{phase, newID, {CodeDeliveryNotFound}, names}
 	default:

@@ -454,6 +454,8 @@ type Delivery struct {
 	// Claimed moments of the delivery and of its resolution, if given.
 	DeliveredOccurredAt time.Time `json:"delivered_occurred_at,omitzero"`
 	ResolvedOccurredAt  time.Time `json:"resolved_occurred_at,omitzero"`
+	// Versions and verdicts against acceptance criteria (acceptance.go).
+	DeliveryVersions
 }
 
 // Lesson is something learnt.
@@ -739,6 +741,7 @@ func (s *Engagement) Clone() *Engagement {
 	c.Deliveries = cloneAll(s.Deliveries, func(d Delivery) Delivery {
 		d.RequirementIDs, d.FeatureIDs = slices.Clone(d.RequirementIDs), slices.Clone(d.FeatureIDs)
 		d.NeedIDs = slices.Clone(d.NeedIDs)
+		d.DeliveryVersions = d.DeliveryVersions.clone()
 		return d
 	})
 	c.Lessons = cloneAll(s.Lessons, same)

@@ -34,7 +34,7 @@ const (
 // recorded ones, the opener's name on the first timeline entry, late
 // recording and never-informed stakeholders in the transparency report.
 var definitions = []definition{
-	{name: NameEngagements, version: 2, tagged: true, apply: applyEngagement},
+	{name: NameEngagements, version: 3, tagged: true, apply: applyEngagement}, // 3: deliveries delivered again await acceptance
 	{name: NameTimeline, version: 2, cost: 6, apply: applyTimeline},
 	{name: NameRequirements, version: 2, apply: applyRequirements},
 	{name: NameDelays, version: 3, apply: applyDelays}, // 3: the dependency that caused a delay
@@ -44,7 +44,7 @@ var definitions = []definition{
 	{name: NameStakeholders, version: 2, apply: applyStakeholders},
 	{name: NameKnowledge, version: 2, cost: 2, apply: applyKnowledge},
 	{name: NameTransparency, version: 2, apply: applyTransparency},
-	{name: NameRAID, version: 1, apply: applyRAID},
+	{name: NameRAID, version: 2, apply: applyRAID}, // 2: exceptions and cadences
 }
 
 // errUnknownRef: an event refers to something its read model never saw. The
@@ -155,6 +155,8 @@ func applyEngagement(t *txn, r *ledger.Recorded) error {
 		c.DeliveriesAwaiting++
 	case *domain.DeliveryAccepted, *domain.DeliveryRejected:
 		c.DeliveriesAwaiting--
+	case *domain.DeliveryRedelivered:
+		c.DeliveriesAwaiting++
 	}
 	t.put(kindEngagement, eng, "", seqOf(r), string(s.Phase), s)
 	return nil

@@ -200,6 +200,8 @@ func applyRAID(t *txn, r *ledger.Recorded) error {
 		if ev.DependencyID != "" {
 			return dependency(ev.DependencyID, func(x *RAIDDependency) { x.DelayIDs = append(x.DelayIDs, ev.DelayID) })
 		}
+	default:
+		return applyExceptions(t, r) // exceptions.go
 	}
 	return nil
 }
@@ -277,6 +279,10 @@ type GovernanceIndicators struct {
 	Risks        TransparencyRisks        `json:"risks"`
 	Dependencies TransparencyDependencies `json:"dependencies"`
 	Difficulties TransparencyDifficulties `json:"difficulties"`
+	// Exceptions raised when a tolerance was passed, and breaches of the
+	// communication cadences (exceptions.go).
+	Exceptions TransparencyExceptions `json:"exceptions"`
+	Cadence    TransparencyCadence    `json:"cadence"`
 }
 
 // TransparencyRisks: the open risks (open or escalated), the highest score
@@ -345,21 +351,24 @@ type raidDocs struct {
 	risks        map[string][]RAIDRisk
 	issues       map[string][]RAIDIssue
 	dependencies map[string][]RAIDDependency
+	exceptions   map[string][]exceptionDoc
+	cadences     map[string][]cadenceDoc
 }
 
 // readRAID reads the RAID documents of one engagement, or of all when id is
 // empty.
 func (e *Engine) readRAID(ctx context.Context, id string) (raidDocs, error) {
-	d := raidDocs{risks: map[string][]RAIDRisk{}, issues: map[string][]RAIDIssue{}, dependencies: map[string][]RAIDDependency{}}
+	d := raidDocs{risks: map[string][]RAIDRisk{}, issues: map[string][]RAIDIssue{}, dependencies: map[string][]RAIDDependency{},
+		exceptions: map[string][]exceptionDoc{}, cadences: map[string][]cadenceDoc{}}
 	t, release, err := e.acquire(NameRAID)
 	if err != nil {
 		return d, err
 	}
 	defer release()
-	q := fmt.Sprintf(`SELECT eng, kind, data FROM %s WHERE kind IN (?, ?, ?) ORDER BY eng, seq, id`, t)
-	args := []any{kindRisk, kindIssue, kindDependency}
+	q := fmt.Sprintf(`SELECT eng, kind, data FROM %s WHERE kind IN (?, ?, ?, ?, ?) ORDER BY eng, seq, id`, t)
+	args := []any{kindRisk, kindIssue, kindDependency, kindException, kindCadence}
 	if id != "" {
-		q = fmt.Sprintf(`SELECT eng, kind, data FROM %s WHERE eng = ? AND kind IN (?, ?, ?) ORDER BY eng, seq, id`, t)
+		q = fmt.Sprintf(`SELECT eng, kind, data FROM %s WHERE eng = ? AND kind IN (?, ?, ?, ?, ?) ORDER BY eng, seq, id`, t)
 		args = append([]any{id}, args...)
 	}
 	rows, err := e.reads.QueryContext(ctx, q, args...)
@@ -388,6 +397,8 @@ func (e *Engine) readRAID(ctx context.Context, id string) (raidDocs, error) {
 			var x RAIDDependency
 			err = json.Unmarshal(data, &x)
 			d.dependencies[eng] = append(d.dependencies[eng], x)
+		default:
+			err = decodeExceptionDoc(&d, eng, kind, data)
 		}
 		if err != nil {
 			return d, fmt.Errorf("projections: raid: decode %s: %w", kind, err)
@@ -452,6 +463,7 @@ func governanceIndicators(d raidDocs, now time.Time) GovernanceIndicators {
 		}
 	}
 	key := func(eng, id string) string { return eng + "/" + id }
+	g.Exceptions, g.Cadence = exceptionIndicators(d, now)
 	slices.SortFunc(g.Risks.ByScore, func(a, b OpenRisk) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c

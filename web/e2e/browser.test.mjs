@@ -226,6 +226,7 @@ test('sign in, every screen, axe, first screen time', TEST, async () => {
     ['decisions', '[data-testid=decisions] .flag-risk'],
     ['communications', '[data-testid=communications]'],
     ['indicators', '.card canvas'],
+    ['raid', '[data-testid=raid-issues]'],
     ['knowledge', '[data-testid=knowledge]'],
     ['integrity', '[data-testid=raw-log] tbody tr'],
     ['act', 'form[data-form]'],
@@ -233,7 +234,10 @@ test('sign in, every screen, axe, first screen time', TEST, async () => {
   for (const [tab, ready] of screens) {
     await open(page, tab);
     await page.locator(ready).first().waitFor();
-    if (tab === 'integrity') await page.locator('[data-testid=verification]', { hasText: 'events checked' }).waitFor();
+    if (tab === 'integrity') {
+      await page.locator('[data-testid=verification]', { hasText: 'events checked' }).waitFor();
+      await page.locator('[data-testid=public-key]').waitFor();
+    }
     await axe(page, tab);
     await shot(page, tab, { fullPage: !['timeline', 'integrity'].includes(tab) });
   }
@@ -348,7 +352,7 @@ test('the auditor sees every screen and no action', TEST, async () => {
   await page.locator('[data-testid=you]', { hasText: 'auditor' }).waitFor();
   await page.locator('[data-testid=transparency]').waitFor();
   assert.equal(await page.locator('.tabs a', { hasText: 'Record a fact' }).count(), 0);
-  for (const tab of ['', 'timeline', 'requirements', 'delays', 'decisions', 'communications', 'indicators', 'knowledge', 'integrity', 'act']) {
+  for (const tab of ['', 'timeline', 'requirements', 'delays', 'decisions', 'communications', 'indicators', 'raid', 'knowledge', 'integrity', 'act']) {
     await open(page, tab);
     await page.locator('.tab-body > *').first().waitFor();
     await page.locator('.loading').first().waitFor({ state: 'detached' });
@@ -540,6 +544,214 @@ test('the app served from another origin works through CORS', { ...TEST, skip: S
   await live(page);
   assert.notEqual(new URL(page.url()).origin, new URL(BASE).origin);
   await ctx.close();
+});
+
+/** A datetime-local value for a moment, in the contexts' time zone. */
+const localInput = (d) => d.toLocaleString('sv-SE', { timeZone: 'Europe/Paris' }).replace(' ', 'T').slice(0, 16);
+
+// 11. Evidence: the client's approval is witnessed, its receipt kept and
+// downloaded, the bundle exported; a rewritten history is said as such.
+test('integrity: witnessed approvals, receipts and the bundle, a rewritten history', TEST, async () => {
+  const sctx = await context();
+  const sp = await sctx.newPage();
+  await signIn(sp, 'supplier');
+  const statement = `E2E witnessed ${Date.now()}`;
+  await open(sp, 'act/makeAssumption');
+  await form(sp, 'makeAssumption').locator('textarea[name=statement]').fill(statement);
+  await form(sp, 'makeAssumption').locator('[data-submit]').click();
+  await sp.locator('[data-testid=write-done]', { hasText: 'Assumption made' }).waitFor();
+  await sctx.close();
+
+  const ctx = await context({ acceptDownloads: true });
+  const page = await ctx.newPage();
+  await signIn(page, 'client');
+  await open(page, 'integrity');
+  await page.locator('[data-testid=witness]', { hasText: 'Your approvals carry' }).waitFor();
+  await page.locator('[data-testid=receipts]').waitFor({ state: 'detached' });
+
+  // The validation carries the last checkpoint the page saw; the server,
+  // which refuses one it did not sign (422), records it.
+  const sent = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/validation')) sent.push(r.headers()['x-candor-checkpoint']);
+  });
+  await open(page, 'act/validateAssumption');
+  const val = form(page, 'validateAssumption');
+  await val.locator('select[name=target]').selectOption({ label: statement });
+  await val.locator('[data-submit]').click();
+  await page.locator('[data-testid=write-done]', { hasText: 'Assumption validated' }).waitFor();
+  assert.equal(sent.length, 1);
+  const note = Buffer.from(sent[0] ?? '', 'base64').toString('utf8');
+  assert.match(note, /^candor-[^\n]+\n\d+\n[A-Za-z0-9+/=]+\ntime /, `a signed checkpoint: ${note}`);
+  assert.match(note, /\n\n— /, 'with its signature');
+
+  // The receipt is kept, and downloaded as the file the verifier reads.
+  await open(page, 'integrity');
+  const receipts = page.locator('[data-testid=receipts] li');
+  await receipts.first().waitFor();
+  assert.equal(await receipts.count(), 1);
+  await receipts.first().locator('p strong', { hasText: 'Validate' }).waitFor();
+  await page.locator('[data-testid=checkpoint-size]').waitFor();
+  await axe(page, 'integrity (receipts)');
+  await shot(page, 'integrity-evidence');
+  const [dl] = await Promise.all([page.waitForEvent('download'), receipts.first().locator('button[data-download]').click()]);
+  assert.match(dl.suggestedFilename(), /^candor-receipt-[0-9a-f-]+-r\d+\.json$/);
+  const receipt = JSON.parse(fs.readFileSync(await dl.path(), 'utf8'));
+  assert.equal(receipt.events[0].type, 'assumption.validated');
+  assert.ok(receipt.receipt.checkpoint.includes('\n— '), 'a signed checkpoint');
+  assert.ok(receipt.receipt.leaves.length >= 1 && receipt.receipt.leaves[0].hash === receipt.events[0].hash, 'the leaf of the event');
+
+  // The evidence bundle.
+  const [bdl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export]').click()]);
+  assert.equal(bdl.suggestedFilename(), `candor-bundle-${ENG}.json`);
+  const bundle = JSON.parse(fs.readFileSync(await bdl.path(), 'utf8'));
+  assert.equal(bundle.format, 'candor-bundle/v1');
+  assert.ok(bundle.events.some((e) => e.hash === receipt.events[0].hash), 'the bundle holds the receipted event');
+
+  // A server whose log no longer holds what it showed: 409
+  // checkpoint_inconsistent, said as the warning it is, nothing recorded.
+  await page.route('**/v1/engagements/*/communications/*/acknowledgements', (route) =>
+    route.fulfill({
+      status: 409,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({
+        type: 'urn:candor:problem:checkpoint_inconsistent',
+        title: 'Conflict',
+        status: 409,
+        code: 'checkpoint_inconsistent',
+        detail: 'the log is not consistent with the checkpoint of size 12',
+      }),
+    }),
+  );
+  const sup = await context();
+  const s2 = await sup.newPage();
+  await signIn(s2, 'supplier');
+  await open(s2, 'act/informClient');
+  const inf = form(s2, 'informClient');
+  await inf.locator('input[name=subject]').fill(`E2E rewritten ${Date.now()}`);
+  await inf.locator('label.check', { hasText: 'Claire Martin' }).locator('input').check();
+  await inf.locator('[data-submit]').click();
+  await s2.locator('[data-testid=write-done]', { hasText: 'Client informed' }).waitFor();
+  await sup.close();
+  await open(page, 'act/acknowledgeInformation');
+  const ack = form(page, 'acknowledgeInformation');
+  await ack.locator('select[name=target] option', { hasText: 'E2E rewritten' }).first().waitFor({ state: 'attached' });
+  const opt = await ack.locator('select[name=target] option', { hasText: 'E2E rewritten' }).first().getAttribute('value');
+  await ack.locator('select[name=target]').selectOption(opt);
+  await ack.locator('[data-submit]').click();
+  const warn = page.locator('[data-testid=rewritten]');
+  await warn.waitFor();
+  assert.match(await page.locator('.notice-risk .notice-title').first().textContent(), /history was rewritten/);
+  await axe(page, 'act: rewritten history');
+  await shot(page, 'act-rewritten-history', { fullPage: false });
+  await ctx.close();
+});
+
+// 12. Claimed times: a fact recorded after it happened says so.
+test('a fact told late: said to have happened on …, recorded on …', TEST, async () => {
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await signIn(page, 'supplier');
+  await open(page, 'act/reportDifficulty');
+  const f = form(page, 'reportDifficulty');
+  const text = `E2E told late ${Date.now()}`;
+  await f.locator('textarea[name=description]').fill(text);
+  await f.locator('input[name=occurred_at]').fill(localInput(new Date(Date.now() - 3 * 86400_000)));
+  await axe(page, 'act: claimed time');
+  await f.locator('[data-submit]').click();
+  await page.locator('[data-testid=write-done]', { hasText: 'Difficulty reported' }).waitFor();
+  const ev = (await events('difficulty.reported')).find((x) => x.data.description === text);
+  assert.ok(ev?.data.occurred_at, 'the claimed time is recorded');
+
+  await open(page, 'timeline');
+  await page.locator('#tl-kind').selectOption('commitments'); // one page, the new fact at its end
+  const fact = page.locator('[data-testid=timeline] li.fact', { hasText: text });
+  await fact.locator('[data-testid=claimed]', { hasText: /said to have happened on .*, recorded on / }).waitFor();
+  await open(page, 'raid');
+  await page.locator('[data-testid=raid-issues] tr', { hasText: text }).locator('[data-testid=claimed]').waitFor();
+  await open(page, '');
+  await page.locator('[data-testid=late-recording] li', { hasText: 'Difficulty reported' }).waitFor();
+  await ctx.close();
+});
+
+// 13. Who knew what: as it happened, or as it was recorded.
+test('who knew what: as it happened, or as it was recorded', TEST, async () => {
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await signIn(page, 'client');
+  await open(page, 'knowledge');
+  const e = await api('client', `/v1/engagements/${ENG}`);
+  await page.locator('#kn-when').fill(localInput(new Date(Date.parse(e.opened_at) + 60 * 86400_000)));
+  // The demo's facts happened over months but were all recorded at start.
+  await page.locator('[data-testid=stood] .step-current', { hasText: 'Delivery' }).waitFor();
+  await page.locator('label.check', { hasText: 'as it was recorded' }).locator('input').check();
+  await page.locator('#kn-stood .empty', { hasText: 'Nothing of this engagement had been recorded by then' }).waitFor();
+  await axe(page, 'knowledge (as recorded)');
+  await page.locator('label.check', { hasText: 'as it happened' }).locator('input').check();
+  await page.locator('[data-testid=stood] .step-current', { hasText: 'Delivery' }).waitFor();
+  await ctx.close();
+});
+
+// 14. RAID: the supplier raises a risk and a client dependency, which is
+// late; the client meets it from the register.
+test('RAID: a risk and a late client dependency, met by the client', TEST, async () => {
+  const sctx = await context();
+  const sp = await sctx.newPage();
+  await signIn(sp, 'supplier');
+  await open(sp, 'raid');
+  await sp.locator('#raid-risks a[data-action=raiseRisk]').click();
+  const rf = form(sp, 'raiseRisk');
+  await rf.waitFor();
+  const risk = `E2E risk ${Date.now()}`;
+  await rf.locator('input[name=title]').fill(risk);
+  await rf.locator('select[name=probability]').selectOption('4');
+  await rf.locator('select[name=impact]').selectOption('5');
+  await rf.locator('textarea[name=response]').fill('A second payment provider is ready.');
+  await rf.locator('select[name=owner_id]').selectOption({ label: 'Sam Moreau' });
+  await axe(sp, 'act: raise a risk');
+  await rf.locator('[data-submit]').click();
+  await sp.locator('[data-testid=write-done]', { hasText: 'Risk raised' }).waitFor();
+
+  await open(sp, 'act/raiseDependency');
+  const df = form(sp, 'raiseDependency');
+  const dep = `E2E product photos ${Date.now()}`;
+  await df.locator('input[name=title]').fill(dep);
+  await df.locator('select[name=owed_by]').selectOption({ label: 'Claire Martin' });
+  await df.locator('input[name=due_date]').fill(localInput(new Date(Date.now() - 2 * 86400_000)));
+  await df.locator('[data-submit]').click();
+  await sp.locator('[data-testid=write-done]', { hasText: 'Dependency raised' }).waitFor();
+
+  await open(sp, 'raid');
+  const riskRow = sp.locator('[data-testid=raid-risks] tr', { hasText: risk });
+  await riskRow.locator('td.score', { hasText: '20' }).waitFor();
+  assert.equal(await sp.locator('[data-testid=raid-risks] tbody tr').first().getAttribute('data-risk'), risk, 'the highest score first');
+  const depRow = sp.locator('[data-testid=raid-dependencies] tr', { hasText: dep });
+  await depRow.locator('.flag', { hasText: 'Client, late' }).waitFor();
+  assert.equal(await depRow.locator('[data-action=meetDependency]').count(), 0, 'the supplier does not owe it');
+  await axe(sp, 'raid');
+  await shot(sp, 'raid');
+  await live(sp);
+
+  const cctx = await context({ locale: 'fr-FR' });
+  const cp = await cctx.newPage();
+  await signIn(cp, 'client');
+  await open(cp, 'raid');
+  const mine = cp.locator('[data-testid=raid-dependencies] tr', { hasText: dep });
+  await mine.locator('.flag', { hasText: 'Client, en retard' }).waitFor();
+  await axe(cp, 'raid (fr)');
+  await mine.locator('a[data-action=meetDependency]').click();
+  const mf = form(cp, 'meetDependency');
+  await mf.waitFor();
+  await mf.locator('textarea[name=note]').fill('Photos envoyées par WeTransfer.');
+  await mf.locator('[data-submit]').click();
+  await cp.locator('[data-testid=write-done]', { hasText: 'Dépendance honorée' }).waitFor();
+  await cctx.close();
+
+  // The supplier sees it met, and still late.
+  await sp.locator('[data-testid=arrival]', { hasText: 'Dependency met' }).waitFor();
+  await depRow.locator('.flag', { hasText: /^Met / }).waitFor();
+  await depRow.locator('.flag', { hasText: 'Client, late' }).waitFor();
+  await sctx.close();
 });
 
 test('no console error, page error or CSP refusal; no serious or critical axe violation', () => {

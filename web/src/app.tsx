@@ -4,6 +4,7 @@ import { makeClient, ok, type Client } from './api/client';
 import type { Principal } from './api/types';
 import { initialLang, makeI18n, type I18n, type Lang } from './lib/i18n';
 import { parseRoute, type Route } from './lib/router';
+import { clearEvidence } from './lib/evidence';
 import { clearSession, loadSession, saveSession, type Session } from './lib/session';
 import { EngagementList } from './views/Engagements';
 import { EngagementShell } from './views/EngagementShell';
@@ -58,6 +59,7 @@ export function App() {
 
   const signOut = useCallback((expired = false) => {
     clearSession(sessionStorage);
+    clearEvidence(sessionStorage);
     setSession(null);
     setMe(null);
     setEnded(expired);

@@ -51,7 +51,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /**
+         * Prometheus metrics
+         * @description The server's metrics, in the Prometheus text exposition format. No authentication; changes nothing.
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -68,7 +71,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This contract */
+        /**
+         * This contract
+         * @description This document, exactly as the server embeds it and validates requests against. No authentication.
+         */
         get: operations["getOpenAPI"];
         put?: never;
         post?: never;
@@ -85,8 +91,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Human-readable reference */
+        /**
+         * Human-readable reference
+         * @description Rendered in the browser by Redoc, served by this server (getDocsScript); the page needs no other origin, and works offline.
+         */
         get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/redoc.standalone.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reference page's renderer
+         * @description Redoc's standalone bundle, from the npm package pinned in the server's source (api/docs/package.json), served from the binary.
+         */
+        get: operations["getDocsScript"];
         put?: never;
         post?: never;
         delete?: never;
@@ -102,7 +131,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The calling principal */
+        /**
+         * The calling principal
+         * @description The principal the bearer token belongs to, with its role. Any authenticated principal; changes nothing.
+         */
         get: operations["getMe"];
         put?: never;
         post?: never;
@@ -119,10 +151,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List principals (admin) */
+        /**
+         * List principals (admin)
+         * @description Every principal, disabled ones included, paginated. Admins only (`403` otherwise).
+         */
         get: operations["listPrincipals"];
         put?: never;
-        /** Create a principal (admin) */
+        /**
+         * Create a principal (admin)
+         * @description Creates a principal (a caller of the API) with a role; issue it a token next. Admins only (`403` otherwise).
+         */
         post: operations["createPrincipal"];
         delete?: never;
         options?: never;
@@ -139,7 +177,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One principal (admin) */
+        /**
+         * One principal (admin)
+         * @description One principal. Admins only (`403` otherwise).
+         */
         get: operations["getPrincipal"];
         put?: never;
         post?: never;
@@ -175,6 +216,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/principals/{principal_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                principal_id: components["parameters"]["PrincipalID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a principal (admin)
+         * @description Every token of the principal stops authenticating at once, on this instance and on others as soon as they read the event, and its open event feeds end. Its tokens are kept, not revoked: they work again once the principal is enabled. Disabling a disabled principal changes nothing. `409` `last_admin`: the principal is the last enabled admin with a usable token (nobody could manage principals any more).
+         */
+        post: operations["disablePrincipal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/principals/{principal_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                principal_id: components["parameters"]["PrincipalID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a disabled principal (admin)
+         * @description Its tokens that were not revoked authenticate again. Enabling an enabled principal changes nothing; nothing else enables a disabled principal.
+         */
+        post: operations["enablePrincipal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tokens/{token_id}": {
         parameters: {
             query?: never;
@@ -190,7 +275,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke a token (admin)
-         * @description The token stops authenticating at once on this instance, and on others as soon as they read the event.
+         * @description The token stops authenticating at once on this instance, and on others as soon as they read the event; the event feeds opened with it end. `409` `last_admin`: it is the last usable token of the last enabled admin (nobody could manage principals any more; `candor admin-token` on the stopped server's data directory is the way back in for a lost one).
          */
         delete: operations["revokeToken"];
         options?: never;
@@ -213,7 +298,7 @@ export interface paths {
         put?: never;
         /**
          * Open an engagement
-         * @description Opens an engagement in the emergence phase. The caller (a member or an admin) becomes its first stakeholder, on the side given in `opener`. With an `Idempotency-Key` and no `engagement_id`, the id is derived from the caller and the key, so that a retry replays the first response.
+         * @description Opens an engagement in the emergence phase. The caller (a member or an admin) becomes its first stakeholder, on the side given in `opener`. With an `Idempotency-Key` and no `engagement_id`, the id is derived from the caller and the key, so that a retry replays the first response. An `engagement_id` already taken answers `409 engagement_already_opened` to whoever may see that engagement, and to anyone else exactly what reading it answers, `404 engagement_not_found`, so that the answer tells no more than a read.
          */
         post: operations["openEngagement"];
         delete?: never;
@@ -255,7 +340,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Advance to the next phase */
+        /**
+         * Advance to the next phase
+         * @description Moves the engagement to the next phase (`engagement.phase_advanced`); scoping needs a client-side stakeholder, delivery a signed agreement, acceptance a delivery. Any current stakeholder; closing is `closeEngagement`.
+         */
         post: operations["advancePhase"];
         delete?: never;
         options?: never;
@@ -316,10 +404,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List lessons */
+        /**
+         * List lessons
+         * @description The lessons learnt, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listLessons"];
         put?: never;
-        /** Record a lesson learnt */
+        /**
+         * Record a lesson learnt
+         * @description Records something learnt (`lesson.recorded`), in any phase before closing. Any current stakeholder.
+         */
         post: operations["recordLesson"];
         delete?: never;
         options?: never;
@@ -337,7 +431,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One lesson */
+        /**
+         * One lesson
+         * @description One lesson learnt. Anyone who may see the engagement.
+         */
         get: operations["getLesson"];
         put?: never;
         post?: never;
@@ -356,10 +453,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the parties and their perimeters */
+        /**
+         * List the parties and their perimeters
+         * @description The parties that joined and their perimeters, paginated. Anyone who may see the engagement.
+         */
         get: operations["listParties"];
         put?: never;
-        /** Bring a party in (the provider) */
+        /**
+         * Bring a party in (the provider)
+         * @description Brings the provider (a third-party implementer) into the engagement (`party.joined`); the client and the supplier joined at its opening. Any current stakeholder.
+         */
         post: operations["joinParty"];
         delete?: never;
         options?: never;
@@ -377,7 +480,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One party */
+        /**
+         * One party
+         * @description One party and its perimeter; `404` (`party_not_found`) for a party that has not joined. Anyone who may see the engagement.
+         */
         get: operations["getParty"];
         put?: never;
         post?: never;
@@ -396,10 +502,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the perimeters defined */
+        /**
+         * List the perimeters defined
+         * @description The perimeters defined, one per party, paginated. Anyone who may see the engagement.
+         */
         get: operations["listPerimeters"];
         put?: never;
-        /** Define (or restate) a party's perimeter */
+        /**
+         * Define (or restate) a party's perimeter
+         * @description Defines what a party is responsible for, or restates it, replacing the previous definition (`perimeter.defined`). Any current stakeholder, for any party.
+         */
         post: operations["definePerimeter"];
         delete?: never;
         options?: never;
@@ -416,7 +528,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List stakeholders (those who left included) */
+        /**
+         * List stakeholders (those who left included)
+         * @description The stakeholders of every party, those who left included, in the order they joined, paginated. Anyone who may see the engagement.
+         */
         get: operations["listStakeholders"];
         put?: never;
         /**
@@ -440,7 +555,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One stakeholder */
+        /**
+         * One stakeholder
+         * @description One stakeholder, even one who left. Anyone who may see the engagement.
+         */
         get: operations["getStakeholder"];
         put?: never;
         post?: never;
@@ -462,7 +580,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record that a late stakeholder was briefed */
+        /**
+         * Record that a late stakeholder was briefed
+         * @description Records that a stakeholder who joined late was briefed, and what on (`stakeholder.briefed`). Any current stakeholder but the one briefed.
+         */
         post: operations["briefStakeholder"];
         delete?: never;
         options?: never;
@@ -482,7 +603,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record that a stakeholder left */
+        /**
+         * Record that a stakeholder left
+         * @description Records that a stakeholder left (`stakeholder.left`); they keep their history but no longer act nor see the engagement. A current stakeholder, for themselves or someone of their own party (`403 stakeholder_of_other_party` otherwise).
+         */
         post: operations["removeStakeholder"];
         delete?: never;
         options?: never;
@@ -499,10 +623,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List experts */
+        /**
+         * List experts
+         * @description The experts invited, with their status, paginated. Anyone who may see the engagement.
+         */
         get: operations["listExperts"];
         put?: never;
-        /** Invite an expert to the opportunity */
+        /**
+         * Invite an expert to the opportunity
+         * @description Invites an expert to the opportunity during emergence (`expert.invited`). A current supplier- or provider-side stakeholder.
+         */
         post: operations["inviteExpert"];
         delete?: never;
         options?: never;
@@ -520,7 +650,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One expert */
+        /**
+         * One expert
+         * @description One expert. Anyone who may see the engagement.
+         */
         get: operations["getExpert"];
         put?: never;
         post?: never;
@@ -542,7 +675,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record that an invited expert joins the team */
+        /**
+         * Record that an invited expert joins the team
+         * @description Records that an invited expert joins the team, during emergence (`expert.committed`). A current supplier- or provider-side stakeholder.
+         */
         post: operations["commitExpert"];
         delete?: never;
         options?: never;
@@ -562,7 +698,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record that an expert leaves the team */
+        /**
+         * Record that an expert leaves the team
+         * @description Records that an expert leaves the team (`expert.withdrew`). A current supplier- or provider-side stakeholder.
+         */
         post: operations["withdrawExpert"];
         delete?: never;
         options?: never;
@@ -579,10 +718,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Whether the client joined the discussion */
+        /**
+         * Whether the client joined the discussion
+         * @description Whether the client joined the emergence discussion. Anyone who may see the engagement.
+         */
         get: operations["getDiscussion"];
         put?: never;
-        /** The client joins the discussion */
+        /**
+         * The client joins the discussion
+         * @description Records that the client joins the emergence discussion (`discussion.client_joined`), once. A current client-side stakeholder, during emergence.
+         */
         post: operations["joinDiscussion"];
         delete?: never;
         options?: never;
@@ -599,10 +744,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The signed agreement */
+        /**
+         * The signed agreement
+         * @description The signed agreement; `404` (`agreement_not_signed`) until signed. Anyone who may see the engagement.
+         */
         get: operations["getAgreement"];
         put?: never;
-        /** Record the signed agreement */
+        /**
+         * Record the signed agreement
+         * @description Records the signed contract paperwork (`agreement.signed`), once, during emergence or scoping; delivery needs it. A current client- or supplier-side stakeholder.
+         */
         post: operations["signAgreement"];
         delete?: never;
         options?: never;
@@ -619,10 +770,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List workshops */
+        /**
+         * List workshops
+         * @description The workshops held, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listWorkshops"];
         put?: never;
-        /** Record a scoping workshop */
+        /**
+         * Record a scoping workshop
+         * @description Records a scoping workshop that took place (`workshop.held`), during scoping or delivery, with at least one client-side participant. Any current stakeholder.
+         */
         post: operations["holdWorkshop"];
         delete?: never;
         options?: never;
@@ -640,7 +797,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One workshop */
+        /**
+         * One workshop
+         * @description One workshop. Anyone who may see the engagement.
+         */
         get: operations["getWorkshop"];
         put?: never;
         post?: never;
@@ -659,10 +819,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List success indicators */
+        /**
+         * List success indicators
+         * @description The success indicators with their measurements, paginated. Anyone who may see the engagement.
+         */
         get: operations["listIndicators"];
         put?: never;
-        /** Define a success indicator with the client */
+        /**
+         * Define a success indicator with the client
+         * @description Defines a success indicator co-built with the client, with its target and direction (`indicator.defined`), during scoping or delivery. Any current stakeholder.
+         */
         post: operations["defineIndicator"];
         delete?: never;
         options?: never;
@@ -680,7 +846,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One success indicator */
+        /**
+         * One success indicator
+         * @description One success indicator with its measurements. Anyone who may see the engagement.
+         */
         get: operations["getIndicator"];
         put?: never;
         post?: never;
@@ -700,10 +869,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List measurements of an indicator */
+        /**
+         * List measurements of an indicator
+         * @description The measurements of one indicator, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listMeasurements"];
         put?: never;
-        /** Record a measurement */
+        /**
+         * Record a measurement
+         * @description Records one value of a success indicator (`indicator.measured`), from scoping to acceptance. Any current stakeholder.
+         */
         post: operations["measureIndicator"];
         delete?: never;
         options?: never;
@@ -722,7 +897,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One measurement */
+        /**
+         * One measurement
+         * @description One measurement of an indicator. Anyone who may see the engagement.
+         */
         get: operations["getMeasurement"];
         put?: never;
         post?: never;
@@ -741,10 +919,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List requirements (needs raised at delivery included) */
+        /**
+         * List requirements (needs raised at delivery included)
+         * @description The requirements, needs raised at delivery included, with their clarifications, paginated. Anyone who may see the engagement.
+         */
         get: operations["listRequirements"];
         put?: never;
-        /** Raise a requirement */
+        /**
+         * Raise a requirement
+         * @description Records something the client needs (`requirement.raised`), during scoping or delivery. Any current stakeholder.
+         */
         post: operations["raiseRequirement"];
         delete?: never;
         options?: never;
@@ -762,7 +946,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One requirement */
+        /**
+         * One requirement
+         * @description One requirement with its clarifications. Anyone who may see the engagement.
+         */
         get: operations["getRequirement"];
         put?: never;
         post?: never;
@@ -782,10 +969,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the questions on a requirement */
+        /**
+         * List the questions on a requirement
+         * @description The questions asked about one requirement, paginated. Anyone who may see the engagement.
+         */
         get: operations["listQuestions"];
         put?: never;
-        /** Question a requirement (supplier side) */
+        /**
+         * Question a requirement (supplier side)
+         * @description The supplier side questions a requirement instead of interpreting it (`question.asked`); open until a clarification answers it. A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["askQuestion"];
         delete?: never;
         options?: never;
@@ -804,7 +997,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One question */
+        /**
+         * One question
+         * @description One question. Anyone who may see the engagement.
+         */
         get: operations["getQuestion"];
         put?: never;
         post?: never;
@@ -824,7 +1020,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the clarifications of a requirement */
+        /**
+         * List the clarifications of a requirement
+         * @description The clarifications of one requirement, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listClarifications"];
         put?: never;
         /**
@@ -847,10 +1046,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List assumptions */
+        /**
+         * List assumptions
+         * @description The assumptions, open and answered, paginated. Anyone who may see the engagement.
+         */
         get: operations["listAssumptions"];
         put?: never;
-        /** Record an assumption made without the client */
+        /**
+         * Record an assumption made without the client
+         * @description Records an interpretation the supplier made without the client (`assumption.made`), open until the client validates or rejects it. A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["makeAssumption"];
         delete?: never;
         options?: never;
@@ -868,7 +1073,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One assumption */
+        /**
+         * One assumption
+         * @description One assumption. Anyone who may see the engagement.
+         */
         get: operations["getAssumption"];
         put?: never;
         post?: never;
@@ -890,7 +1098,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client validates an assumption */
+        /**
+         * The client validates an assumption
+         * @description The client validates an open assumption (`assumption.validated`). A current client-side stakeholder.
+         */
         post: operations["validateAssumption"];
         delete?: never;
         options?: never;
@@ -910,7 +1121,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client rejects an assumption */
+        /**
+         * The client rejects an assumption
+         * @description The client rejects an open assumption (`assumption.rejected`). A current client-side stakeholder.
+         */
         post: operations["rejectAssumption"];
         delete?: never;
         options?: never;
@@ -927,10 +1141,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List change requests */
+        /**
+         * List change requests
+         * @description The change requests, with their impact when assessed, paginated. Anyone who may see the engagement.
+         */
         get: operations["listChanges"];
         put?: never;
-        /** Request a change */
+        /**
+         * Request a change
+         * @description Requests a change to what was agreed (`change.requested`), open until the client approves or rejects it. Any current stakeholder, from scoping to acceptance.
+         */
         post: operations["requestChange"];
         delete?: never;
         options?: never;
@@ -948,7 +1168,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One change request */
+        /**
+         * One change request
+         * @description One change request, with its impact when assessed. Anyone who may see the engagement.
+         */
         get: operations["getChange"];
         put?: never;
         post?: never;
@@ -970,7 +1193,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client approves a change */
+        /**
+         * The client approves a change
+         * @description The client approves an open change (`change.approved`). A current client-side stakeholder; once its impact is assessed, only the named approver or their delegate (`403 not_the_approver`).
+         */
         post: operations["approveChange"];
         delete?: never;
         options?: never;
@@ -990,7 +1216,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client rejects a change */
+        /**
+         * The client rejects a change
+         * @description The client rejects an open change (`change.rejected`). A current client-side stakeholder; once its impact is assessed, only the named approver or their delegate (`403 not_the_approver`).
+         */
         post: operations["rejectChange"];
         delete?: never;
         options?: never;
@@ -1007,10 +1236,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List proposed features */
+        /**
+         * List proposed features
+         * @description The features proposed without being asked, with the client's answer, paginated. Anyone who may see the engagement.
+         */
         get: operations["listFeatures"];
         put?: never;
-        /** Propose a feature the client did not ask for */
+        /**
+         * Propose a feature the client did not ask for
+         * @description The supplier side proposes a feature the client never asked for (`feature.proposed`); it counts only once the client accepts it. A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["proposeFeature"];
         delete?: never;
         options?: never;
@@ -1028,7 +1263,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One proposed feature */
+        /**
+         * One proposed feature
+         * @description One proposed feature. Anyone who may see the engagement.
+         */
         get: operations["getFeature"];
         put?: never;
         post?: never;
@@ -1050,7 +1288,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client accepts a proposed feature */
+        /**
+         * The client accepts a proposed feature
+         * @description The client accepts a proposed feature (`feature.accepted`). A current client-side stakeholder.
+         */
         post: operations["acceptFeature"];
         delete?: never;
         options?: never;
@@ -1070,7 +1311,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client declines a proposed feature */
+        /**
+         * The client declines a proposed feature
+         * @description The client declines a proposed feature (`feature.declined`). A current client-side stakeholder.
+         */
         post: operations["declineFeature"];
         delete?: never;
         options?: never;
@@ -1087,10 +1331,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List milestones */
+        /**
+         * List milestones
+         * @description The milestones with their current and original due dates, paginated. Anyone who may see the engagement.
+         */
         get: operations["listMilestones"];
         put?: never;
-        /** Plan a milestone */
+        /**
+         * Plan a milestone
+         * @description Plans a dated commitment (`milestone.planned`), during scoping or delivery; delays are disclosed against it. A current supplier- or provider-side stakeholder.
+         */
         post: operations["planMilestone"];
         delete?: never;
         options?: never;
@@ -1108,7 +1358,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One milestone */
+        /**
+         * One milestone
+         * @description One milestone. Anyone who may see the engagement.
+         */
         get: operations["getMilestone"];
         put?: never;
         post?: never;
@@ -1128,7 +1381,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the delays of a milestone */
+        /**
+         * List the delays of a milestone
+         * @description The delays disclosed against one milestone, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listDelays"];
         put?: never;
         /**
@@ -1153,7 +1409,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One delay */
+        /**
+         * One delay
+         * @description One delay of a milestone. Anyone who may see the engagement.
+         */
         get: operations["getDelay"];
         put?: never;
         post?: never;
@@ -1172,10 +1431,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List difficulties */
+        /**
+         * List difficulties
+         * @description The difficulties with their issue lifecycle (owner, severity, resolution), paginated. Anyone who may see the engagement.
+         */
         get: operations["listDifficulties"];
         put?: never;
-        /** Report a difficulty */
+        /**
+         * Report a difficulty
+         * @description The supplier side reports a difficulty instead of keeping it (`difficulty.reported`); open until resolved. A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["reportDifficulty"];
         delete?: never;
         options?: never;
@@ -1193,7 +1458,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One difficulty */
+        /**
+         * One difficulty
+         * @description One difficulty. Anyone who may see the engagement.
+         */
         get: operations["getDifficulty"];
         put?: never;
         post?: never;
@@ -1212,10 +1480,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List cost impacts */
+        /**
+         * List cost impacts
+         * @description The cost impacts disclosed, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listCostImpacts"];
         put?: never;
-        /** Disclose a cost impact */
+        /**
+         * Disclose a cost impact
+         * @description Discloses what something costs, in minor units of a currency (`cost_impact.disclosed`). A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["discloseCostImpact"];
         delete?: never;
         options?: never;
@@ -1233,7 +1507,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One cost impact */
+        /**
+         * One cost impact
+         * @description One cost impact. Anyone who may see the engagement.
+         */
         get: operations["getCostImpact"];
         put?: never;
         post?: never;
@@ -1252,10 +1529,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List skills gaps */
+        /**
+         * List skills gaps
+         * @description The skills gaps disclosed, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listSkillsGaps"];
         put?: never;
-        /** Disclose a skills gap */
+        /**
+         * Disclose a skills gap
+         * @description Discloses a missing skill and its mitigation (`skills_gap.disclosed`). A current supplier- or provider-side stakeholder, from scoping to acceptance.
+         */
         post: operations["discloseSkillsGap"];
         delete?: never;
         options?: never;
@@ -1273,7 +1556,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One skills gap */
+        /**
+         * One skills gap
+         * @description One skills gap. Anyone who may see the engagement.
+         */
         get: operations["getSkillsGap"];
         put?: never;
         post?: never;
@@ -1292,10 +1578,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List what reached the client */
+        /**
+         * List what reached the client
+         * @description What reached the client, with the acknowledgements, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listCommunications"];
         put?: never;
-        /** Record that information reached the client */
+        /**
+         * Record that information reached the client
+         * @description Records that information reached named stakeholders, at least one of them client-side, through a channel (`client.informed`); client-side recipients may acknowledge it. A current supplier- or provider-side stakeholder.
+         */
         post: operations["informClient"];
         delete?: never;
         options?: never;
@@ -1313,7 +1605,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One piece of information */
+        /**
+         * One piece of information
+         * @description One piece of information, with its acknowledgements. Anyone who may see the engagement.
+         */
         get: operations["getCommunication"];
         put?: never;
         post?: never;
@@ -1335,7 +1630,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A recipient acknowledges information */
+        /**
+         * A recipient acknowledges information
+         * @description A client-side recipient confirms receipt of information (`information.acknowledged`), once. The recipient, a current client-side stakeholder (`409 not_a_recipient` otherwise).
+         */
         post: operations["acknowledgeInformation"];
         delete?: never;
         options?: never;
@@ -1352,10 +1650,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List decisions */
+        /**
+         * List decisions
+         * @description The decisions, in the order recorded, paginated. Anyone who may see the engagement.
+         */
         get: operations["listDecisions"];
         put?: never;
-        /** Record a decision and who took part */
+        /**
+         * Record a decision and who took part
+         * @description Records a technical or strategic decision, the options considered and who took part (`decision.made`); none of the client is allowed, and the indicators expose it. Any current stakeholder.
+         */
         post: operations["makeDecision"];
         delete?: never;
         options?: never;
@@ -1373,7 +1677,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One decision */
+        /**
+         * One decision
+         * @description One decision. Anyone who may see the engagement.
+         */
         get: operations["getDecision"];
         put?: never;
         post?: never;
@@ -1392,10 +1699,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List deliveries */
+        /**
+         * List deliveries
+         * @description The deliveries and where their acceptance stands, paginated. Anyone who may see the engagement.
+         */
         get: operations["listDeliveries"];
         put?: never;
-        /** Hand a delivery over */
+        /**
+         * Hand a delivery over
+         * @description Hands something over to the client (`delivery.made`), awaiting the client's acceptance, during delivery or acceptance. A current supplier- or provider-side stakeholder.
+         */
         post: operations["makeDelivery"];
         delete?: never;
         options?: never;
@@ -1413,7 +1726,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One delivery */
+        /**
+         * One delivery
+         * @description One delivery. Anyone who may see the engagement.
+         */
         get: operations["getDelivery"];
         put?: never;
         post?: never;
@@ -1435,7 +1751,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client accepts a delivery */
+        /**
+         * The client accepts a delivery
+         * @description The client accepts a delivery awaiting acceptance (`delivery.accepted`), its current version. A current client-side stakeholder, during delivery or acceptance. When the requirements it delivers have agreed acceptance criteria (agreed by its handover), the acceptance names each in `criteria_met`: every one met.
+         */
         post: operations["acceptDelivery"];
         delete?: never;
         options?: never;
@@ -1455,7 +1774,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The client rejects a delivery */
+        /**
+         * The client rejects a delivery
+         * @description The client rejects a delivery awaiting acceptance, its current version, with a reason (`delivery.rejected`). A current client-side stakeholder, during delivery or acceptance. When the requirements it delivers have agreed acceptance criteria (agreed by its handover), the rejection judges each, in `criteria_met` or `criteria_unmet`, at least one unmet. A rejected delivery is delivered again with `POST .../versions`.
+         */
         post: operations["rejectDelivery"];
         delete?: never;
         options?: never;
@@ -1473,7 +1795,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the needs raised at a delivery */
+        /**
+         * List the needs raised at a delivery
+         * @description The needs raised at one delivery (requirements of origin `delivery`), paginated. Anyone who may see the engagement.
+         */
         get: operations["listNeeds"];
         put?: never;
         /**
@@ -1717,7 +2042,7 @@ export interface paths {
         };
         /**
          * What a stakeholder knew, and when
-         * @description Everything the stakeholder was informed of, acknowledged, took part in (decisions, workshops), was briefed on or signed, each with the moment it happened, up to `as_of` or `as_of_position` (now by default; `as_of` compares with when each fact happened). Served from the read models, which may lag the writes by a moment: pass the `position` of a write as `X-Candor-Position` to wait (bounded) until they include it. `503` (`not_caught_up`) while a read model is first built or when the wait times out.
+         * @description Everything the stakeholder was informed of, acknowledged, took part in (decisions, workshops), was briefed on or signed, each with the moment Candor recorded it (`at`) and, when the write claimed one, the moment it is said to have happened (`occurred_at`), up to `as_of` or `as_of_position` (now by default; `as_of` compares with when each fact was recorded, or with `as_of_basis=occurred` with when it happened). Served from the read models, which may lag the writes by a moment: pass the `position` of a write as `X-Candor-Position` to wait (bounded) until they include it. `503` (`not_caught_up`) while a read model is first built or when the wait times out.
          */
         get: operations["getKnowledge"];
         put?: never;
@@ -1739,7 +2064,7 @@ export interface paths {
         };
         /**
          * Verify the hash chain
-         * @description Recomputes the engagement's hash chain from its first event and reports the first broken link, if any. Answers `200` either way: `ok` says whether every link held.
+         * @description Recomputes the engagement's hash chain from its first event and, when the server keeps a transparency log, checks its export as the offline verifier does (every event against its leaf and the signed checkpoint); reports the first thing that does not hold (`broken.reason` starts with `transparency log:` for the log's findings). Answers `200` either way: `ok` says whether everything held.
          */
         get: operations["verifyEngagement"];
         put?: never;
@@ -1801,11 +2126,681 @@ export interface paths {
         };
         /**
          * Verify the whole store
-         * @description Recomputes the hash chain of every engagement in one pass over the store and reports the first broken link. For auditors and admins only (`403` for members). May take a while on a large store.
+         * @description Recomputes the hash chain of every engagement in one pass over the store and, when the server keeps a transparency log, compares every event of the store (the principals' included) with its leaf; reports the first thing that does not hold. For auditors and admins only (`403` for members). May take a while on a large store.
          */
         get: operations["verifyStore"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the risk register
+         * @description The risk register, with each risk's reviews, paginated. Anyone who may see the engagement.
+         */
+        get: operations["listRisks"];
+        put?: never;
+        /**
+         * Raise a risk
+         * @description A risk with its probability and impact (1 to 5 each; the score is their product), its owner (a current stakeholder) and the response agreed for it. Any side, any phase but closed.
+         */
+        post: operations["raiseRisk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks/{risk_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One risk
+         * @description One risk, with its reviews. Anyone who may see the engagement.
+         */
+        get: operations["getRisk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks/{risk_id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review an open risk
+         * @description Rates an open (or escalated) risk again, and may restate its response.
+         */
+        post: operations["reviewRisk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks/{risk_id}/escalation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Escalate an open risk
+         * @description Hands an open risk to a current stakeholder who can act on it; it stays open, as `escalated`.
+         */
+        post: operations["escalateRisk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks/{risk_id}/occurrence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that a risk occurred
+         * @description The risk happened: it becomes a difficulty (`difficulty_id`, about the risk's milestone), which then gets an owner, a severity and a resolution. From scoping on. `Location` names the difficulty.
+         */
+        post: operations["recordRiskOccurred"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/risks/{risk_id}/closure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close an open risk
+         * @description A risk that can no longer happen, or no longer matters; one that occurred is not closed (`risk_not_open`).
+         */
+        post: operations["closeRisk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/difficulties/{difficulty_id}/assignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                difficulty_id: components["parameters"]["DifficultyID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a difficulty an owner and a severity
+         * @description Assigns (or reassigns) an open difficulty to a current stakeholder, at a severity. From scoping on.
+         */
+        post: operations["assignDifficulty"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/difficulties/{difficulty_id}/resolution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                difficulty_id: components["parameters"]["DifficultyID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a difficulty
+         * @description Records how an open difficulty was resolved; its age stops there.
+         */
+        post: operations["resolveDifficulty"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/dependencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the dependencies
+         * @description What is owed to the engagement, by whom and by when, paginated. Anyone who may see the engagement.
+         */
+        get: operations["listDependencies"];
+        put?: never;
+        /**
+         * Raise a dependency
+         * @description Something the engagement waits for (an access, data, a sign-off), owed by a current stakeholder of any side, client included, by a due date (past or future, not before the opening). It is late while unmet after its due date, or when met after it.
+         */
+        post: operations["raiseDependency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/dependencies/{dependency_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                dependency_id: components["parameters"]["DependencyID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One dependency
+         * @description One dependency. Anyone who may see the engagement.
+         */
+        get: operations["getDependency"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/dependencies/{dependency_id}/fulfilment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                dependency_id: components["parameters"]["DependencyID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that a dependency was met
+         * @description The dependency was delivered; met after its due date (as recorded), it stays counted as late.
+         */
+        post: operations["meetDependency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/raid-register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * RAID register
+         * @description Risks (by score, with their age), issues (difficulties, with owner, severity and age) and dependencies (late or not at `as_of`, the time of the request, and the delays they caused). Served from the read models, which may lag the writes by a moment: pass the `position` of a write as `X-Candor-Position` to wait (bounded) until they include it. `503` (`not_caught_up`) while a read model is first built or when the wait times out.
+         */
+        get: operations["getRAIDRegister"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/changes/{change_id}/impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                change_id: components["parameters"]["ChangeID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assess an open change, its impact and its approver
+         * @description The change's schedule impact (days) and cost impact (minor units of `currency`, required when not zero), and the current client-side stakeholder who must approve it by `approve_by`. From then on only that person, or the one they delegate to, approves or rejects it (`403` `not_the_approver`). A new assessment replaces the last one and its delegation.
+         */
+        post: operations["assessChangeImpact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/changes/{change_id}/delegation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                change_id: components["parameters"]["ChangeID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The approver delegates a change's approval
+         * @description Only the named approver of an assessed, open change delegates, to another current client-side stakeholder; the approver may still decide.
+         */
+        post: operations["delegateChangeApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evidence/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public key that signs the checkpoints
+         * @description The Ed25519 public key (C2SP signed-note verifier key) of the transparency log, and the keys it replaced (their checkpoints stay valid). Also printed by `candor serve` and `candor evidence key`.
+         */
+        get: operations["getEvidenceKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evidence/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest signed checkpoint
+         * @description A checkpoint (tree size, root hash, time) of every event the log holds, signed. Send it back as `X-Candor-Checkpoint` on an approval to have the server prove its log consistent with it.
+         */
+        get: operations["getCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evidence/inclusion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The inclusion proof of an event
+         * @description The leaf of one event (by global `position` or by `event_id`) with its RFC 6962 inclusion proof under the latest checkpoint. Only for events the caller may see.
+         */
+        get: operations["getInclusionProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evidence/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The consistency proof between two tree sizes
+         * @description Proves the tree of size `from` a prefix of the tree of size `to` (default: the latest checkpoint's, returned with it). A client holding an old receipt checks it with the receipt's root and learns whether anything it saw was changed or removed since.
+         */
+        get: operations["getConsistencyProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The engagement's evidence bundle
+         * @description Every event of the engagement as stored, with its inclusion proof under the latest checkpoint, the public keys, and the consistency proofs of the checkpoints its clients witnessed: one file that `candor verify --bundle` or `candor-verify` checks with no server (docs/EVIDENCE.md §6).
+         */
+        get: operations["exportEngagement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/requirements/{requirement_id}/acceptance-criteria": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A requirement's acceptance criteria
+         * @description Every criterion of the requirement, proposed or agreed, in the order defined.
+         */
+        get: operations["listAcceptanceCriteria"];
+        put?: never;
+        /**
+         * Define an acceptance criterion of a requirement
+         * @description What the requirement must do to be accepted. Defined by a client-side stakeholder, it is agreed at once; defined by the supplier side, it is `proposed` until a client-side stakeholder agrees it. A delivery of the requirement is accepted or rejected against its agreed criteria, criterion by criterion. Any side, from scoping on; `Location` points at it.
+         */
+        post: operations["defineAcceptanceCriterion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/requirements/{requirement_id}/acceptance-criteria/{criterion_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+                criterion_id: components["parameters"]["CriterionID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One acceptance criterion
+         * @description A criterion of this requirement (`404` `acceptance_criterion_not_found` for a criterion of another).
+         */
+        get: operations["getAcceptanceCriterion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/requirements/{requirement_id}/acceptance-criteria/{criterion_id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+                criterion_id: components["parameters"]["CriterionID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The client agrees a proposed acceptance criterion
+         * @description A client-side stakeholder agrees a criterion the supplier side proposed; from then on it counts for the deliveries of the requirement handed over after (one handed over before is judged without it). From scoping on.
+         */
+        post: operations["agreeAcceptanceCriterion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/deliveries/{delivery_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                delivery_id: components["parameters"]["DeliveryID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver a rejected delivery again, as a new version
+         * @description The supplier side hands a rejected delivery over again, saying what changed: its `version` goes up by one, it awaits acceptance again and is judged afresh against the criteria agreed by then; the earlier version stays, as it was judged, in `earlier_versions`. From delivery on.
+         */
+        post: operations["redeliverDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/tolerances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The agreed tolerances
+         * @description `404` (`not_found`) until they are agreed.
+         */
+        get: operations["getTolerances"];
+        put?: never;
+        /**
+         * Agree the time and cost tolerances
+         * @description How far the schedule may slip (`time_days`: the largest slip of a milestone, due date minus original due date) and how much the disclosed cost impacts in `currency` may add up to (`cost_amount`, minor units; impacts in other currencies are not counted), agreed with the client (`agreed_by` names a client-side stakeholder). When a disclosed delay or cost impact passes one, the same write records an `exception.raised` (see `.../exceptions`). In the scoping phase only; agreed again, they replace the last ones.
+         */
+        post: operations["agreeTolerances"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the exceptions
+         * @description Every exception: raised in the same write as the delay or cost impact that passed a tolerance (id `exception-` and the id of that fact), open until a client-side stakeholder chose among the options the supplier side put forward. Once one of a kind is decided, the next of that kind is raised when the measure passes the tolerance again, counted from where the decided one stood; none is raised while one of its kind is open.
+         */
+        get: operations["listExceptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/exceptions/{exception_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One exception
+         * @description An exception, its options and the client's decision.
+         */
+        get: operations["getException"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/exceptions/{exception_id}/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put an exception's options forward
+         * @description The supplier side lists what the client may decide for an open exception, and may recommend one of them (`not_an_option` otherwise); put forward again, they replace the last ones. From scoping on.
+         */
+        post: operations["proposeExceptionOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/exceptions/{exception_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The client decides an exception
+         * @description A client-side stakeholder chooses one of the options put forward (`409` `exception_options_missing` before there are any, `422` `not_an_option` for another choice); the exception is then decided, and the time from its raising to this decision is counted in the transparency report. From scoping on.
+         */
+        post: operations["decideException"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/cadences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the communication cadences
+         * @description The agreed cadence of each client-side stakeholder who has one, in the order agreed.
+         */
+        get: operations["listCadences"];
+        put?: never;
+        /**
+         * Agree how often a client stakeholder is informed
+         * @description A current client-side stakeholder is to be informed (named as a recipient of `client.informed`) at least every `every_days`; agreed again, it counts from then. The transparency report counts the gaps longer than that (`cadence`). In the scoping phase only.
+         */
+        post: operations["agreeCadence"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1820,8 +2815,11 @@ export interface components {
         Problem: {
             /** @description URI naming the problem type. */
             type: string;
+            /** @description A short, human-readable summary of the problem type. */
             title: string;
+            /** @description The HTTP status code. */
             status: number;
+            /** @description What went wrong for this request, in English; absent when there is nothing to add. */
             detail?: string;
             /** @description The request path. */
             instance?: string;
@@ -1830,7 +2828,9 @@ export interface components {
              * @example validation_failed
              */
             code: string;
+            /** @description The request's id (`X-Request-Id`), under which the server logs it. */
             request_id?: string;
+            /** @description The offending places of the request (body fields as RFC 6901 pointers, or parameters), with `400` and `422`; absent when there are none. */
             errors?: components["schemas"]["FieldError"][];
         };
         /** @description One offending place of a request; `pointer` for the body, `parameter` for a path, query or header parameter. */
@@ -1845,20 +2845,30 @@ export interface components {
              * @example query.limit
              */
             parameter?: string;
+            /** @description What is wrong at this place. */
             detail: string;
         };
         Health: {
-            /** @enum {string} */
+            /**
+             * @description Always `ok`.
+             * @enum {string}
+             */
             status: "ok";
         };
         Readiness: {
-            /** @enum {string} */
+            /**
+             * @description `ready` (200) or `not_ready` (503).
+             * @enum {string}
+             */
             status: "ready" | "not_ready";
-            /** @description Each check and its outcome: `store` (`ok`, `unavailable`), `server` (`ok`, `shutting_down`) and, with read models, `projections` (`ok`, `building` while a read model is first built, `unavailable`). Only `store` and `server` make the server not ready. */
+            /** @description Each check and its outcome: `store` (`ok`, `unavailable`), `server` (`ok`, `shutting_down`) and, with read models, `projections` (`ok`; `building` while a read model is first built; `behind` when the oldest event they have not applied is older than a read-your-writes wait, 5 s by default; `restarting` while they are stopped after a failure, to be started again; `unavailable`). `evidence` (`ok`, `breach` while the store does not match its transparency log and the server serves read-only, `off`). Only `store` and `server` make the server not ready. */
             checks: {
                 [key: string]: string;
             };
+            /** @description How far the read models are behind the store; absent when the server has no read models. */
             projections?: components["schemas"]["ProjectionLag"];
+            /** @description The transparency log's state; absent when the server keeps none. */
+            evidence?: components["schemas"]["EvidenceStatus"];
         };
         /** @enum {string} */
         Role: "admin" | "member" | "auditor";
@@ -1867,15 +2877,27 @@ export interface components {
             role: components["schemas"]["Role"];
         };
         Principal: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The principal's id.
+             */
             id: string;
+            /** @description The principal's name. */
             name: string;
+            /** @description What the principal may do: `admin`, `member` or `auditor`. */
             role: components["schemas"]["Role"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             created_at: string;
+            /** @description True while the principal is disabled (disablePrincipal); none of its tokens authenticates then. */
+            disabled: boolean;
         };
         PrincipalList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Principal"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         TokenCreate: {
@@ -1883,18 +2905,33 @@ export interface components {
             label?: string;
         };
         IssuedToken: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The token's id (not the secret), to revoke it.
+             */
             id: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The principal the token authenticates as.
+             */
             principal_id: string;
+            /** @description The label given when issuing it; absent when none was given. */
             label?: string;
             /** @description The bearer secret. Shown once. */
             token: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was issued (RFC 3339, UTC).
+             */
             created_at: string;
         };
-        /** @description An id, 1 to 128 characters among letters, digits and `- _ . :`. The server generates UUIDv7s for ids a client leaves out. */
+        /** @description An id, 1 to 128 characters among letters, digits and `- _ . :`, not only dots (`.` and `..` would name another path in a URL). The server generates UUIDv7s for ids a client leaves out. */
         Id: string;
+        /**
+         * Format: date-time
+         * @description A time a client gives: RFC 3339, with a year from 1000 to 2999 and seconds from 00 to 59 (no leap second), the offset from -23:59 to +23:59.
+         */
+        Timestamp: string;
         /** @enum {string} */
         Party: "client" | "supplier" | "provider";
         /** @enum {string} */
@@ -1908,50 +2945,117 @@ export interface components {
         /** @enum {string} */
         Status: "open" | "answered" | "validated" | "rejected" | "approved" | "proposed" | "accepted" | "declined" | "awaiting_acceptance" | "invited" | "committed" | "withdrawn";
         /** @enum {string} */
-        EventType: "engagement.opened" | "engagement.phase_advanced" | "engagement.closed" | "lesson.recorded" | "party.joined" | "perimeter.defined" | "stakeholder.joined" | "stakeholder.briefed" | "stakeholder.left" | "expert.invited" | "expert.committed" | "expert.withdrew" | "discussion.client_joined" | "agreement.signed" | "workshop.held" | "indicator.defined" | "indicator.measured" | "requirement.raised" | "question.asked" | "requirement.clarified" | "assumption.made" | "assumption.validated" | "assumption.rejected" | "change.requested" | "change.approved" | "change.rejected" | "feature.proposed" | "feature.accepted" | "feature.declined" | "milestone.planned" | "difficulty.reported" | "delay.disclosed" | "cost_impact.disclosed" | "skills_gap.disclosed" | "client.informed" | "information.acknowledged" | "decision.made" | "delivery.made" | "delivery.accepted" | "delivery.rejected" | "delivery.need_raised";
+        EventType: "engagement.opened" | "engagement.phase_advanced" | "engagement.closed" | "lesson.recorded" | "party.joined" | "perimeter.defined" | "stakeholder.joined" | "stakeholder.briefed" | "stakeholder.left" | "expert.invited" | "expert.committed" | "expert.withdrew" | "discussion.client_joined" | "agreement.signed" | "workshop.held" | "indicator.defined" | "indicator.measured" | "requirement.raised" | "question.asked" | "requirement.clarified" | "assumption.made" | "assumption.validated" | "assumption.rejected" | "change.requested" | "change.approved" | "change.rejected" | "feature.proposed" | "feature.accepted" | "feature.declined" | "milestone.planned" | "difficulty.reported" | "delay.disclosed" | "cost_impact.disclosed" | "skills_gap.disclosed" | "client.informed" | "information.acknowledged" | "decision.made" | "delivery.made" | "delivery.accepted" | "delivery.rejected" | "delivery.need_raised" | "risk.raised" | "risk.reviewed" | "risk.escalated" | "risk.occurred" | "risk.closed" | "difficulty.assigned" | "difficulty.resolved" | "dependency.raised" | "dependency.met" | "change.impact_assessed" | "change.approval_delegated" | "acceptance_criterion.defined" | "acceptance_criterion.agreed" | "delivery.redelivered" | "tolerances.agreed" | "exception.raised" | "exception.options_proposed" | "exception.decided" | "cadence.agreed";
         Token: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The token's id (never its secret).
+             */
             id: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The principal it authenticates as.
+             */
             principal_id: string;
+            /** @description The label given when issuing it; absent when none was given. */
             label?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was issued (RFC 3339, UTC).
+             */
             created_at: string;
+            /** @description It was revoked and authenticates no more. */
             revoked: boolean;
         };
         TokenList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Token"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         AcceptDelivery: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             comment?: string;
+            /** @description The acceptance criteria the delivery meets. With `criteria_unmet`, every agreed criterion of the requirements it delivers (agreed by its handover) is named once: `criteria_incomplete` when one is missing, `criterion_not_of_delivery` for another, `criterion_judged_twice` for one in both lists. */
+            criteria_met?: components["schemas"]["Id"][];
+            /** @description The acceptance criteria the delivery does not meet. Empty to accept (`criterion_not_met` otherwise). */
+            criteria_unmet?: components["schemas"]["Id"][];
         };
         AcceptFeature: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             comment?: string;
         };
-        AcknowledgeInformation: Record<string, never>;
+        AcknowledgeInformation: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+        };
         AddStakeholder: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             stakeholder_id?: components["schemas"]["Id"];
             party: components["schemas"]["Party"];
             name: string;
+            /** Format: email */
             email?: string;
             role?: string;
-            principal_id?: components["schemas"]["Id"];
+            /**
+             * Format: uuid
+             * @description The principal who acts as this stakeholder. Only an admin, who may list principals, is told (`422`) that no principal has this id; anyone else gets the same answer whether it exists or not, and a stakeholder linked to no principal is simply never acted as.
+             */
+            principal_id?: string;
         };
         AdvancePhase: {
-            to: components["schemas"]["Phase"];
+            /**
+             * @description The next phase; an engagement is closed with `POST .../closure`, not by advancing its phase.
+             * @enum {string}
+             */
+            to: "scoping" | "delivery" | "acceptance";
         };
         ApproveChange: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             comment?: string;
         };
         AskQuestion: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             question_id?: components["schemas"]["Id"];
             text: string;
         };
         BriefStakeholder: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             summary: string;
         };
         ClarifyRequirement: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             clarification: string;
             question_id?: components["schemas"]["Id"];
             answer?: string;
@@ -1960,11 +3064,27 @@ export interface components {
         CloseEngagement: {
             summary?: string;
         };
-        CommitExpert: Record<string, never>;
+        CommitExpert: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+        };
         DeclineFeature: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason?: string;
         };
         DefineIndicator: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             indicator_id?: components["schemas"]["Id"];
             workshop_id?: components["schemas"]["Id"];
             name: string;
@@ -1973,26 +3093,50 @@ export interface components {
             direction: components["schemas"]["Direction"];
         };
         DefinePerimeter: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             party: components["schemas"]["Party"];
             description: string;
             includes?: string[];
             excludes?: string[];
         };
         DiscloseCostImpact: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             cost_impact_id?: components["schemas"]["Id"];
             difficulty_id?: components["schemas"]["Id"];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description In minor units of the currency (cents), not zero; negative for a saving.
+             */
             amount: number;
+            /** @description A three-letter ISO 4217 code, upper case. */
             currency: string;
             reason: string;
         };
         DiscloseDelay: {
+            dependency_id?: components["schemas"]["Id"];
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             delay_id?: components["schemas"]["Id"];
-            /** Format: date-time */
-            new_due_date: string;
+            new_due_date: components["schemas"]["Timestamp"];
             reason: string;
         };
         DiscloseSkillsGap: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             skills_gap_id?: components["schemas"]["Id"];
             difficulty_id?: components["schemas"]["Id"];
             skill: string;
@@ -2000,12 +3144,16 @@ export interface components {
         };
         HoldWorkshop: {
             workshop_id?: components["schemas"]["Id"];
-            /** Format: date-time */
-            held_at?: string;
+            held_at?: components["schemas"]["Timestamp"];
             participants: components["schemas"]["Id"][];
             notes?: string;
         };
         InformClient: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             information_id?: components["schemas"]["Id"];
             subject: string;
             summary?: string;
@@ -2014,34 +3162,66 @@ export interface components {
             about?: components["schemas"]["Id"][];
         };
         InviteExpert: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             expert_id?: components["schemas"]["Id"];
             name: string;
+            /** Format: email */
             email?: string;
             expertise?: string;
         };
         JoinDiscussion: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             note?: string;
         };
         JoinParty: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             party: components["schemas"]["Party"];
             name: string;
         };
         MakeAssumption: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             assumption_id?: components["schemas"]["Id"];
             requirement_id?: components["schemas"]["Id"];
             statement: string;
         };
         MakeDecision: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             decision_id?: components["schemas"]["Id"];
             title: string;
             kind: components["schemas"]["DecisionKind"];
             options: string[];
+            /** @description One of `options`, exactly (`422 invalid_options` otherwise). */
             chosen: string;
             rationale?: string;
             participants: components["schemas"]["Id"][];
             about?: components["schemas"]["Id"][];
         };
         MakeDelivery: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             delivery_id?: components["schemas"]["Id"];
             title: string;
             description?: string;
@@ -2052,8 +3232,7 @@ export interface components {
         MeasureIndicator: {
             measurement_id?: components["schemas"]["Id"];
             value: number;
-            /** Format: date-time */
-            measured_at?: string;
+            measured_at?: components["schemas"]["Timestamp"];
             note?: string;
         };
         OpenEngagement: {
@@ -2065,22 +3244,41 @@ export interface components {
             opener: components["schemas"]["Opener"];
         };
         PlanMilestone: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             milestone_id?: components["schemas"]["Id"];
             title: string;
-            /** Format: date-time */
-            due_date: string;
+            due_date: components["schemas"]["Timestamp"];
         };
         ProposeFeature: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             feature_id?: components["schemas"]["Id"];
             title: string;
             description?: string;
         };
         RaiseNeedAtDelivery: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             need_id?: components["schemas"]["Id"];
             title: string;
             description?: string;
         };
         RaiseRequirement: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             requirement_id?: components["schemas"]["Id"];
             title: string;
             description?: string;
@@ -2090,833 +3288,2102 @@ export interface components {
             text: string;
         };
         RejectAssumption: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason?: string;
         };
         RejectChange: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason?: string;
         };
         RejectDelivery: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason: string;
+            /** @description The acceptance criteria the delivery meets. With `criteria_unmet`, every agreed criterion of the requirements it delivers (agreed by its handover) is named once: `criteria_incomplete` when one is missing, `criterion_not_of_delivery` for another, `criterion_judged_twice` for one in both lists. */
+            criteria_met?: components["schemas"]["Id"][];
+            /** @description The acceptance criteria the delivery does not meet. At least one when the delivery has criteria (`no_criterion_unmet` otherwise). */
+            criteria_unmet?: components["schemas"]["Id"][];
         };
+        /** @description Who may remove whom: a stakeholder removes themselves or someone of their own party, never someone of another party (`403 stakeholder_of_other_party`): each party knows who works for it, and removing someone takes a voice away from their side. Provider and supplier are two parties. */
         RemoveStakeholder: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason?: string;
         };
         ReportDifficulty: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             difficulty_id?: components["schemas"]["Id"];
             milestone_id?: components["schemas"]["Id"];
             description: string;
         };
         RequestChange: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             change_id?: components["schemas"]["Id"];
             requirement_id?: components["schemas"]["Id"];
             description: string;
             reason?: string;
         };
         SignAgreement: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             agreement_id?: components["schemas"]["Id"];
             reference?: string;
             signatories: components["schemas"]["Id"][];
         };
         ValidateAssumption: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             comment?: string;
         };
         WithdrawExpert: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
             reason?: string;
         };
         Opener: {
             stakeholder_id?: components["schemas"]["Id"];
-            party: components["schemas"]["Party"];
+            /**
+             * @description The opener is on the client or the supplier side; the provider joins later.
+             * @enum {string}
+             */
+            party: "client" | "supplier";
             name: string;
+            /** Format: email */
             email?: string;
             role?: string;
         };
         PhaseChange: {
+            /** @description The phase entered. */
             phase: components["schemas"]["Phase"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded entering it (RFC 3339, UTC).
+             */
             at: string;
         };
         Agreement: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been signed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            signed_occurred_at?: string;
+            /** @description The agreement's id, given when it was signed. */
             id: components["schemas"]["Id"];
+            /** @description The paperwork's reference, as given when signing; absent when none was given. */
             reference?: string;
+            /** @description The stakeholders who signed it (stakeholder ids). */
             signatories: components["schemas"]["Id"][];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the signature (RFC 3339, UTC); `signed_occurred_at` is when it is said to have been signed.
+             */
             signed_at: string;
         };
         Perimeter: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            defined_occurred_at?: string;
+            /** @description What the party is responsible for. */
             description: string;
+            /** @description What is explicitly in the perimeter; absent when none was listed. */
             includes?: string[];
+            /** @description What is explicitly out of it; absent when none was listed. */
             excludes?: string[];
+            /** @description The stakeholder who defined it last (stakeholder id). */
             defined_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last definition (RFC 3339, UTC).
+             */
             defined_at: string;
         };
         PartyInfo: {
+            /**
+             * Format: date-time
+             * @description When it is said to have joined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            joined_occurred_at?: string;
+            /** @description Which side it is. */
             party: components["schemas"]["Party"];
+            /** @description The organisation's name. */
             name: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that it joined (at the opening for the client and the supplier).
+             */
             joined_at: string;
+            /** @description What the party is responsible for; absent until defined. */
             perimeter?: components["schemas"]["Perimeter"];
         };
         Engagement: {
+            /** @description The engagement's id. */
             id: components["schemas"]["Id"];
+            /** @description The engagement's title. */
             title: string;
+            /** @description What the engagement is about; absent when none was given. */
             description?: string;
+            /** @description The phase it is in now (or as of the audit time). */
             phase: components["schemas"]["Phase"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its opening (RFC 3339, UTC).
+             */
             opened_at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its closing; absent until closed.
+             */
             closed_at?: string;
+            /** @description The closing summary; absent until closed, or when none was given. */
             summary?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last event.
+             */
             updated_at: string;
+            /** @description The stream revision of its last event, the one its `ETag` names. */
             revision: number;
+            /** @description Every phase it entered, with when Candor recorded it, from `emergence` at its opening. */
             phase_history: components["schemas"]["PhaseChange"][];
+            /** @description The client side joined the emergence discussion. */
             client_in_discussion: boolean;
+            /** @description The signed agreement; absent until signed. */
             agreement?: components["schemas"]["Agreement"];
+            /** @description The parties that joined (client and supplier from the opening, then the provider if brought in), with their perimeters. */
             parties: components["schemas"]["PartyInfo"][];
+            /** @description The caller's own stakeholder id in the engagement; absent when the caller is not a current stakeholder of it. */
             stakeholder_id?: components["schemas"]["Id"];
         };
         PartyPerimeter: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            defined_occurred_at?: string;
+            /** @description The party whose perimeter it is. */
             party: components["schemas"]["Party"];
+            /** @description What the party is responsible for. */
             description: string;
+            /** @description What is explicitly in the perimeter; absent when none was listed. */
             includes?: string[];
+            /** @description What is explicitly out of it; absent when none was listed. */
             excludes?: string[];
+            /** @description The stakeholder who defined it last (stakeholder id). */
             defined_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last definition (RFC 3339, UTC).
+             */
             defined_at: string;
         };
         Discussion: {
+            /** @description The client side joined the emergence discussion (`discussion.client_joined`). */
             client_in_discussion: boolean;
         };
         Stakeholder: {
+            /**
+             * Format: date-time
+             * @description When it is said to have joined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            joined_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been briefed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            briefed_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have left (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            left_occurred_at?: string;
+            /** @description The stakeholder's id. */
             id: components["schemas"]["Id"];
+            /** @description The stakeholder's side. */
             party: components["schemas"]["Party"];
+            /** @description The stakeholder's name. */
             name: string;
+            /** @description The stakeholder's e-mail address; absent when none was given. */
             email?: string;
+            /** @description Their role in the engagement; absent when none was given. */
             role?: string;
+            /** @description The API principal who acts as this stakeholder; absent when none is linked. */
             principal_id?: components["schemas"]["Id"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they joined (RFC 3339, UTC).
+             */
             joined_at: string;
+            /** @description They joined after emergence and must be briefed. */
             late: boolean;
+            /** @description They were briefed; always true when not late. */
             briefed: boolean;
+            /** @description The stakeholder who briefed them; absent unless briefed. */
             briefed_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded their briefing; absent unless briefed.
+             */
             briefed_at?: string;
+            /** @description They left the engagement. */
             left: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they left; absent while current.
+             */
             left_at?: string;
         };
         Expert: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been invited (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            invited_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have committed or withdrawn (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            changed_occurred_at?: string;
+            /** @description The expert's id. */
             id: components["schemas"]["Id"];
+            /** @description The expert's name. */
             name: string;
+            /** @description The expert's e-mail address; absent when none was given. */
             email?: string;
+            /** @description What the expert brings; absent when none was given. */
             expertise?: string;
+            /** @description `invited`, then `committed` (joined the team) or `withdrawn`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who invited them (stakeholder id). */
             invited_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the invitation (RFC 3339, UTC).
+             */
             invited_at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the last change of `status` (the invitation while `invited`).
+             */
             changed_at: string;
+            /** @description Why they withdrew; absent unless `withdrawn` with a reason. */
             reason?: string;
         };
         Workshop: {
+            /**
+             * Format: date-time
+             * @description When Candor recorded the workshop; `held_at` is when it took place.
+             */
+            recorded_at?: string;
+            /** @description The workshop's id. */
             id: components["schemas"]["Id"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it took place (the write's claim, or `recorded_at` when none was given).
+             */
             held_at: string;
+            /** @description Who took part (stakeholder ids). */
             participants: components["schemas"]["Id"][];
+            /** @description What was said or decided; absent when none were given. */
             notes?: string;
+            /** @description The stakeholder who recorded it (stakeholder id). */
             recorded_by: string;
         };
         Measurement: {
+            /**
+             * Format: date-time
+             * @description When Candor recorded the measurement; `measured_at` is the moment measured.
+             */
+            recorded_at?: string;
+            /** @description The measurement's id. */
             id: components["schemas"]["Id"];
+            /** @description The value measured, in the indicator's unit. */
             value: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The moment measured (the write's claim, or `recorded_at` when none was given).
+             */
             measured_at: string;
+            /** @description A note on the measurement; absent when none was given. */
             note?: string;
+            /** @description The stakeholder who recorded it (stakeholder id). */
             by: string;
         };
         Indicator: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            defined_occurred_at?: string;
+            /** @description The indicator's id. */
             id: components["schemas"]["Id"];
+            /** @description The workshop where it was defined; absent when it names none. */
             workshop_id?: components["schemas"]["Id"];
+            /** @description What is measured. */
             name: string;
+            /** @description The unit of the target and values; absent when none was given. */
             unit?: string;
+            /** @description The target value, in `unit`. */
             target: number;
+            /** @description Whether a value is on target at or above (`at_least`) or at or below (`at_most`) `target`. */
             direction: components["schemas"]["Direction"];
+            /** @description The stakeholder who defined it (stakeholder id). */
             defined_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its definition (RFC 3339, UTC).
+             */
             defined_at: string;
+            /** @description Its measurements, in the order recorded. */
             measurements: components["schemas"]["Measurement"][];
         };
         Clarification: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been clarified (the `occurred_at` of the request), when that was given; absent otherwise. `at` is when it was recorded.
+             */
+            occurred_at?: string;
+            /** @description What the clarification settles. */
             text: string;
+            /** @description The question it answers; absent when it answers none. */
             question_id?: components["schemas"]["Id"];
+            /** @description The client's answer the supplier quotes; absent when none is quoted. */
             answer?: string;
+            /** @description The client-side stakeholder whose answer is quoted; absent when none is. */
             answered_by?: components["schemas"]["Id"];
+            /** @description The stakeholder who recorded the clarification (stakeholder id). */
             by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             at: string;
         };
         Requirement: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            raised_occurred_at?: string;
+            /** @description The requirement's id. */
             id: components["schemas"]["Id"];
+            /** @description The requirement's title. */
             title: string;
+            /** @description What the client needs; absent when none was given. */
             description?: string;
+            /** @description `raised` for a requirement raised, `delivery` for a need raised at a delivery. */
             origin: string;
+            /** @description The delivery the need was raised at; only for origin `delivery`. */
             delivery_id?: components["schemas"]["Id"];
+            /** @description The stakeholder who raised it (stakeholder id). */
             raised_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             raised_at: string;
+            /** @description Its clarifications, in the order recorded. */
             clarifications: components["schemas"]["Clarification"][];
         };
         Question: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been asked (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            asked_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been answered (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            answered_occurred_at?: string;
+            /** @description The question's id. */
             id: components["schemas"]["Id"];
+            /** @description The requirement it questions. */
             requirement_id: components["schemas"]["Id"];
+            /** @description What the supplier asks. */
             text: string;
+            /** @description `open` until a clarification answers it, then `answered`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who asked (stakeholder id). */
             asked_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the question (RFC 3339, UTC).
+             */
             asked_at: string;
+            /** @description The answer, from the clarification that answered it; absent while open. */
             answer?: string;
+            /** @description The stakeholder who answered; absent while open. */
             answered_by?: components["schemas"]["Id"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the answer; absent while open.
+             */
             answered_at?: string;
         };
         Assumption: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been made (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            made_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been validated or rejected (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            resolved_occurred_at?: string;
+            /** @description The assumption's id. */
             id: components["schemas"]["Id"];
+            /** @description The requirement it interprets; absent when it names none. */
             requirement_id?: components["schemas"]["Id"];
+            /** @description The interpretation the supplier made without the client. */
             statement: string;
+            /** @description `open` until the client side answers, then `validated` or `rejected`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who made it (stakeholder id). */
             made_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC); its age counts from here.
+             */
             made_at: string;
+            /** @description The client-side stakeholder who validated or rejected it; absent while open. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the validation or rejection; absent while open.
+             */
             resolved_at?: string;
+            /** @description The validation's comment, or the rejection's reason; absent when none was given. */
             comment?: string;
         };
         Change: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been requested (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            requested_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been approved or rejected (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            resolved_occurred_at?: string;
+            /** @description The change request's id. */
             id: components["schemas"]["Id"];
+            /** @description The requirement it changes; absent when it names none. */
             requirement_id?: components["schemas"]["Id"];
+            /** @description What is to change. */
             description: string;
+            /** @description Why, as given by the requester; absent when none was given. */
             reason?: string;
+            /** @description `open` until the client side decides, then `approved` or `rejected`. */
             status: components["schemas"]["Status"];
+            /** @description The latest assessment of its schedule and cost impact, and who must approve it by when; absent until assessed. */
+            impact?: components["schemas"]["ChangeImpact"];
+            /** @description The stakeholder who requested it (stakeholder id). */
             requested_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the request (RFC 3339, UTC).
+             */
             requested_at: string;
+            /** @description The client-side stakeholder who approved or rejected it; absent while open. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the approval or rejection; absent while open.
+             */
             resolved_at?: string;
+            /** @description The approval's comment, or the rejection's reason; absent when none was given. */
             comment?: string;
         };
         Feature: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been proposed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            proposed_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been accepted or declined (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            resolved_occurred_at?: string;
+            /** @description The feature's id. */
             id: components["schemas"]["Id"];
+            /** @description The feature's title. */
             title: string;
+            /** @description What the feature is; absent when none was given. */
             description?: string;
+            /** @description `proposed` until the client side decides, then `accepted` or `declined`; it counts only once accepted. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who proposed it (stakeholder id). */
             proposed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the proposal (RFC 3339, UTC).
+             */
             proposed_at: string;
+            /** @description The client-side stakeholder who accepted or declined it; absent while proposed. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the acceptance or decline; absent while proposed.
+             */
             resolved_at?: string;
+            /** @description The acceptance's comment, or the decline's reason; absent when none was given. */
             comment?: string;
         };
         Milestone: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been planned (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            planned_occurred_at?: string;
+            /** @description The milestone's id. */
             id: components["schemas"]["Id"];
+            /** @description What is committed, in a few words. */
             title: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The current due date, moved by each disclosed delay.
+             */
             due_date: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The due date first planned, which delays do not move.
+             */
             original_due_date: string;
+            /** @description The supplier-side stakeholder who planned it (stakeholder id). */
             planned_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             planned_at: string;
+            /** @description The delays disclosed against it, in the order recorded. */
             delay_ids: components["schemas"]["Id"][];
         };
         Delay: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been disclosed (the `occurred_at` of the request), when that was given; absent otherwise. The lead time counts from `disclosed_at`, when Candor recorded it.
+             */
+            disclosed_occurred_at?: string;
+            /** @description The delay's id. */
             id: components["schemas"]["Id"];
+            /** @description The milestone it moves. */
             milestone_id: components["schemas"]["Id"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The milestone's due date before this delay.
+             */
             previous_due_date: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The milestone's due date after it.
+             */
             new_due_date: string;
+            /** @description Why the milestone moves. */
             reason: string;
+            /** @description The supplier-side stakeholder who disclosed it (stakeholder id). */
             disclosed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the disclosure (RFC 3339, UTC); the lead time is `previous_due_date` minus this.
+             */
             disclosed_at: string;
+            /** @description The dependency said to have caused the delay; absent when it names none. */
+            dependency_id?: components["schemas"]["Id"];
+            /** @description The dependency said to have caused the delay was late when the delay was disclosed (unmet after its due date, or met after it). */
+            dependency_late?: boolean;
+            /** @description The party that owed that dependency; absent without `dependency_id`. */
+            dependency_party?: components["schemas"]["Party"];
         };
         Difficulty: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been reported (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            reported_occurred_at?: string;
+            /** @description The difficulty's id. */
             id: components["schemas"]["Id"];
+            /** @description The milestone it threatens; absent when it names none. */
             milestone_id?: components["schemas"]["Id"];
+            /** @description What the difficulty is. */
             description: string;
+            /** @description The supplier-side stakeholder who reported it (stakeholder id). */
             reported_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the report (RFC 3339, UTC).
+             */
             reported_at: string;
+            /**
+             * @description `open` until resolved, then `resolved`.
+             * @enum {string}
+             */
+            status: "open" | "resolved";
+            /** @description The stakeholder who owns it as an issue; absent until assigned. */
+            owner_id?: string;
+            /** @description How much it hurts the engagement; absent until assigned. */
+            severity?: components["schemas"]["Severity"];
+            /**
+             * Format: date-time
+             * @description When Candor recorded the last assignment of an owner and severity; absent until assigned.
+             */
+            assigned_at?: string;
+            /** @description How it was resolved; absent while open. */
+            resolution?: string;
+            /** @description The stakeholder who resolved it; absent while open. */
+            resolved_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the resolution; absent while open.
+             */
+            resolved_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been resolved (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            resolved_occurred_at?: string;
+            /** @description The risk that became this difficulty when it occurred; absent otherwise. */
+            risk_id?: components["schemas"]["Id"];
         };
         CostImpact: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been disclosed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            disclosed_occurred_at?: string;
+            /** @description The cost impact's id. */
             id: components["schemas"]["Id"];
+            /** @description The difficulty that causes it; absent when it names none. */
             difficulty_id?: components["schemas"]["Id"];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The cost, in minor units of `currency` (cents for EUR).
+             */
             amount: number;
+            /** @description The ISO 4217 code of `amount`. */
             currency: string;
+            /** @description Why it costs this. */
             reason: string;
+            /** @description The supplier-side stakeholder who disclosed it (stakeholder id). */
             disclosed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the disclosure (RFC 3339, UTC).
+             */
             disclosed_at: string;
         };
         SkillsGap: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been disclosed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            disclosed_occurred_at?: string;
+            /** @description The skills gap's id. */
             id: components["schemas"]["Id"];
+            /** @description The difficulty it causes or comes from; absent when it names none. */
             difficulty_id?: components["schemas"]["Id"];
+            /** @description The skill missing. */
             skill: string;
+            /** @description What is done about it; absent when none was given. */
             mitigation?: string;
+            /** @description The supplier-side stakeholder who disclosed it (stakeholder id). */
             disclosed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the disclosure (RFC 3339, UTC).
+             */
             disclosed_at: string;
         };
         Acknowledgement: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been acknowledged (the `occurred_at` of the request), when that was given; absent otherwise. `at` is when it was recorded.
+             */
+            occurred_at?: string;
+            /** @description The client-side recipient who acknowledged the information (stakeholder id; the event's actor). */
             stakeholder_id: components["schemas"]["Id"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the acknowledgement (RFC 3339, UTC).
+             */
             at: string;
         };
         Communication: {
+            /**
+             * Format: date-time
+             * @description When it is said to have reached its recipients (the `occurred_at` of the request), when that was given; absent otherwise. Days since the client was informed count from `informed_at`, when Candor recorded it.
+             */
+            informed_occurred_at?: string;
+            /** @description The information's id. */
             id: components["schemas"]["Id"];
+            /** @description What it was about, in a few words. */
             subject: string;
+            /** @description What was said; absent when none was given. */
             summary?: string;
+            /** @description How it reached them. */
             channel: components["schemas"]["Channel"];
+            /** @description The stakeholders it reached (stakeholder ids). */
             recipients: components["schemas"]["Id"][];
+            /** @description The facts it was about (ids of requirements, delays, decisions and so on); absent when it names none. */
             about?: components["schemas"]["Id"][];
+            /** @description The supplier-side stakeholder who informed them (stakeholder id). */
             informed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC); days since the client was informed count from here.
+             */
             informed_at: string;
+            /** @description The recipients' acknowledgements, in the order recorded. */
             acknowledgements: components["schemas"]["Acknowledgement"][];
         };
         Decision: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been decided (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            decided_occurred_at?: string;
+            /** @description The decision's id. */
             id: components["schemas"]["Id"];
+            /** @description What was decided, in a few words. */
             title: string;
+            /** @description Whether the choice was `technical` or `strategic`. */
             kind: components["schemas"]["DecisionKind"];
+            /** @description The options considered. */
             options: string[];
+            /** @description The option chosen. */
             chosen: string;
+            /** @description Why; absent when none was given. */
             rationale?: string;
+            /** @description The stakeholders who took part (stakeholder ids). */
             participants: components["schemas"]["Id"][];
+            /** @description The client-side stakeholders among them; empty when the decision was taken without the client. */
             client_participants: components["schemas"]["Id"][];
+            /** @description The facts it is about (ids of requirements, changes and so on); absent when it names none. */
             about?: components["schemas"]["Id"][];
+            /** @description The stakeholder who recorded it (stakeholder id). */
             decided_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             decided_at: string;
         };
         Delivery: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been delivered (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            delivered_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been accepted or rejected (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            resolved_occurred_at?: string;
+            /** @description The delivery's id. */
             id: components["schemas"]["Id"];
+            /** @description What was handed over, in a few words. */
             title: string;
+            /** @description What it contains; absent when none was given. */
             description?: string;
+            /** @description The milestone it delivers; absent when it names none. */
             milestone_id?: components["schemas"]["Id"];
+            /** @description The requirements it covers; absent when it names none. */
             requirement_ids?: components["schemas"]["Id"][];
+            /** @description The proposed features it includes; absent when it names none. */
             feature_ids?: components["schemas"]["Id"][];
+            /** @description `awaiting_acceptance` until the client side decides, then `accepted` or `rejected`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who handed it over (stakeholder id). */
             delivered_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the delivery (RFC 3339, UTC).
+             */
             delivered_at: string;
+            /** @description The client-side stakeholder who accepted or rejected it; absent while awaiting acceptance. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the acceptance or rejection; absent while awaiting acceptance.
+             */
             resolved_at?: string;
+            /** @description The acceptance's comment, or the rejection's reason; absent when none was given. */
             comment?: string;
+            /** @description The needs raised at this delivery (requirement ids, origin `delivery`); absent when none was. */
             need_ids?: components["schemas"]["Id"][];
+            /** @description The current version, 1 then one more each time it is delivered again after a rejection. */
+            version: number;
+            /** @description The acceptance criteria the current version was judged to meet, once accepted or rejected. */
+            criteria_met?: components["schemas"]["Id"][];
+            /** @description The acceptance criteria the current version was judged not to meet, once rejected. */
+            criteria_unmet?: components["schemas"]["Id"][];
+            /** @description Who handed the current version over, when it is not the first. */
+            redelivered_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the current version's handover, when it is not the first.
+             */
+            redelivered_at?: string;
+            /**
+             * Format: date-time
+             * @description When the current version is said to have been handed over, when claimed.
+             */
+            redelivered_occurred_at?: string;
+            /** @description What changed in the current version, when it is not the first. */
+            changes?: string;
+            /** @description The earlier versions, oldest first, each as it was judged. */
+            earlier_versions?: components["schemas"]["DeliveryVersion"][];
         };
         Lesson: {
+            /** @description The lesson's id. */
             id: components["schemas"]["Id"];
+            /** @description What was learnt. */
             text: string;
+            /** @description The stakeholder who recorded it (stakeholder id). */
             recorded_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             recorded_at: string;
         };
         EventOut: {
+            /** @description The event's id (a UUID). */
             id: components["schemas"]["Id"];
+            /** @description The event type, e.g. `requirement.raised`. */
             type: string;
+            /** @description The version of the event's `data` layout. */
             schema_version: number;
+            /** @description Its revision in the engagement's stream (the `ETag` once it is the last). */
             revision: number;
+            /** @description Its global position in the store; pass it as `X-Candor-Position` to read your writes. */
             position: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the store committed it (RFC 3339, UTC).
+             */
             recorded_at: string;
+            /** @description The stakeholder who did it (the event's actor, stakeholder id). */
             actor?: string;
+            /** @description The `request_id` of the request that wrote it, shared by every event of that write. */
             correlation_id?: components["schemas"]["Id"];
+            /** @description The event as stored: its fields, among them `at` (when Candor recorded the fact) and, when claimed, `occurred_at`. */
             data: Record<string, never>;
+            /** @description SHA-256 of the event as stored (stream, revision, id, type, data and metadata), lower-case hex; docs/EVIDENCE.md specifies it. */
+            hash: string;
+            /** @description The hash of the previous event of the same stream; empty for the first. Linking hash to prev_hash is the stream's hash chain. */
+            prev_hash: string;
         };
         WriteResult: {
+            /** @description The events recorded by this write, in order. */
             events: components["schemas"]["EventOut"][];
+            /** @description The engagement's stream revision after the write (its new `ETag`). */
             revision: number;
+            /** @description The global position of the last event written; pass it as `X-Candor-Position` to read your writes. */
             position: number;
+            /** @description The signed checkpoint that includes these events, with their inclusion proofs; absent when the server keeps no transparency log. */
+            receipt?: components["schemas"]["Receipt"];
+        };
+        /** @description A signed checkpoint that includes the events written, and each event's leaf with its inclusion proof under it. Keep it: `candor verify --bundle … --receipts DIR` checks a later export against it. */
+        Receipt: {
+            /** @description The signed checkpoint (C2SP signed note). */
+            checkpoint: string;
+            /** @description Each event written, as a leaf of the log with its inclusion proof under `checkpoint`. */
+            leaves: components["schemas"]["Leaf"][];
+        };
+        /** @description An event as the transparency log holds it: what its leaf hash is computed from (position, recorded time, event hash), where it is, and its inclusion proof. */
+        Leaf: {
+            /** @description The event's stream. */
+            stream: string;
+            /** @description The event's revision in its stream. */
+            revision: number;
+            /** @description The event's global position. */
+            position: number;
+            /**
+             * Format: date-time
+             * @description When the store recorded the event.
+             */
+            recorded_at: string;
+            /** @description The event hash (hex). */
+            hash: string;
+            /** @description The leaf's index in the tree (0-based, in position order). */
+            leaf_index: number;
+            /** @description The inclusion proof, base64 hashes. */
+            proof: string[] | null;
+        };
+        EvidenceKey: {
+            /** @description The note verifier key (`name+hash+key`) that signs the checkpoints. */
+            public_key: string;
+            /** @description Keys rotated out; their checkpoints stay valid. */
+            previous_keys: string[];
+        };
+        CheckpointOut: {
+            /** @description The signed note (C2SP tlog-checkpoint with a `time` line). */
+            checkpoint: string;
+            /** @description The tree size (events in the log). */
+            size: number;
+            /** @description The root hash, base64. */
+            root: string;
+            /**
+             * Format: date-time
+             * @description When it was signed.
+             */
+            time: string;
+        };
+        InclusionOut: {
+            /** @description The signed checkpoint the proof is under. */
+            checkpoint: components["schemas"]["CheckpointOut"];
+            /** @description The event's leaf, with its inclusion proof under `checkpoint`. */
+            leaf: components["schemas"]["Leaf"];
+        };
+        ConsistencyOut: {
+            /** @description The older tree size. */
+            from: number;
+            /** @description The older tree's root, base64. */
+            from_root: string;
+            /** @description The newer tree size. */
+            to: number;
+            /** @description The newer tree's root, base64. */
+            to_root: string;
+            /** @description The RFC 6962 consistency proof, base64 hashes. */
+            proof: string[];
+            /** @description The latest signed checkpoint, whose size is `to`; only when `to` was not given. */
+            checkpoint?: components["schemas"]["CheckpointOut"];
+        };
+        /** @description An export (docs/EVIDENCE.md §6). */
+        Bundle: {
+            /** @description `candor-bundle/v1`. */
+            format: string;
+            /** @description The engagement's stream. */
+            stream: string;
+            /** @description The current public key, then previous ones. */
+            public_keys: string[];
+            /** @description The signed checkpoint every proof is under. */
+            checkpoint: string;
+            /** @description Every event as stored, data and metadata as the exact bytes (strings), with its leaf index and proof. */
+            events: Record<string, never>[];
+            /** @description Leaves the log holds for this stream whose event the store lacks. */
+            missing?: components["schemas"]["Leaf"][];
+            /** @description Consistency proofs from every witnessed checkpoint to this one. */
+            consistency?: Record<string, never>[];
+        };
+        EvidenceStatus: {
+            /**
+             * @description `breach`: the store no longer matches its log; the server serves read-only.
+             * @enum {string}
+             */
+            status: "ok" | "breach";
+            /** @description Events in the log. */
+            size: number;
+            /** @description The first finding. */
+            breach?: string;
         };
         AssumptionList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Assumption"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         ChangeList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Change"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         ClarificationList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Clarification"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         CommunicationList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Communication"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         CostImpactList: {
+            /** @description The items of this page. */
             items: components["schemas"]["CostImpact"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         DecisionList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Decision"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         DelayList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Delay"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         DeliveryList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Delivery"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         DifficultyList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Difficulty"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         EngagementList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Engagement"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         EventOutList: {
+            /** @description The items of this page. */
             items: components["schemas"]["EventOut"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         ExpertList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Expert"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         FeatureList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Feature"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         IndicatorList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Indicator"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         LessonList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Lesson"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         MeasurementList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Measurement"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         MilestoneList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Milestone"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         PartyInfoList: {
+            /** @description The items of this page. */
             items: components["schemas"]["PartyInfo"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         PartyPerimeterList: {
+            /** @description The items of this page. */
             items: components["schemas"]["PartyPerimeter"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         QuestionList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Question"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         RequirementList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Requirement"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         SkillsGapList: {
+            /** @description The items of this page. */
             items: components["schemas"]["SkillsGap"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         StakeholderList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Stakeholder"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         WorkshopList: {
+            /** @description The items of this page. */
             items: components["schemas"]["Workshop"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         EngagementSummary: {
+            /** @description The engagement's id. */
             id: string;
+            /** @description The engagement's title. */
             title: string;
+            /** @description What the engagement is about; absent when none was given. */
             description?: string;
+            /** @description The phase it is in now. */
             phase: components["schemas"]["Phase"];
+            /** @description Its parties, with their perimeters when defined. */
             parties: components["schemas"]["PartyView"][];
+            /** @description Running totals of what was recorded. */
             counts: components["schemas"]["EngagementCounts"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its opening (RFC 3339, UTC).
+             */
             opened_at: string;
+            /** @description The stakeholder who opened it (stakeholder id). */
             opened_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its closing; absent until closed.
+             */
             closed_at?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last event.
+             */
             last_activity_at: string;
+            /** @description The type of its last event. */
             last_event_type: string;
+            /** @description The stream revision of its last event. */
             revision: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The global position of its last event.
+             */
             position: number;
         };
         EngagementCounts: {
+            /** @description Events recorded in the engagement. */
             events: number;
+            /** @description Current stakeholders (joined and not left). */
             stakeholders: number;
+            /** @description Requirements raised, needs raised at delivery included. */
             requirements: number;
+            /** @description Questions not yet answered by a clarification. */
             open_questions: number;
+            /** @description Assumptions neither validated nor rejected yet. */
             open_assumptions: number;
+            /** @description Change requests neither approved nor rejected yet. */
             open_changes: number;
+            /** @description Features ever proposed without being asked, whatever the client decided. */
             features_proposed: number;
+            /** @description Milestones planned. */
             milestones: number;
+            /** @description Delays disclosed. */
             delays: number;
+            /** @description Decisions recorded. */
             decisions: number;
+            /** @description Pieces of information that reached the client (`client.informed`). */
             informations: number;
+            /** @description Success indicators defined. */
             indicators: number;
+            /** @description Deliveries handed over. */
             deliveries: number;
+            /** @description Deliveries neither accepted nor rejected yet. */
             deliveries_awaiting: number;
         };
         PartyView: {
+            /** @description Which side it is. */
             party: components["schemas"]["Party"];
+            /** @description The organisation's name. */
             name: string;
+            /** @description What the party is responsible for; absent until defined. */
             perimeter?: components["schemas"]["ReadPerimeter"];
         };
         ReadPerimeter: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined, if the write claimed it (`occurred_at`).
+             */
+            defined_occurred_at?: string;
+            /** @description What the party is responsible for. */
             description: string;
+            /** @description What is explicitly in the perimeter; absent when none was listed. */
             includes?: string[];
+            /** @description What is explicitly out of it; absent when none was listed. */
             excludes?: string[];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last definition (RFC 3339, UTC).
+             */
             defined_at: string;
         };
         TimelineEntry: {
-            /** Format: int64 */
+            /**
+             * Format: date-time
+             * @description When it is said to have happened, if the write claimed it (`occurred_at`). `at` is when Candor recorded it.
+             */
+            occurred_at?: string;
+            /** @description `at` minus `occurred_at`, in days: how late the fact was recorded; only with a claim. */
+            recording_gap_days?: number;
+            /**
+             * Format: int64
+             * @description The event's global position in the store.
+             */
             position: number;
+            /** @description The event's revision in the engagement's stream. */
             revision: number;
+            /** @description The event's id. */
             event_id: string;
+            /** @description The event type. */
             type: string;
+            /** @description The stakeholder who did it (stakeholder id). */
             actor_id: string;
+            /** @description The actor's name; absent when unknown to the read model. */
             actor_name?: string;
+            /** @description The actor's party; absent when unknown to the read model. */
             actor_party?: components["schemas"]["Party"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the fact (the event's `at`, RFC 3339, UTC); `recording_gap_days` counts from here.
+             */
             at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the store committed the event.
+             */
             recorded_at: string;
+            /** @description The fact in one line of English, for people. */
             summary: string;
+            /** @description The `request_id` of the write that recorded it; absent when none was kept. */
             correlation_id?: string;
         };
         RequirementsBoard: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description Every requirement (needs raised at delivery included), with its questions, clarifications and changes. */
             requirements: components["schemas"]["BoardRequirement"][];
+            /** @description The change requests that name no requirement. */
             changes: components["schemas"]["BoardChange"][];
+            /** @description Every assumption made without the client. */
             assumptions: components["schemas"]["BoardAssumption"][];
+            /** @description Every feature proposed without being asked. */
             features: components["schemas"]["BoardFeature"][];
         };
         BoardRequirement: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised, if the write claimed it (`occurred_at`).
+             */
+            raised_occurred_at?: string;
+            /** @description The requirement's id. */
             id: string;
+            /** @description The requirement's title. */
             title: string;
+            /** @description What the client needs; absent when none was given. */
             description?: string;
+            /** @description `client` for a requirement raised, `delivery` for a need raised at a delivery. */
             origin: string;
+            /** @description The delivery the need was raised at; only for origin `delivery`. */
             delivery_id?: string;
+            /** @description The stakeholder who raised it (stakeholder id). */
             raised_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             raised_at: string;
+            /** @description At least one clarification settles part of its meaning. */
             clarified: boolean;
+            /** @description The questions asked about it, in the order asked. */
             questions: components["schemas"]["BoardQuestion"][];
+            /** @description Its clarifications, in the order recorded. */
             clarifications: components["schemas"]["BoardClarification"][];
+            /** @description The change requests that name it. */
             changes: components["schemas"]["BoardChange"][];
+            /** @description The deliveries that included it (delivery ids); absent when none did. */
             delivered_in?: string[];
         };
         BoardQuestion: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been asked, if the write claimed it (`occurred_at`).
+             */
+            asked_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been answered, if the write claimed it (`occurred_at`).
+             */
+            answered_occurred_at?: string;
+            /** @description The question's id. */
             id: string;
+            /** @description What the supplier asks. */
             text: string;
+            /** @description `open` until a clarification answers it, then `answered`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who asked (stakeholder id). */
             asked_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the question (RFC 3339, UTC).
+             */
             asked_at: string;
+            /** @description The answer, from the clarification that answered it; absent while open. */
             answer?: string;
+            /** @description The stakeholder who answered; absent while open. */
             answered_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the answer; absent while open.
+             */
             answered_at?: string;
+            /** @description Days from `asked_at` to now while open, or to `answered_at` once answered (recorded times). */
             age_days: number;
         };
         BoardClarification: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been clarified, if the write claimed it (`occurred_at`).
+             */
+            clarified_occurred_at?: string;
+            /** @description What the clarification settles. */
             text: string;
+            /** @description The question it answers; absent when it answers none. */
             question_id?: string;
+            /** @description The stakeholder who recorded the clarification (stakeholder id). */
             clarified_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             clarified_at: string;
+            /** @description The client-side stakeholder whose answer the supplier quotes; absent when the client side clarified directly. */
             answered_by?: string;
+            /** @description The client's answer the supplier quotes; absent when none is quoted. */
             answer?: string;
         };
         BoardChange: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been requested, if the write claimed it (`occurred_at`).
+             */
+            requested_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been approved or rejected, if the write claimed it (`occurred_at`).
+             */
+            decided_occurred_at?: string;
+            /** @description The change request's id. */
             id: string;
+            /** @description The requirement it changes; absent when it names none (then it is listed in the board's `changes`). */
             requirement_id?: string;
+            /** @description What is to change. */
             description: string;
+            /** @description Why, as given by the requester; absent when none was given. */
             reason?: string;
+            /** @description `open` until the client side decides, then `approved` or `rejected`. */
             status: components["schemas"]["Status"];
+            /** @description The stakeholder who requested it (stakeholder id). */
             requested_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the request (RFC 3339, UTC).
+             */
             requested_at: string;
+            /** @description The client-side stakeholder who approved or rejected it; absent while open. */
             decided_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the approval or rejection; absent while open.
+             */
             decided_at?: string;
+            /** @description The approval's comment, or the rejection's reason; absent when none was given. */
             comment?: string;
         };
         BoardAssumption: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been made, if the write claimed it (`occurred_at`).
+             */
+            made_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been validated or rejected, if the write claimed it (`occurred_at`).
+             */
+            resolved_occurred_at?: string;
+            /** @description The assumption's id. */
             id: string;
+            /** @description The requirement it interprets; absent when it names none. */
             requirement_id?: string;
+            /** @description The interpretation the supplier made without the client. */
             statement: string;
+            /** @description `open` until the client side answers, then `validated` or `rejected`. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who made it (stakeholder id). */
             made_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             made_at: string;
+            /** @description The client-side stakeholder who validated or rejected it; absent while open. */
             resolved_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the validation or rejection; absent while open.
+             */
             resolved_at?: string;
+            /** @description The validation's comment, or the rejection's reason; absent when none was given. */
             comment?: string;
+            /** @description Days from `made_at` to now while open, or to `resolved_at` once resolved (recorded times). */
             age_days: number;
         };
         BoardFeature: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been proposed, if the write claimed it (`occurred_at`).
+             */
+            proposed_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been accepted or declined, if the write claimed it (`occurred_at`).
+             */
+            decided_occurred_at?: string;
+            /** @description The feature's id. */
             id: string;
+            /** @description The feature's title. */
             title: string;
+            /** @description What the feature is; absent when none was given. */
             description?: string;
+            /** @description `proposed` until the client side decides, then `accepted` or `declined`; it counts only once accepted. */
             status: components["schemas"]["Status"];
+            /** @description The supplier-side stakeholder who proposed it (stakeholder id). */
             proposed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the proposal (RFC 3339, UTC).
+             */
             proposed_at: string;
+            /** @description The client-side stakeholder who accepted or declined it; absent while proposed. */
             decided_by?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the acceptance or decline; absent while proposed.
+             */
             decided_at?: string;
+            /** @description The deliveries that included it (delivery ids); absent when none did. */
             delivered_in?: string[];
         };
         DelayRegister: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description Every milestone, with its current and original due dates. */
             milestones: components["schemas"]["RegisterMilestone"][];
+            /** @description Every delay disclosed, in the order recorded. */
             delays: components["schemas"]["RegisterDelay"][];
         };
         RegisterMilestone: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been planned, if the write claimed it (`occurred_at`).
+             */
+            planned_occurred_at?: string;
+            /** @description The milestone's id. */
             id: string;
+            /** @description What is committed, in a few words. */
             title: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The due date first planned.
+             */
             original_due_date: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The current due date, after the delays.
+             */
             due_date: string;
+            /** @description The supplier-side stakeholder who planned it (stakeholder id). */
             planned_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             planned_at: string;
+            /** @description How many delays were disclosed against it. */
             delays: number;
         };
         RegisterDelay: {
+            /** @description The dependency said to have caused the delay; absent when it names none. */
+            dependency_id?: components["schemas"]["Id"];
+            /** @description The dependency said to have caused the delay was late when the delay was disclosed (unmet after its due date, or met after it). */
+            dependency_late?: boolean;
+            /** @description The party that owed that dependency; absent without `dependency_id`. */
+            dependency_party?: components["schemas"]["Party"];
+            /**
+             * Format: date-time
+             * @description When it is said to have been disclosed, if the write claimed it (`occurred_at`). `lead_time_days` counts from `disclosed_at`, when Candor recorded it, all the same.
+             */
+            disclosed_occurred_at?: string;
+            /** @description `previous_due_date` minus `disclosed_occurred_at`, in days: the lead time as claimed, beside `lead_time_days` as recorded; only with a claim. */
+            claimed_lead_time_days?: number;
+            /** @description How long after it is said to have happened Candor recorded it (days); only with a claim. */
+            recording_gap_days?: number;
+            /** @description The delay's id. */
             id: string;
+            /** @description The milestone it moves. */
             milestone_id: string;
+            /** @description That milestone's title. */
             milestone_title: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The milestone's due date as first planned.
+             */
             original_due_date: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The milestone's due date when the delay was disclosed.
+             */
             previous_due_date: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The milestone's due date after it.
+             */
             new_due_date: string;
+            /** @description Why the milestone moves. */
             reason: string;
+            /** @description The supplier-side stakeholder who disclosed it (stakeholder id). */
             disclosed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded the disclosure (RFC 3339, UTC).
+             */
             disclosed_at: string;
+            /** @description `previous_due_date` minus `disclosed_at` (when Candor recorded the disclosure), in days; negative when disclosed after the due date. A claimed `disclosed_occurred_at` does not change it (see `claimed_lead_time_days`). */
             lead_time_days: number;
+            /** @description `lead_time_days` is negative: recorded after the due date. */
             disclosed_after_due: boolean;
         };
         DecisionLogEntry: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been decided, if the write claimed it (`occurred_at`).
+             */
+            decided_occurred_at?: string;
+            /** @description The decision's id. */
             id: string;
+            /** @description What was decided, in a few words. */
             title: string;
+            /** @description Whether the choice was `technical` or `strategic`. */
             kind: components["schemas"]["DecisionKind"];
+            /** @description The options considered. */
             options: string[];
+            /** @description The option chosen. */
             chosen: string;
+            /** @description Why; absent when none was given. */
             rationale?: string;
+            /** @description The stakeholders who took part. */
             participants: components["schemas"]["Person"][];
+            /** @description The client-side stakeholders among them; empty when the decision was taken without the client. */
             client_participants: components["schemas"]["Person"][];
+            /** @description No client-side stakeholder took part. */
             without_client: boolean;
+            /** @description The facts it is about (ids); absent when it names none. */
             about?: string[];
+            /** @description The stakeholder who recorded it (stakeholder id). */
             decided_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             decided_at: string;
         };
         Person: {
+            /** @description The stakeholder's id. */
             id: string;
+            /** @description The stakeholder's name; absent when unknown to the read model. */
             name?: string;
+            /** @description The stakeholder's party; absent when unknown to the read model. */
             party?: components["schemas"]["Party"];
         };
         CommunicationsReport: {
+            /**
+             * Format: date-time
+             * @description The latest moment some information is said to have reached the client (its claim, or its recording without one); `last_client_informed_at` is the latest recorded one.
+             */
+            last_client_informed_occurred_at?: string;
+            /** @description The engagement. */
             engagement_id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor last recorded information reaching the client.
+             */
             last_client_informed_at?: string;
+            /** @description Every piece of information that reached named stakeholders, in the order recorded. */
             informations: components["schemas"]["ReportInformation"][];
         };
         ReportInformation: {
+            /**
+             * Format: date-time
+             * @description When it is said to have reached its recipients, if the write claimed it (`occurred_at`). Days since the client was informed count from `informed_at`, when Candor recorded it.
+             */
+            informed_occurred_at?: string;
+            /** @description How long after it is said to have happened Candor recorded it (days); only with a claim. */
+            recording_gap_days?: number;
+            /** @description The information's id. */
             id: string;
+            /** @description What it was about, in a few words. */
             subject: string;
+            /** @description What was said; absent when none was given. */
             summary?: string;
+            /** @description How it reached them. */
             channel: components["schemas"]["Channel"];
+            /** @description The facts it was about (ids); absent when it names none. */
             about?: string[];
+            /** @description The supplier-side stakeholder who informed them (stakeholder id). */
             informed_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
             informed_at: string;
+            /** @description The stakeholders it reached, with their acknowledgements. */
             recipients: components["schemas"]["Recipient"][];
+            /** @description The recipients who acknowledged it (stakeholder ids). */
             acknowledged_by: string[];
+            /** @description The client-side recipients (those who acknowledge) who have not (stakeholder ids). */
             not_acknowledged: string[];
         };
         Recipient: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been acknowledged, if the write claimed it (`occurred_at`).
+             */
+            acknowledged_occurred_at?: string;
+            /** @description The recipient's stakeholder id. */
             id: string;
+            /** @description The recipient's name; absent when unknown to the read model. */
             name?: string;
+            /** @description The recipient's party; absent when unknown to the read model. */
             party?: components["schemas"]["Party"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded their acknowledgement; absent until they acknowledge.
+             */
             acknowledged_at?: string;
         };
         IndicatorStatus: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined, if the write claimed it (`occurred_at`).
+             */
+            defined_occurred_at?: string;
+            /** @description The indicator's id. */
             id: string;
+            /** @description What is measured. */
             name: string;
+            /** @description The unit of the target and values; absent when none was given. */
             unit?: string;
+            /** @description The target value, in `unit`. */
             target: number;
+            /** @description Whether a value is on target at or above (`at_least`) or at or below (`at_most`) `target`. */
             direction: components["schemas"]["Direction"];
+            /** @description The workshop where it was defined; absent when it names none. */
             workshop_id?: string;
+            /** @description The stakeholder who defined it (stakeholder id). */
             defined_by: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded its definition (RFC 3339, UTC).
+             */
             defined_at: string;
+            /** @description Its measurements, in the order recorded. */
             measurements: components["schemas"]["IndicatorMeasurement"][];
+            /** @description The measurement with the latest `measured_at`; absent while unmeasured. */
             latest?: components["schemas"]["IndicatorMeasurement"];
+            /** @description `unmeasured`, `on_target` or `off_target`, from `latest`. */
             status: string;
         };
         IndicatorMeasurement: {
+            /**
+             * Format: date-time
+             * @description When Candor recorded the measurement; `measured_at` is the moment measured.
+             */
+            recorded_at: string;
+            /** @description The measurement's id. */
             id: string;
+            /** @description The value measured, in the indicator's unit. */
             value: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The moment measured (the write's claim, or `recorded_at` when none was given).
+             */
             measured_at: string;
+            /** @description A note on the measurement; absent when none was given. */
             note?: string;
+            /** @description The stakeholder who recorded it (stakeholder id). */
             recorded_by: string;
         };
         RegisterStakeholder: {
+            /**
+             * Format: date-time
+             * @description When it is said to have joined, if the write claimed it (`occurred_at`).
+             */
+            joined_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been briefed, if the write claimed it (`occurred_at`).
+             */
+            briefed_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have left, if the write claimed it (`occurred_at`).
+             */
+            left_occurred_at?: string;
+            /** @description The stakeholder's id. */
             id: string;
+            /** @description The stakeholder's side. */
             party: components["schemas"]["Party"];
+            /** @description The stakeholder's name. */
             name: string;
+            /** @description The stakeholder's e-mail address; absent when none was given. */
             email?: string;
+            /** @description Their role in the engagement; absent when none was given. */
             role?: string;
+            /** @description The API principal who acts as this stakeholder; absent when none is linked. */
             principal_id?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they joined (RFC 3339, UTC).
+             */
             joined_at: string;
+            /** @description They joined after emergence, and need a briefing. */
             late: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded their briefing; absent until briefed.
+             */
             briefed_at?: string;
+            /** @description The stakeholder who briefed them; absent until briefed. */
             briefed_by?: string;
+            /** @description What the briefing covered; absent until briefed, or when none was given. */
             briefing_summary?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they left; absent while current.
+             */
             left_at?: string;
+            /** @description They joined late and have not been briefed (yet). */
             never_briefed: boolean;
         };
         Knowledge: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The stakeholder whose knowledge this is. */
             stakeholder_id: string;
+            /** @description What they were informed of, acknowledged or took part in, in the order recorded. */
             items: components["schemas"]["KnowledgeItem"][];
         };
         KnowledgeItem: {
-            /** Format: int64 */
+            /**
+             * Format: date-time
+             * @description When it is said to have happened, if the write claimed it (`occurred_at`). `at` is when Candor recorded it.
+             */
+            occurred_at?: string;
+            /**
+             * Format: int64
+             * @description The global position of the event that made it known.
+             */
             position: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that event (RFC 3339, UTC); they knew it since then.
+             */
             at: string;
+            /** @description How they knew: `informed`, `acknowledged`, `decision`, `workshop`, `briefed`, `briefing_given` or `signed`. */
             kind: string;
+            /** @description The type of that event. */
             type: string;
+            /** @description What it names: the information, decision, workshop or agreement id; for `briefed` the stakeholder who briefed them, for `briefing_given` the one they briefed. */
             ref_id?: string;
+            /** @description The information's subject, the decision's title and choice, the workshop's notes, the briefing's summary or the agreement's reference; absent when there is none. */
             subject?: string;
+            /** @description The information's channel; only for `informed` and `acknowledged`. */
             channel?: components["schemas"]["Channel"];
+            /** @description The event's actor (stakeholder id). */
             by: string;
+            /** @description The facts the information or decision was about (ids); absent when it names none. */
             about?: string[];
         };
         TransparencyReport: {
+            /** @description `days_since_client_informed` counted from the latest moment information is said to have reached the client (claimed, or recorded without a claim); `days_since_client_informed` counts from when Candor recorded it. */
+            days_since_client_informed_as_claimed: number | null;
+            /** @description The current client-side stakeholders never named as a recipient of information (`client.informed`); being briefed or taking part in a workshop or a decision does not count. */
+            uninformed_stakeholders: components["schemas"]["UninformedStakeholder"][];
+            /** @description How late facts were recorded after they are said to have happened. */
+            late_recording: components["schemas"]["TransparencyLateRecording"];
+            /** @description The open risks and how many occurred. */
+            risks: components["schemas"]["TransparencyRisks"];
+            /** @description The open and late dependencies, the client's late ones listed. */
+            dependencies: components["schemas"]["TransparencyDependencies"];
+            /** @description The open difficulties, oldest first. */
+            difficulties: components["schemas"]["TransparencyDifficulties"];
+            /** @description The exceptions raised when a tolerance was passed, and the days the client took to decide them. */
+            exceptions: components["schemas"]["TransparencyExceptions"];
+            /** @description Breaches of the communication cadences agreed with client-side stakeholders. */
+            cadence: components["schemas"]["TransparencyCadence"];
+            /** @description The engagement reported on; absent for the report across all engagements. */
             engagement_id?: string;
+            /** @description How many engagements the report covers (1 for one engagement). */
             engagements: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The moment every `*_days` figure is computed for (now, or the audit time).
+             */
             as_of: string;
+            /** @description Delay disclosure lead times. */
             delays: components["schemas"]["TransparencyDelays"];
+            /** @description The assumptions the client has not answered. */
             open_assumptions: components["schemas"]["TransparencyAssumptions"];
+            /** @description Every open question, oldest first. */
             open_questions: components["schemas"]["AgedItem"][];
+            /** @description Days since Candor last recorded information reaching the client (for one engagement; across all, the largest among engagements not closed); null if never. From the recorded time: see `days_since_client_informed_as_claimed`. */
             days_since_client_informed: number | null;
+            /** @description Engagements, not people: how many engagements (not closed, across all) had no information at all reach their client side; 0 or 1 for one engagement. Client-side people never informed are `uninformed_stakeholders`. */
             never_informed: number;
+            /** @description The information some client-side recipients have not acknowledged, oldest first. */
             not_acknowledged: components["schemas"]["PendingInformation"][];
+            /** @description Decisions, and those taken without the client. */
             decisions: components["schemas"]["TransparencyDecisions"];
+            /** @description Features the client never asked for. */
             features: components["schemas"]["TransparencyFeatures"];
+            /** @description The current stakeholders who joined late and were never briefed, in the order they joined. */
             unbriefed_stakeholders: components["schemas"]["UnbriefedStakeholder"][];
+            /** @description Success indicators never measured or off target. */
             indicators: components["schemas"]["TransparencyIndicators"];
         };
         TransparencyDelays: {
+            /** @description The median lead time with each delay's claimed disclosure where one was given (`claimed_lead_time_days`), beside `median_lead_time_days` from the recorded ones; null without delays. */
+            median_claimed_lead_time_days: number | null;
+            /** @description Delays disclosed. */
             count: number;
+            /** @description The median disclosure lead time, from the recorded disclosures, in days; null without delays. */
             median_lead_time_days: number | null;
+            /** @description Delays whose disclosure was recorded after the due date (negative lead time). */
             disclosed_after_due: number;
         };
         TransparencyAssumptions: {
+            /** @description Assumptions still open. */
             open: number;
+            /** @description The open assumptions recorded more than 7 days before `as_of`, oldest first. */
             older_than_7_days: components["schemas"]["AgedItem"][];
         };
         TransparencyDecisions: {
+            /** @description Decisions recorded. */
             total: number;
+            /** @description The decisions no client-side stakeholder took part in. */
             without_client: components["schemas"]["AgedRef"][];
         };
         TransparencyFeatures: {
+            /** @description Features proposed without being asked. */
             proposed: number;
+            /** @description Of those, the ones the client accepted. */
             accepted: number;
+            /** @description Of those, the ones still proposed or declined. */
             never_accepted: number;
+            /** @description The features delivered although the client never accepted them. */
             delivered_not_accepted: components["schemas"]["AgedRef"][];
         };
         TransparencyIndicators: {
+            /** @description Success indicators defined. */
             total: number;
+            /** @description Those whose latest measurement is on target. */
             on_target: number;
+            /** @description The indicators never measured. */
             unmeasured: components["schemas"]["AgedRef"][];
+            /** @description The indicators whose latest measurement is off target; `at` is when it was measured. */
             off_target: components["schemas"]["AgedRef"][];
         };
         AgedItem: {
+            /** @description The engagement the item belongs to. */
             engagement_id: string;
+            /** @description The assumption's or question's id. */
             id: string;
+            /** @description The assumption's statement, or the question's text. */
             text: string;
+            /** @description The requirement it is about; absent when it names none. */
             requirement_id?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (made or asked), the start of its age.
+             */
             since: string;
+            /** @description Days from `since` to the report's `as_of` (recorded time, not a claim). */
             age_days: number;
         };
         AgedRef: {
+            /** @description The engagement the item belongs to. */
             engagement_id: string;
+            /** @description The decision's, feature's or indicator's id. */
             id: string;
+            /** @description The decision's or feature's title, or the indicator's name. */
             title: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description For a decision without the client, when Candor recorded it; for an indicator off target, when its latest value was measured; absent otherwise.
+             */
             at?: string;
         };
         PendingInformation: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The information's id. */
             id: string;
+            /** @description What it was about. */
             subject: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded it, the start of its age.
+             */
             informed_at: string;
+            /** @description Days from `informed_at` to the report's `as_of`. */
             age_days: number;
+            /** @description The client-side recipients who have not acknowledged it (stakeholder ids). */
             waiting: string[];
         };
         UnbriefedStakeholder: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The stakeholder's id. */
             stakeholder_id: string;
+            /** @description The stakeholder's name. */
             name: string;
+            /** @description The stakeholder's side. */
             party: components["schemas"]["Party"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they joined.
+             */
             joined_at: string;
+            /** @description Days from `joined_at` to the report's `as_of`. */
             days_since_joined: number;
         };
+        /** @description A current client-side stakeholder never named as a recipient of information. */
+        UninformedStakeholder: {
+            /** @description The engagement. */
+            engagement_id: string;
+            /** @description The stakeholder's id. */
+            stakeholder_id: string;
+            /** @description The stakeholder's name. */
+            name: string;
+            /** @description The stakeholder's side (always `client`). */
+            party: components["schemas"]["Party"];
+            /**
+             * Format: date-time
+             * @description When Candor recorded that they joined.
+             */
+            joined_at: string;
+            /** @description Days from `joined_at` to the report's `as_of`. */
+            days_since_joined: number;
+        };
+        /** @description Late recording: how long after facts are said to have happened (`occurred_at`) Candor recorded them. */
+        TransparencyLateRecording: {
+            /** @description Facts recorded with a claimed time. */
+            claimed: number;
+            /** @description The largest gap between a claimed time and its recording, in days; null without claims. */
+            max_gap_days: number | null;
+            /** @description The facts recorded more than a day after they are said to have happened, the largest gap first. */
+            later_than_1_day: components["schemas"]["LateRecord"][];
+        };
+        /** @description A fact recorded more than a day after it is said to have happened. */
+        LateRecord: {
+            /** @description The engagement. */
+            engagement_id: string;
+            /** @description The event's revision in its engagement's stream, as on the timeline. */
+            revision: number;
+            /** @description The event type of the fact. */
+            type: components["schemas"]["EventType"];
+            /**
+             * Format: date-time
+             * @description When it is said to have happened.
+             */
+            occurred_at: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it.
+             */
+            recorded_at: string;
+            /** @description `recorded_at` minus `occurred_at`, in days. */
+            gap_days: number;
+        };
         ProjectionLag: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The store's global position of its last event.
+             */
             head: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The position every serving read model has applied.
+             */
             position: number;
+            /** @description `head` minus `position`, in positions (not always events). */
             behind: number;
+            /** @description How long ago the oldest event not yet applied was committed; 0 when up to date. */
             seconds: number;
+            /** @description Each read model's own state. */
             projections: components["schemas"]["ProjectionStatus"][];
         };
         ProjectionStatus: {
+            /** @description The read model's name. */
             name: string;
+            /** @description The version of the read model's definition. */
             version: number;
+            /** @description Which build of it this is (1 for the first; a rebuild makes a new one). */
             generation: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The global position it has applied.
+             */
             position: number;
+            /** @description The store's head minus `position`. */
             behind: number;
+            /** @description It answers reads; false while being built. */
             serving: boolean;
         };
         FeedEvent: {
@@ -2934,24 +5401,35 @@ export interface components {
             data: Record<string, never>;
         };
         EngagementSummaryList: {
+            /** @description The items of this page. */
             items: components["schemas"]["EngagementSummary"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         TimelinePage: {
+            /** @description The engagement. */
             engagement_id: string;
+            /** @description The items of this page. */
             items: components["schemas"]["TimelineEntry"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         DecisionLogPage: {
+            /** @description The items of this page. */
             items: components["schemas"]["DecisionLogEntry"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         IndicatorStatusPage: {
+            /** @description The items of this page. */
             items: components["schemas"]["IndicatorStatus"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         RegisterStakeholderPage: {
+            /** @description The items of this page. */
             items: components["schemas"]["RegisterStakeholder"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
             next_cursor: string | null;
         };
         /** @description The outcome of a hash-chain verification. */
@@ -2962,18 +5440,917 @@ export interface components {
             streams: number;
             /** @description Events checked (up to the broken link, if any). */
             events: number;
+            /** @description The first link that does not hold; absent when `ok`. */
             broken?: components["schemas"]["ChainBreak"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the server ran this verification (RFC 3339, UTC).
+             */
             checked_at: string;
         };
         /** @description The first event whose link in its stream's hash chain does not hold. */
         ChainBreak: {
+            /** @description The stream (an engagement's event stream) whose chain breaks. */
             stream: string;
+            /** @description The engagement of that stream; absent for a stream that is not an engagement's. */
             engagement_id?: string;
+            /** @description The revision, in the stream, of the first event whose link does not hold. */
             revision: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description That event's global position in the store.
+             */
             position: number;
+            /** @description What does not hold (e.g. a hash that does not match its event). */
             reason: string;
+        };
+        /** @enum {string} */
+        Severity: "low" | "medium" | "high" | "critical";
+        RaiseRisk: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            risk_id?: components["schemas"]["Id"];
+            title: string;
+            description?: string;
+            probability: number;
+            impact: number;
+            owner_id: components["schemas"]["Id"];
+            response: string;
+            milestone_id?: components["schemas"]["Id"];
+        };
+        ReviewRisk: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            probability: number;
+            impact: number;
+            response?: string;
+            note?: string;
+        };
+        EscalateRisk: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            escalated_to: components["schemas"]["Id"];
+            reason: string;
+        };
+        RecordRiskOccurred: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            difficulty_id?: components["schemas"]["Id"];
+            description: string;
+        };
+        CloseRisk: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            reason: string;
+        };
+        AssignDifficulty: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            owner_id: components["schemas"]["Id"];
+            severity: components["schemas"]["Severity"];
+        };
+        ResolveDifficulty: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            resolution: string;
+        };
+        RaiseDependency: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            dependency_id?: components["schemas"]["Id"];
+            title: string;
+            description?: string;
+            owed_by: components["schemas"]["Id"];
+            /** Format: date-time */
+            due_date: string;
+            milestone_id?: components["schemas"]["Id"];
+        };
+        MeetDependency: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            note?: string;
+        };
+        Risk: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            raised_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have occurred or been closed, when that was claimed.
+             */
+            closed_occurred_at?: string;
+            /** @description The risk's id. */
+            id: components["schemas"]["Id"];
+            /** @description The risk's title. */
+            title: string;
+            /** @description What could happen; absent when none was given. */
+            description?: string;
+            /** @description How likely it is, from 1 (low) to 5 (high), as last rated. */
+            probability: number;
+            /** @description How much it would hurt, from 1 (low) to 5 (high), as last rated. */
+            impact: number;
+            /** @description probability × impact, 1 to 25. */
+            score: number;
+            /** @description The stakeholder who owns the risk (stakeholder id). */
+            owner_id: string;
+            /** @description What is done about it. */
+            response: string;
+            /** @description The milestone it threatens; absent when it names none. */
+            milestone_id?: components["schemas"]["Id"];
+            /**
+             * @description `open`, `escalated`, `occurred` (it became a difficulty) or `closed`.
+             * @enum {string}
+             */
+            status: "open" | "escalated" | "occurred" | "closed";
+            /** @description The stakeholder who raised it (stakeholder id). */
+            raised_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
+            raised_at: string;
+            /** @description Its reviews (new ratings), in the order recorded. */
+            reviews: components["schemas"]["RiskReview"][];
+            /** @description The stakeholder it was escalated to; absent unless escalated. */
+            escalated_to?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the escalation; absent unless escalated.
+             */
+            escalated_at?: string;
+            /** @description The difficulty it became when it occurred; absent otherwise. */
+            difficulty_id?: components["schemas"]["Id"];
+            /** @description The stakeholder who recorded that it occurred or was closed; absent while open or escalated. */
+            closed_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded that it occurred or was closed; absent while open or escalated.
+             */
+            closed_at?: string;
+            /** @description The reason of the escalation, then of the closure; absent when none was given. */
+            reason?: string;
+        };
+        RiskReview: {
+            /** @description The new probability, from 1 (low) to 5 (high). */
+            probability: number;
+            /** @description The new impact, from 1 (low) to 5 (high). */
+            impact: number;
+            /** @description Why it was re-rated; absent when none was given. */
+            note?: string;
+            /** @description The stakeholder who reviewed it (stakeholder id). */
+            by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the review (RFC 3339, UTC).
+             */
+            at: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been reviewed (the `occurred_at` of the request), when that was given; absent otherwise.
+             */
+            occurred_at?: string;
+        };
+        RiskList: {
+            /** @description The items of this page. */
+            items: components["schemas"]["Risk"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
+            next_cursor: string | null;
+        };
+        Dependency: {
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised, when claimed.
+             */
+            raised_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been met, when claimed.
+             */
+            met_occurred_at?: string;
+            /** @description The dependency's id. */
+            id: components["schemas"]["Id"];
+            /** @description What is owed, in a few words. */
+            title: string;
+            /** @description What is owed, in full; absent when none was given. */
+            description?: string;
+            /** @description The stakeholder who owes it (stakeholder id). */
+            owed_by: string;
+            /** @description The party of that stakeholder; a client-side dependency is the client's. */
+            owed_by_party: components["schemas"]["Party"];
+            /**
+             * Format: date-time
+             * @description When it is due.
+             */
+            due_date: string;
+            /** @description The milestone that needs it; absent when it names none. */
+            milestone_id?: components["schemas"]["Id"];
+            /**
+             * @description `open` until met, then `met`.
+             * @enum {string}
+             */
+            status: "open" | "met";
+            /** @description The stakeholder who raised it (stakeholder id). */
+            raised_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
+            raised_at: string;
+            /** @description The stakeholder who recorded it met; absent while open. */
+            met_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it met; absent while open. Met after `due_date` (recorded) counts as late.
+             */
+            met_at?: string;
+            /** @description The note given when it was met; absent when none was. */
+            note?: string;
+            /** @description The delays disclosed as caused by it. */
+            delay_ids: components["schemas"]["Id"][];
+        };
+        DependencyList: {
+            /** @description The items of this page. */
+            items: components["schemas"]["Dependency"][];
+            /** @description The cursor of the next page, to pass as `cursor`; null on the last page. */
+            next_cursor: string | null;
+        };
+        RAIDRegister: {
+            /** @description The engagement. */
+            engagement_id: string;
+            /**
+             * Format: date-time
+             * @description The moment the register's figures (ages, lateness) are computed for.
+             */
+            as_of: string;
+            /** @description The risk register. */
+            risks: components["schemas"]["RAIDRisk"][];
+            /** @description The difficulties, as issues. */
+            issues: components["schemas"]["RAIDIssue"][];
+            /** @description What is owed to the engagement, by whom and by when. */
+            dependencies: components["schemas"]["RAIDDependency"][];
+        };
+        RAIDRisk: {
+            /** @description The risk's id. */
+            id: string;
+            /** @description The risk's title. */
+            title: string;
+            /** @description What could happen; absent when none was given. */
+            description?: string;
+            /** @description How likely it is, from 1 (low) to 5 (high), as last rated. */
+            probability: number;
+            /** @description How much it would hurt, from 1 (low) to 5 (high), as last rated. */
+            impact: number;
+            /** @description probability × impact, 1 to 25. */
+            score: number;
+            /** @description The stakeholder who owns the risk (stakeholder id). */
+            owner_id: string;
+            /** @description What is done about it. */
+            response: string;
+            /** @description The milestone it threatens; absent when it names none. */
+            milestone_id?: string;
+            /**
+             * @description `open`, `escalated`, `occurred` (it became a difficulty) or `closed`.
+             * @enum {string}
+             */
+            status: "open" | "escalated" | "occurred" | "closed";
+            /** @description The stakeholder who raised it (stakeholder id). */
+            raised_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
+            raised_at: string;
+            /** @description How many times it was reviewed. */
+            reviews: number;
+            /**
+             * Format: date-time
+             * @description When Candor recorded its last review; absent if never reviewed.
+             */
+            reviewed_at?: string;
+            /** @description The stakeholder it was escalated to; absent unless escalated. */
+            escalated_to?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the escalation; absent unless escalated.
+             */
+            escalated_at?: string;
+            /** @description The difficulty it became when it occurred; absent otherwise. */
+            difficulty_id?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded that it occurred or was closed; absent while open or escalated.
+             */
+            closed_at?: string;
+            /** @description The reason of the escalation, then of the closure; absent when none was given. */
+            reason?: string;
+            /** @description From raised_at to as_of, or to when it occurred or was closed. */
+            age_days: number;
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised, if the write claimed it (`occurred_at`).
+             */
+            raised_occurred_at?: string;
+        };
+        RAIDIssue: {
+            /** @description The difficulty's id. */
+            id: string;
+            /** @description What the difficulty is. */
+            description: string;
+            /** @description The milestone it threatens; absent when it names none. */
+            milestone_id?: string;
+            /** @description The risk that became it; absent otherwise. */
+            risk_id?: string;
+            /**
+             * @description `open` until resolved, then `resolved`.
+             * @enum {string}
+             */
+            status: "open" | "resolved";
+            /** @description The stakeholder who owns it; absent until assigned. */
+            owner_id?: string;
+            /** @description Its severity; absent until assigned. */
+            severity?: components["schemas"]["Severity"];
+            /** @description The supplier-side stakeholder who reported it (stakeholder id). */
+            reported_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the report (RFC 3339, UTC).
+             */
+            reported_at: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the last assignment; absent until assigned.
+             */
+            assigned_at?: string;
+            /** @description The stakeholder who resolved it; absent while open. */
+            resolved_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the resolution; absent while open.
+             */
+            resolved_at?: string;
+            /** @description How it was resolved; absent while open. */
+            resolution?: string;
+            /** @description From reported_at to as_of, or to its resolution. */
+            age_days: number;
+            /**
+             * Format: date-time
+             * @description When it is said to have been reported, if the write claimed it (`occurred_at`).
+             */
+            reported_occurred_at?: string;
+        };
+        RAIDDependency: {
+            /** @description The dependency's id. */
+            id: string;
+            /** @description What is owed, in a few words. */
+            title: string;
+            /** @description What is owed, in full; absent when none was given. */
+            description?: string;
+            /** @description The stakeholder who owes it (stakeholder id). */
+            owed_by: string;
+            /** @description The party of that stakeholder. */
+            owed_by_party: components["schemas"]["Party"];
+            /**
+             * Format: date-time
+             * @description When it is due.
+             */
+            due_date: string;
+            /** @description The milestone that needs it; absent when it names none. */
+            milestone_id?: string;
+            /**
+             * @description `open` until met, then `met`.
+             * @enum {string}
+             */
+            status: "open" | "met";
+            /** @description The stakeholder who raised it (stakeholder id). */
+            raised_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it (RFC 3339, UTC).
+             */
+            raised_at: string;
+            /** @description The stakeholder who recorded it met; absent while open. */
+            met_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it met; absent while open.
+             */
+            met_at?: string;
+            /** @description The note given when it was met; absent when none was. */
+            note?: string;
+            /** @description The delays disclosed as caused by it. */
+            delay_ids: string[];
+            /** @description Unmet after due_date at as_of, or met after it. */
+            late: boolean;
+            /** @description How far past due_date it is (or was met); 0 when not late. */
+            days_late: number;
+            /**
+             * Format: date-time
+             * @description When it is said to have been raised, if the write claimed it (`occurred_at`).
+             */
+            raised_occurred_at?: string;
+        };
+        TransparencyRisks: {
+            /** @description Risks that can still happen (open or escalated). */
+            open: number;
+            /** @description Of those, the escalated ones. */
+            escalated: number;
+            /** @description Risks that occurred (became difficulties). */
+            occurred: number;
+            /** @description The open risks (open or escalated), the highest score first, then the oldest. */
+            by_score: components["schemas"]["OpenRisk"][];
+        };
+        OpenRisk: {
+            /** @description The engagement. */
+            engagement_id: string;
+            /** @description The risk's id. */
+            id: string;
+            /** @description The risk's title. */
+            title: string;
+            /** @description probability × impact, 1 to 25. */
+            score: number;
+            /**
+             * @description `open` or `escalated` (the report lists only risks that can still happen).
+             * @enum {string}
+             */
+            status: "open" | "escalated" | "occurred" | "closed";
+            /** @description The stakeholder who owns the risk (stakeholder id). */
+            owner_id: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it raised, the start of its age.
+             */
+            since: string;
+            /** @description Days from `since` to the report's `as_of`. */
+            age_days: number;
+        };
+        TransparencyDependencies: {
+            /** @description Dependencies not met yet. */
+            open: number;
+            /** @description Dependencies late at `as_of`, any party's (unmet after their due date, or met after it). */
+            late: number;
+            /** @description The client-side dependencies unmet after their due date, or met after it, the latest first, with the delays said to have been caused by them. */
+            late_client: components["schemas"]["LateDependency"][];
+        };
+        LateDependency: {
+            /** @description The engagement. */
+            engagement_id: string;
+            /** @description The dependency's id. */
+            id: string;
+            /** @description What is owed. */
+            title: string;
+            /** @description The client-side stakeholder who owes it (stakeholder id). */
+            owed_by: string;
+            /**
+             * Format: date-time
+             * @description When it was due.
+             */
+            due_date: string;
+            /**
+             * @description `open`, or `met` (after its due date).
+             * @enum {string}
+             */
+            status: "open" | "met";
+            /** @description How far past `due_date` it is at the report's `as_of`, or was when met (recorded), in days. */
+            days_late: number;
+            /** @description The delays disclosed as caused by it. */
+            delay_ids: string[];
+        };
+        TransparencyDifficulties: {
+            /** @description Difficulties not resolved yet. */
+            open: number;
+            /** @description Open difficulties without an owner. */
+            unassigned: number;
+            /** @description The open difficulties, oldest first. */
+            by_age: components["schemas"]["OpenDifficulty"][];
+        };
+        OpenDifficulty: {
+            /** @description The engagement. */
+            engagement_id: string;
+            /** @description The difficulty's id. */
+            id: string;
+            /** @description What the difficulty is. */
+            text: string;
+            /** @description Its severity; absent until assigned. */
+            severity?: components["schemas"]["Severity"];
+            /** @description The stakeholder who owns it; absent until assigned. */
+            owner_id?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded its report, the start of its age.
+             */
+            since: string;
+            /** @description Days from `since` to the report's `as_of`. */
+            age_days: number;
+        };
+        /** @description `currency` is always given, also with a `cost_impact` of zero: the contract states it so that no body it accepts is refused for its form. */
+        AssessChangeImpact: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            schedule_impact_days: number;
+            /** Format: int64 */
+            cost_impact: number;
+            currency: string;
+            approver_id: components["schemas"]["Id"];
+            /** Format: date-time */
+            approve_by: string;
+        };
+        DelegateChangeApproval: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            delegate_id: components["schemas"]["Id"];
+        };
+        ChangeImpact: {
+            /** @description How many days the change moves the schedule, as assessed. */
+            schedule_impact_days: number;
+            /**
+             * Format: int64
+             * @description What it costs, in minor units of `currency` (cents for EUR); 0 for none.
+             */
+            cost_impact: number;
+            /** @description The ISO 4217 code of `cost_impact`; absent when the cost is 0. */
+            currency?: string;
+            /** @description The client-side stakeholder who must approve or reject the change. */
+            approver_id: string;
+            /**
+             * Format: date-time
+             * @description The date by which the approver is to decide.
+             */
+            approve_by: string;
+            /** @description The client-side stakeholder the approver delegated to, who may decide instead; absent without a delegation (a new assessment clears it). */
+            delegate_id?: string;
+            /** @description The stakeholder who assessed the impact (stakeholder id). */
+            assessed_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the assessment (RFC 3339, UTC).
+             */
+            assessed_at: string;
+        };
+        DefineAcceptanceCriterion: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            criterion_id?: components["schemas"]["Id"];
+            text: string;
+        };
+        AgreeAcceptanceCriterion: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            comment?: string;
+        };
+        RedeliverDelivery: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            /** @description What changed since the version that was rejected. */
+            changes: string;
+        };
+        /** @description What a requirement must do to be accepted. */
+        AcceptanceCriterion: {
+            /** @description The criterion. */
+            id: components["schemas"]["Id"];
+            /** @description The requirement it is a criterion of. */
+            requirement_id: components["schemas"]["Id"];
+            /** @description The criterion. */
+            text: string;
+            /**
+             * @description `agreed` once a client-side stakeholder defined or agreed it; only agreed criteria count.
+             * @enum {string}
+             */
+            status: "proposed" | "agreed";
+            /** @description The stakeholder who defined it. */
+            defined_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded its definition.
+             */
+            defined_at: string;
+            /** @description The client-side stakeholder who agreed it, once agreed. */
+            agreed_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the agreement, once agreed.
+             */
+            agreed_at?: string;
+            /** @description The client's comment when agreeing it. */
+            comment?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been defined, when claimed.
+             */
+            defined_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been agreed, when claimed.
+             */
+            agreed_occurred_at?: string;
+        };
+        /** @description A page of a requirement's acceptance criteria. */
+        AcceptanceCriterionList: {
+            /** @description One page of the list, oldest first. */
+            items: components["schemas"]["AcceptanceCriterion"][];
+            /** @description The cursor of the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description An earlier version of a delivery, as it was judged (rejected). */
+        DeliveryVersion: {
+            /** @description Its number, from 1. */
+            version: number;
+            /** @description Who handed it over. */
+            delivered_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded its handover.
+             */
+            delivered_at: string;
+            /** @description How it was judged: `rejected`. */
+            status: components["schemas"]["Status"];
+            /** @description Who rejected it. */
+            resolved_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the rejection.
+             */
+            resolved_at?: string;
+            /** @description The reason given for the rejection. */
+            comment?: string;
+            /** @description The acceptance criteria it was judged to meet. */
+            criteria_met?: components["schemas"]["Id"][];
+            /** @description The acceptance criteria it was judged not to meet. */
+            criteria_unmet?: components["schemas"]["Id"][];
+        };
+        AgreeTolerances: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            /** @description How many days the schedule may slip. */
+            time_days: number;
+            /**
+             * Format: int64
+             * @description How much the disclosed cost impacts may add up to, in minor units of `currency`.
+             */
+            cost_amount: number;
+            currency: string;
+            /** @description Who agreed them, a current client-side stakeholder among them. */
+            agreed_by: components["schemas"]["Id"][];
+        };
+        ProposeExceptionOptions: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            options: string[];
+            /** @description One of `options`, exactly (`422 not_an_option` otherwise). */
+            recommendation?: string;
+        };
+        DecideException: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            /** @description One of the options put forward, exactly (`422 not_an_option` otherwise). */
+            chosen: string;
+            rationale?: string;
+        };
+        AgreeCadence: {
+            /**
+             * Format: date-time
+             * @description When the fact happened, if before now: it is recorded now and keeps both times. Not in the future (`date_in_future`), not before the engagement opened (`date_before_opening`), not before anything the request names happened (`date_before_reference`); 422 otherwise. Omitted: it happened when recorded. The trust indicators (disclosure lead time, days since the client was informed) count from the recorded time.
+             */
+            occurred_at?: string;
+            stakeholder_id: components["schemas"]["Id"];
+            /** @description The longest the stakeholder may go without being informed, in days. */
+            every_days: number;
+        };
+        /** @description The tolerances agreed at scoping. */
+        Tolerances: {
+            /** @description How many days the schedule may slip. */
+            time_days: number;
+            /**
+             * Format: int64
+             * @description How much the disclosed cost impacts may add up to, in minor units of `currency`.
+             */
+            cost_amount: number;
+            /** @description The currency of `cost_amount`; cost impacts in others are not counted. */
+            currency: string;
+            /** @description Who agreed them. */
+            agreed_by: string[];
+            /** @description Who recorded the agreement. */
+            recorded_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it.
+             */
+            agreed_at: string;
+            /** @description The slip (days) the next time exception counts from, that of the last decided one (0 before any). */
+            time_base: number;
+            /** @description The cost the next cost exception counts from, that of the last decided one (0 before any). */
+            cost_base: number;
+            /**
+             * Format: date-time
+             * @description When they are said to have been agreed, when claimed.
+             */
+            agreed_occurred_at?: string;
+        };
+        /** @description A tolerance passed, and what the client decided. */
+        Exception: {
+            /** @description The exception, `exception-` and the id of the delay or cost impact that raised it. */
+            id: components["schemas"]["Id"];
+            /**
+             * @description Which tolerance was passed.
+             * @enum {string}
+             */
+            kind: "time" | "cost";
+            /** @description The delay or cost impact that passed it. */
+            trigger_id: string;
+            /** @description For a time exception, the schedule slip then, in days. */
+            days?: number;
+            /**
+             * Format: int64
+             * @description For a cost exception, the cost then, in minor units of `currency`.
+             */
+            amount?: number;
+            /** @description For a cost exception, the tolerances' currency. */
+            currency?: string;
+            /** @description The tolerance passed (days, or minor units). */
+            tolerance: number;
+            /** @description The level the tolerance counted from (that of the last decided exception of the kind, 0 before any). */
+            base: number;
+            /**
+             * @description `open` until the client decides.
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /**
+             * Format: date-time
+             * @description When Candor recorded it, with the fact that raised it.
+             */
+            raised_at: string;
+            /** @description The options the supplier side put forward (empty until then). */
+            options: string[];
+            /** @description The option the supplier side recommends, if any. */
+            recommendation?: string;
+            /** @description Who put the options forward. */
+            proposed_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the options.
+             */
+            proposed_at?: string;
+            /** @description The option the client chose, once decided. */
+            chosen?: string;
+            /** @description Why, as the client said. */
+            rationale?: string;
+            /** @description The client-side stakeholder who decided. */
+            decided_by?: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded the decision.
+             */
+            decided_at?: string;
+            /**
+             * Format: date-time
+             * @description When the fact that raised it is said to have happened, when claimed.
+             */
+            raised_occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it is said to have been decided, when claimed.
+             */
+            decided_occurred_at?: string;
+        };
+        /** @description A page of exceptions. */
+        ExceptionList: {
+            /** @description One page of the list, oldest first. */
+            items: components["schemas"]["Exception"][];
+            /** @description The cursor of the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description How often a client-side stakeholder is to be informed. */
+        Cadence: {
+            /** @description The client-side stakeholder. */
+            stakeholder_id: string;
+            /** @description The longest they may go without being informed, in days. */
+            every_days: number;
+            /** @description Who recorded the agreement. */
+            agreed_by: string;
+            /**
+             * Format: date-time
+             * @description When Candor recorded it; the cadence counts from then.
+             */
+            agreed_at: string;
+        };
+        /** @description A page of communication cadences. */
+        CadenceList: {
+            /** @description One page of the list, oldest first. */
+            items: components["schemas"]["Cadence"][];
+            /** @description The cursor of the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description Exceptions raised when a tolerance was passed, and the time the client took to decide them. */
+        TransparencyExceptions: {
+            /** @description How many are open. */
+            open: number;
+            /** @description How many the client decided. */
+            decided: number;
+            /** @description The open exceptions, oldest first. */
+            by_age: components["schemas"]["OpenException"][];
+            /** @description The mean number of days from raising to the client's decision, over the decided ones; null before any. */
+            mean_days_to_decision: number | null;
+            /** @description The longest of those; null before any. */
+            max_days_to_decision: number | null;
+        };
+        /** @description An exception the client has not decided yet. */
+        OpenException: {
+            /** @description Its engagement. */
+            engagement_id: string;
+            /** @description The exception. */
+            id: string;
+            /**
+             * @description Which tolerance was passed.
+             * @enum {string}
+             */
+            kind: "time" | "cost";
+            /** @description The delay or cost impact that passed it. */
+            trigger_id: string;
+            /**
+             * Format: date-time
+             * @description When it was raised.
+             */
+            since: string;
+            /** @description Days from then to `as_of`. */
+            age_days: number;
+        };
+        /** @description Breaches of the communication cadences: a gap between two pieces of information reaching a client-side stakeholder (or between the agreement and the first) longer than agreed; a current gap already longer counts too, and is listed in `overdue`. */
+        TransparencyCadence: {
+            /** @description How many current stakeholders have an agreed cadence. */
+            agreed: number;
+            /** @description How many gaps were, or are, longer than agreed. */
+            breaches: number;
+            /** @description Those not informed for longer than agreed at `as_of`, the longest first. */
+            overdue: components["schemas"]["OverdueCadence"][];
+        };
+        /** @description A client-side stakeholder not informed for longer than agreed. */
+        OverdueCadence: {
+            /** @description Their engagement. */
+            engagement_id: string;
+            /** @description The stakeholder. */
+            stakeholder_id: string;
+            /** @description The agreed cadence, in days. */
+            every_days: number;
+            /**
+             * Format: date-time
+             * @description When they were last informed, or when the cadence was agreed if not since.
+             */
+            last_informed: string;
+            /** @description Days from then to `as_of`. */
+            days_since: number;
         };
     };
     responses: {
@@ -3059,7 +6436,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Too many requests for this token. */
+        /** @description Too many requests for this token, or too many failed authentications from this client address (a valid token is never refused for the latter); `rate_limited`. */
         RateLimited: {
             headers: {
                 /** @description Seconds to wait. */
@@ -3070,7 +6447,16 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The event store cannot be reached or written (`unavailable`), or the read models have not caught up (`not_caught_up`: a read-your-writes wait timed out, or a read model is being built for the first time); retry after `Retry-After` seconds. */
+        /** @description The server keeps no transparency log (`evidence_off`), its log is in breach (`integrity_breach`), or the store cannot be reached (`unavailable`). */
+        EvidenceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The event store cannot be reached or written (`unavailable`), or the read models have not caught up (`not_caught_up`: a read-your-writes wait timed out, or a read model is being built for the first time); retry after `Retry-After` seconds. Or, with no `Retry-After`, the engagement's event log failed its integrity check (`integrity_breach`: an event edited, removed or undecodable; the detail names the first revision that does not hold): nothing is read from or written to it until an operator restores it. Only who may see the engagement is told; anyone else gets `404`, as for an engagement that does not exist. */
         Unavailable: {
             headers: {
                 [name: string]: unknown;
@@ -3105,12 +6491,16 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+        WitnessedCheckpoint: string;
         /** @description Keep only the engagements in this phase. */
         PhaseFilter: components["schemas"]["Phase"];
-        /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+        /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
         AsOf: string;
         /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
         AsOfPosition: number;
+        /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+        AsOfBasis: "recorded" | "occurred";
         /** @description The `id` of the last event received; the feed resumes after it. */
         LastEventIDHeader: string;
         /** @description Same as the `Last-Event-ID` header (which wins), for a first connection that resumes. */
@@ -3120,9 +6510,9 @@ export interface components {
         /** @description Opaque cursor from a previous page's `next_cursor`. */
         Cursor: string;
         PrincipalID: string;
-        /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+        /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
         MinPosition: number;
-        /** @description Same as `min_position`, as a header. */
+        /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
         PositionHeader: number;
         /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
         IfMatch: string;
@@ -3143,6 +6533,10 @@ export interface components {
         DelayID: components["schemas"]["Id"];
         DeliveryID: components["schemas"]["Id"];
         DifficultyID: components["schemas"]["Id"];
+        RiskID: components["schemas"]["Id"];
+        DependencyID: components["schemas"]["Id"];
+        ExceptionID: components["schemas"]["Id"];
+        CriterionID: components["schemas"]["Id"];
         EngagementID: components["schemas"]["Id"];
         ExpertID: components["schemas"]["Id"];
         FeatureID: components["schemas"]["Id"];
@@ -3274,6 +6668,26 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+        };
+    };
+    getDocsScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The script. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
                 };
             };
         };
@@ -3459,6 +6873,63 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    disablePrincipal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                principal_id: components["parameters"]["PrincipalID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The principal, disabled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Principal"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    enablePrincipal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                principal_id: components["parameters"]["PrincipalID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The principal, enabled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Principal"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     revokeToken: {
         parameters: {
             query?: never;
@@ -3482,6 +6953,7 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
         };
@@ -3495,11 +6967,11 @@ export interface operations {
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Keep only the engagements in this phase. */
                 phase?: components["parameters"]["PhaseFilter"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path?: never;
@@ -3543,6 +7015,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3554,15 +7027,17 @@ export interface operations {
     getEngagement: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3672,11 +7147,11 @@ export interface operations {
                 since?: components["parameters"]["Since"];
                 /** @description Keep only events recorded before this time. */
                 until?: components["parameters"]["Until"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3710,15 +7185,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3782,15 +7259,17 @@ export interface operations {
     getLesson: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3825,15 +7304,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3897,15 +7378,17 @@ export interface operations {
     getParty: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -3940,15 +7423,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4016,15 +7501,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4088,15 +7575,17 @@ export interface operations {
     getStakeholder: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4201,15 +7690,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4273,15 +7764,17 @@ export interface operations {
     getExpert: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4382,15 +7875,17 @@ export interface operations {
     getDiscussion: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4454,15 +7949,17 @@ export interface operations {
     getAgreement: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4530,15 +8027,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4602,15 +8101,17 @@ export interface operations {
     getWorkshop: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4645,15 +8146,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4717,15 +8220,17 @@ export interface operations {
     getIndicator: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4760,15 +8265,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4834,15 +8341,17 @@ export interface operations {
     getMeasurement: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4878,15 +8387,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4950,15 +8461,17 @@ export interface operations {
     getRequirement: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -4993,15 +8506,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5067,15 +8582,17 @@ export interface operations {
     getQuestion: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5111,15 +8628,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5189,15 +8708,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5261,15 +8782,17 @@ export interface operations {
     getAssumption: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5305,6 +8828,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -5340,6 +8865,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -5374,15 +8901,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5446,15 +8975,17 @@ export interface operations {
     getChange: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5490,6 +9021,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -5525,6 +9058,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -5559,15 +9094,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5631,15 +9168,17 @@ export interface operations {
     getFeature: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5744,15 +9283,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5816,15 +9357,17 @@ export interface operations {
     getMilestone: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5859,15 +9402,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5933,15 +9478,17 @@ export interface operations {
     getDelay: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -5977,15 +9524,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6049,15 +9598,17 @@ export interface operations {
     getDifficulty: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6092,15 +9643,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6164,15 +9717,17 @@ export interface operations {
     getCostImpact: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6207,15 +9762,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6279,15 +9836,17 @@ export interface operations {
     getSkillsGap: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6322,15 +9881,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6394,15 +9955,17 @@ export interface operations {
     getCommunication: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6438,6 +10001,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -6472,15 +10037,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6544,15 +10111,17 @@ export interface operations {
     getDecision: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6587,15 +10156,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6659,15 +10230,17 @@ export interface operations {
     getDelivery: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6703,6 +10276,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -6738,6 +10313,8 @@ export interface operations {
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
+                "X-Candor-Checkpoint"?: components["parameters"]["WitnessedCheckpoint"];
             };
             path: {
                 engagement_id: components["parameters"]["EngagementID"];
@@ -6772,15 +10349,17 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6852,11 +10431,11 @@ export interface operations {
                 cursor?: components["parameters"]["Cursor"];
                 /** @description Keep only the engagements in this phase. */
                 phase?: components["parameters"]["PhaseFilter"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path?: never;
@@ -6883,11 +10462,11 @@ export interface operations {
     getEngagementSummary: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6920,11 +10499,11 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6953,11 +10532,11 @@ export interface operations {
     getRequirementsBoard: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -6986,11 +10565,11 @@ export interface operations {
     getDelayRegister: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7023,11 +10602,11 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7056,11 +10635,11 @@ export interface operations {
     getCommunicationsReport: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7093,11 +10672,11 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7130,11 +10709,11 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description Opaque cursor from a previous page's `next_cursor`. */
                 cursor?: components["parameters"]["Cursor"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7163,11 +10742,11 @@ export interface operations {
     getTransparency: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7196,15 +10775,17 @@ export interface operations {
     getKnowledge: {
         parameters: {
             query?: {
-                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then. Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
                 as_of?: components["parameters"]["AsOf"];
                 /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
                 as_of_position?: components["parameters"]["AsOfPosition"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7234,11 +10815,11 @@ export interface operations {
     verifyEngagement: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7269,13 +10850,13 @@ export interface operations {
             query?: {
                 /** @description Same as the `Last-Event-ID` header (which wins), for a first connection that resumes. */
                 last_event_id?: components["parameters"]["LastEventIDQuery"];
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
                 /** @description The `id` of the last event received; the feed resumes after it. */
                 "Last-Event-ID"?: components["parameters"]["LastEventIDHeader"];
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path: {
@@ -7304,11 +10885,11 @@ export interface operations {
     getAllTransparency: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path?: never;
@@ -7336,11 +10917,11 @@ export interface operations {
     verifyStore: {
         parameters: {
             query?: {
-                /** @description Read your writes; wait (bounded) until the read models have applied this global position. */
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
                 min_position?: components["parameters"]["MinPosition"];
             };
             header?: {
-                /** @description Same as `min_position`, as a header. */
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
                 "X-Candor-Position"?: components["parameters"]["PositionHeader"];
             };
             path?: never;
@@ -7361,6 +10942,1222 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listRisks: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    raiseRisk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RaiseRisk"];
+            };
+        };
+        responses: {
+            201: components["responses"]["Created"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getRisk: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Risk"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reviewRisk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewRisk"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    escalateRisk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EscalateRisk"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    recordRiskOccurred: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordRiskOccurred"];
+            };
+        };
+        responses: {
+            201: components["responses"]["Created"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    closeRisk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                risk_id: components["parameters"]["RiskID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseRisk"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    assignDifficulty: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                difficulty_id: components["parameters"]["DifficultyID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignDifficulty"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    resolveDifficulty: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                difficulty_id: components["parameters"]["DifficultyID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveDifficulty"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listDependencies: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependencyList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    raiseDependency: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RaiseDependency"];
+            };
+        };
+        responses: {
+            201: components["responses"]["Created"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getDependency: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                dependency_id: components["parameters"]["DependencyID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dependency"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    meetDependency: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                dependency_id: components["parameters"]["DependencyID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetDependency"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getRAIDRegister: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RAIDRegister"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    assessChangeImpact: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                change_id: components["parameters"]["ChangeID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessChangeImpact"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    delegateChangeApproval: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                change_id: components["parameters"]["ChangeID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegateChangeApproval"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEvidenceKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current and previous public keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceKey"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["EvidenceUnavailable"];
+        };
+    };
+    getCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest checkpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointOut"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["EvidenceUnavailable"];
+        };
+    };
+    getInclusionProof: {
+        parameters: {
+            query?: {
+                /** @description The event's global position. */
+                position?: number;
+                /** @description The event's id (when no position is given). */
+                event_id?: components["schemas"]["Id"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The leaf, its proof and the checkpoint it is proved under. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InclusionOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["EvidenceUnavailable"];
+        };
+    };
+    getConsistencyProof: {
+        parameters: {
+            query: {
+                /** @description The older tree size (a receipt's or witnessed checkpoint's). */
+                from: number;
+                /** @description The newer tree size; the latest checkpoint's by default. */
+                to?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The proof and both roots. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsistencyOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["EvidenceUnavailable"];
+        };
+    };
+    exportEngagement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bundle (`Content-Disposition` names a file). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bundle"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["EvidenceUnavailable"];
+        };
+    };
+    listAcceptanceCriteria: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptanceCriterionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    defineAcceptanceCriterion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DefineAcceptanceCriterion"];
+            };
+        };
+        responses: {
+            201: components["responses"]["Created"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getAcceptanceCriterion: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+                criterion_id: components["parameters"]["CriterionID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptanceCriterion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    agreeAcceptanceCriterion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                requirement_id: components["parameters"]["RequirementID"];
+                criterion_id: components["parameters"]["CriterionID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreeAcceptanceCriterion"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    redeliverDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                delivery_id: components["parameters"]["DeliveryID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedeliverDelivery"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getTolerances: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tolerances"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    agreeTolerances: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreeTolerances"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listExceptions: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getException: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exception"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    proposeExceptionOptions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposeExceptionOptions"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    decideException: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                exception_id: components["parameters"]["ExceptionID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecideException"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listCadences: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CadenceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    agreeCadence: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreeCadence"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Written"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
         };

@@ -24,6 +24,7 @@ export type Difficulty = S['Difficulty'];
 export type Communication = S['Communication'];
 export type Indicator = S['Indicator'];
 export type Delivery = S['Delivery'];
+export type Dependency = S['Dependency'];
 export type Decision = S['Decision'];
 export type EventOut = S['EventOut'];
 export type FeedEvent = S['FeedEvent'];
@@ -51,3 +52,15 @@ export type BodyOf<P extends PostPath> = paths[P] extends {
 export type PathParamsOf<P extends PostPath> = paths[P] extends { post: { parameters: { path: infer Q } } }
   ? Exclude<keyof Q, 'engagement_id'>
   : never;
+/** Whether a write takes the checkpoint the client last saw (X-Candor-Checkpoint). */
+export type WitnessedOf<P extends PostPath> = paths[P] extends { post: { parameters: { header?: infer H } } }
+  ? 'X-Candor-Checkpoint' extends keyof NonNullable<H>
+    ? true
+    : false
+  : false;
+/** Whether a write takes a claimed time (occurred_at). */
+export type ClaimsOf<P extends PostPath> = 'occurred_at' extends keyof BodyOf<P> ? true : false;
+export type Receipt = S['Receipt'];
+export type CheckpointOut = S['CheckpointOut'];
+export type EvidenceKey = S['EvidenceKey'];
+export type RaidRegister = S['RAIDRegister'];

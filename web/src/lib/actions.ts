@@ -3,7 +3,7 @@
 // fail), the contract path it posts to, what it targets and its fields. The
 // types tie every path and field name to openapi.yaml: a renamed field or
 // operation fails the type check.
-import type { BodyOf, Party, PathParamsOf, Phase, PostPath } from '../api/types';
+import type { BodyOf, ClaimsOf, Party, PathParamsOf, Phase, PostPath, WitnessedOf } from '../api/types';
 
 /** The side of a party: the provider acts on the supplier's side. */
 export type Side = 'client' | 'supplier';
@@ -30,7 +30,8 @@ export type Source =
   | 'features'
   | 'difficulties'
   | 'indicators'
-  | 'myUnacknowledged';
+  | 'myUnacknowledged'
+  | 'myOpenDependencies';
 
 /** The sources whose items wait for an answer (counted in the list of actions). */
 export const pendingSources: readonly Source[] = [
@@ -40,6 +41,7 @@ export const pendingSources: readonly Source[] = [
   'proposedFeatures',
   'awaitingDeliveries',
   'myUnacknowledged',
+  'myOpenDependencies',
 ];
 
 export type FieldKind = 'text' | 'textarea' | 'lines' | 'datetime' | 'number' | 'integer' | 'select' | 'multi' | 'enum';
@@ -54,6 +56,8 @@ export interface Field<N extends string = string> {
   values?: readonly string[];
   /** Dictionary prefix of the enum's labels ("channel." + value). */
   valuePrefix?: string;
+  /** For enum: the values are numbers (a rating) and are sent as such. */
+  numeric?: boolean;
   /** Default value: "now", "now+7d", "dueDate+7d" for datetimes. */
   initial?: string;
 }
@@ -66,14 +70,26 @@ export interface Action<P extends PostPath = PostPath> {
   /** The item the write acts on: its path parameter(s) come from a select. */
   target?: { source: Source; params: readonly PathParamsOf<P>[] };
   fields: readonly Field<Extract<keyof BodyOf<P>, string>>[];
+  witness?: true;
+  claims?: true;
 }
+
+/**
+ * What the contract says of the write, stated by each entry so that the
+ * type check fails when they part: `witness` where the operation takes the
+ * client's last checkpoint (X-Candor-Checkpoint), `claims` where it takes
+ * a claimed time (occurred_at, the form's "when did it happen").
+ */
+type Contract<P extends PostPath> = (WitnessedOf<P> extends true ? { witness: true } : { witness?: never }) &
+  (ClaimsOf<P> extends true ? { claims: true } : { claims?: never });
 
 const working: readonly Phase[] = ['scoping', 'delivery', 'acceptance'];
 const open: readonly Phase[] = ['emergence', 'scoping', 'delivery', 'acceptance'];
 const deliveryPhases: readonly Phase[] = ['delivery', 'acceptance'];
+const ratings = ['1', '2', '3', '4', '5'] as const;
 
 // A helper so that each entry is checked against its own path's body.
-const act = <P extends PostPath>(a: Action<P>): Action<P> => a;
+const act = <P extends PostPath>(a: Action<P> & Contract<P>): Action<P> => a;
 
 const E = '/v1/engagements/{engagement_id}';
 
@@ -84,6 +100,7 @@ export const actions = [
     side: 'supplier',
     phases: working,
     path: `${E}/assumptions`,
+    claims: true,
     fields: [
       { name: 'statement', kind: 'textarea', required: true },
       { name: 'requirement_id', kind: 'select', source: 'requirements' },
@@ -94,6 +111,7 @@ export const actions = [
     side: 'supplier',
     phases: working,
     path: `${E}/milestones/{milestone_id}/delays`,
+    claims: true,
     target: { source: 'milestones', params: ['milestone_id'] },
     fields: [
       { name: 'new_due_date', kind: 'datetime', required: true, initial: 'dueDate+7d' },
@@ -105,6 +123,7 @@ export const actions = [
     side: 'supplier',
     phases: working,
     path: `${E}/difficulties`,
+    claims: true,
     fields: [
       { name: 'description', kind: 'textarea', required: true },
       { name: 'milestone_id', kind: 'select', source: 'milestones' },
@@ -115,6 +134,7 @@ export const actions = [
     side: 'supplier',
     phases: working,
     path: `${E}/cost-impacts`,
+    claims: true,
     fields: [
       { name: 'amount', kind: 'integer', required: true },
       { name: 'currency', kind: 'text', required: true, initial: 'EUR' },
@@ -127,6 +147,7 @@ export const actions = [
     side: 'supplier',
     phases: working,
     path: `${E}/skills-gaps`,
+    claims: true,
     fields: [
       { name: 'skill', kind: 'text', required: true },
       { name: 'mitigation', kind: 'textarea' },
@@ -138,6 +159,7 @@ export const actions = [
     side: 'supplier',
     phases: open,
     path: `${E}/communications`,
+    claims: true,
     fields: [
       { name: 'subject', kind: 'text', required: true },
       { name: 'summary', kind: 'textarea' },
@@ -157,6 +179,7 @@ export const actions = [
     side: 'supplier',
     phases: working,
     path: `${E}/requirements/{requirement_id}/questions`,
+    claims: true,
     target: { source: 'requirements', params: ['requirement_id'] },
     fields: [{ name: 'text', kind: 'textarea', required: true }],
   }),
@@ -165,6 +188,7 @@ export const actions = [
     side: 'supplier',
     phases: working,
     path: `${E}/features`,
+    claims: true,
     fields: [
       { name: 'title', kind: 'text', required: true },
       { name: 'description', kind: 'textarea' },
@@ -175,6 +199,7 @@ export const actions = [
     side: 'supplier',
     phases: deliveryPhases,
     path: `${E}/deliveries`,
+    claims: true,
     fields: [
       { name: 'title', kind: 'text', required: true },
       { name: 'description', kind: 'textarea' },
@@ -190,6 +215,7 @@ export const actions = [
     side: 'client',
     phases: working,
     path: `${E}/requirements/{requirement_id}/clarifications`,
+    claims: true,
     target: { source: 'openQuestions', params: ['requirement_id'] },
     fields: [{ name: 'clarification', kind: 'textarea', required: true }],
   }),
@@ -198,6 +224,7 @@ export const actions = [
     side: 'client',
     phases: working,
     path: `${E}/requirements/{requirement_id}/clarifications`,
+    claims: true,
     target: { source: 'requirements', params: ['requirement_id'] },
     fields: [{ name: 'clarification', kind: 'textarea', required: true }],
   }),
@@ -206,6 +233,8 @@ export const actions = [
     side: 'client',
     phases: open,
     path: `${E}/assumptions/{assumption_id}/validation`,
+    claims: true,
+    witness: true,
     target: { source: 'openAssumptions', params: ['assumption_id'] },
     fields: [{ name: 'comment', kind: 'textarea' }],
   }),
@@ -214,6 +243,8 @@ export const actions = [
     side: 'client',
     phases: open,
     path: `${E}/assumptions/{assumption_id}/rejection`,
+    claims: true,
+    witness: true,
     target: { source: 'openAssumptions', params: ['assumption_id'] },
     fields: [{ name: 'reason', kind: 'textarea' }],
   }),
@@ -222,6 +253,8 @@ export const actions = [
     side: 'client',
     phases: open,
     path: `${E}/communications/{information_id}/acknowledgements`,
+    claims: true,
+    witness: true,
     target: { source: 'myUnacknowledged', params: ['information_id'] },
     fields: [],
   }),
@@ -230,6 +263,8 @@ export const actions = [
     side: 'client',
     phases: open,
     path: `${E}/changes/{change_id}/approval`,
+    claims: true,
+    witness: true,
     target: { source: 'openChanges', params: ['change_id'] },
     fields: [{ name: 'comment', kind: 'textarea' }],
   }),
@@ -238,6 +273,8 @@ export const actions = [
     side: 'client',
     phases: open,
     path: `${E}/changes/{change_id}/rejection`,
+    claims: true,
+    witness: true,
     target: { source: 'openChanges', params: ['change_id'] },
     fields: [{ name: 'reason', kind: 'textarea' }],
   }),
@@ -246,6 +283,8 @@ export const actions = [
     side: 'client',
     phases: open,
     path: `${E}/deliveries/{delivery_id}/acceptance`,
+    claims: true,
+    witness: true,
     target: { source: 'awaitingDeliveries', params: ['delivery_id'] },
     fields: [{ name: 'comment', kind: 'textarea' }],
   }),
@@ -254,6 +293,8 @@ export const actions = [
     side: 'client',
     phases: open,
     path: `${E}/deliveries/{delivery_id}/rejection`,
+    claims: true,
+    witness: true,
     target: { source: 'awaitingDeliveries', params: ['delivery_id'] },
     fields: [{ name: 'reason', kind: 'textarea', required: true }],
   }),
@@ -262,6 +303,7 @@ export const actions = [
     side: 'client',
     phases: open,
     path: `${E}/features/{feature_id}/acceptance`,
+    claims: true,
     target: { source: 'proposedFeatures', params: ['feature_id'] },
     fields: [{ name: 'comment', kind: 'textarea' }],
   }),
@@ -270,6 +312,7 @@ export const actions = [
     side: 'client',
     phases: open,
     path: `${E}/features/{feature_id}/decline`,
+    claims: true,
     target: { source: 'proposedFeatures', params: ['feature_id'] },
     fields: [{ name: 'reason', kind: 'textarea' }],
   }),
@@ -280,6 +323,7 @@ export const actions = [
     side: 'any',
     phases: deliveryPhases,
     path: `${E}/deliveries/{delivery_id}/needs`,
+    claims: true,
     target: { source: 'deliveries', params: ['delivery_id'] },
     fields: [
       { name: 'title', kind: 'text', required: true },
@@ -291,6 +335,7 @@ export const actions = [
     side: 'any',
     phases: ['scoping', 'delivery'],
     path: `${E}/requirements`,
+    claims: true,
     fields: [
       { name: 'title', kind: 'text', required: true },
       { name: 'description', kind: 'textarea' },
@@ -301,6 +346,7 @@ export const actions = [
     side: 'any',
     phases: working,
     path: `${E}/changes`,
+    claims: true,
     fields: [
       { name: 'description', kind: 'textarea', required: true },
       { name: 'reason', kind: 'textarea' },
@@ -312,6 +358,7 @@ export const actions = [
     side: 'any',
     phases: open,
     path: `${E}/decisions`,
+    claims: true,
     fields: [
       { name: 'title', kind: 'text', required: true },
       { name: 'kind', kind: 'enum', required: true, values: ['technical', 'strategic'], valuePrefix: 'kind.', initial: 'technical' },
@@ -326,6 +373,7 @@ export const actions = [
     side: 'any',
     phases: open,
     path: `${E}/stakeholders/{stakeholder_id}/briefings`,
+    claims: true,
     target: { source: 'otherStakeholders', params: ['stakeholder_id'] },
     fields: [{ name: 'summary', kind: 'textarea', required: true }],
   }),
@@ -339,6 +387,45 @@ export const actions = [
       { name: 'value', kind: 'number', required: true },
       { name: 'note', kind: 'textarea' },
     ],
+  }),
+  act({
+    id: 'raiseRisk',
+    side: 'any',
+    phases: open,
+    path: `${E}/risks`,
+    claims: true,
+    fields: [
+      { name: 'title', kind: 'text', required: true },
+      { name: 'description', kind: 'textarea' },
+      { name: 'probability', kind: 'enum', required: true, values: ratings, valuePrefix: 'rating.', numeric: true, initial: '3' },
+      { name: 'impact', kind: 'enum', required: true, values: ratings, valuePrefix: 'rating.', numeric: true, initial: '3' },
+      { name: 'response', kind: 'textarea', required: true },
+      { name: 'owner_id', kind: 'select', required: true, source: 'stakeholders' },
+      { name: 'milestone_id', kind: 'select', source: 'milestones' },
+    ],
+  }),
+  act({
+    id: 'raiseDependency',
+    side: 'any',
+    phases: open,
+    path: `${E}/dependencies`,
+    claims: true,
+    fields: [
+      { name: 'title', kind: 'text', required: true },
+      { name: 'description', kind: 'textarea' },
+      { name: 'owed_by', kind: 'select', required: true, source: 'stakeholders' },
+      { name: 'due_date', kind: 'datetime', required: true, initial: 'now+7d' },
+      { name: 'milestone_id', kind: 'select', source: 'milestones' },
+    ],
+  }),
+  act({
+    id: 'meetDependency',
+    side: 'any',
+    phases: open,
+    path: `${E}/dependencies/{dependency_id}/fulfilment`,
+    claims: true,
+    target: { source: 'myOpenDependencies', params: ['dependency_id'] },
+    fields: [{ name: 'note', kind: 'textarea' }],
   }),
   act({
     id: 'recordLesson',
@@ -365,10 +452,18 @@ export function findAction(id: string): Action | undefined {
   return (actions as readonly Action[]).find((a) => a.id === id);
 }
 
+/** The claimed time a form offers where the write takes one: optional, never in the future. */
+export const occurredField: Field = { name: 'occurred_at', kind: 'datetime' };
+
+/** The fields a form shows: the action's own, then "when did it happen" where the write takes it. */
+export function formFields(a: Action): readonly Field[] {
+  return a.claims ? [...a.fields, occurredField] : a.fields;
+}
+
 /** Builds the JSON body of a write from the form's values (strings). */
 export function buildBody(a: Action, values: Record<string, string | string[]>, extra: Record<string, string> = {}) {
   const body: Record<string, unknown> = { ...extra };
-  for (const f of a.fields) {
+  for (const f of formFields(a)) {
     const v = values[f.name];
     if (v === undefined) continue;
     if (Array.isArray(v)) {
@@ -377,6 +472,10 @@ export function buildBody(a: Action, values: Record<string, string | string[]>, 
     }
     const s = v.trim();
     if (s === '') continue;
+    if (f.numeric) {
+      body[f.name] = Number(s);
+      continue;
+    }
     switch (f.kind) {
       case 'number':
         body[f.name] = Number(s.replace(',', '.'));

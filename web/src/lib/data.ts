@@ -32,6 +32,7 @@ export async function loadEngagementData(
     communications,
     indicators,
     deliveries,
+    dependencies,
     board,
   ] = await Promise.all([
     ok(c.GET('/v1/engagements/{engagement_id}/stakeholders', opt)),
@@ -45,6 +46,7 @@ export async function loadEngagementData(
     ok(c.GET('/v1/engagements/{engagement_id}/communications', opt)),
     ok(c.GET('/v1/engagements/{engagement_id}/indicators', opt)),
     ok(c.GET('/v1/engagements/{engagement_id}/deliveries', opt)),
+    ok(c.GET('/v1/engagements/{engagement_id}/dependencies', opt)),
     ok(
       c.GET('/v1/engagements/{engagement_id}/requirements-board', {
         params: { path, query: minPosition ? { min_position: minPosition } : {} },
@@ -69,5 +71,6 @@ export async function loadEngagementData(
     communications: communications.items,
     indicators: indicators.items,
     deliveries: deliveries.items,
+    dependencies: dependencies.items,
   };
 }

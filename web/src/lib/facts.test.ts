@@ -17,7 +17,7 @@ describe('facts', () => {
 
   it('has one shape for the event log and the feed', () => {
     const data = { actor_id: 'sam', at: '2026-01-02T00:00:00Z' };
-    const a = fromEventOut({ id: 'x', type: 't', schema_version: 1, revision: 3, position: 9, recorded_at: '2026-01-03T00:00:00Z', actor: 'sam', data: data as never });
+    const a = fromEventOut({ id: 'x', type: 't', schema_version: 1, revision: 3, position: 9, recorded_at: '2026-01-03T00:00:00Z', actor: 'sam', hash: 'h', prev_hash: 'p', data: data as never });
     const b = fromFeedEvent({ id: 'x', type: 't', revision: 3, position: 9, actor_id: 'sam', at: '2026-01-02T00:00:00Z', recorded_at: '2026-01-03T00:00:00Z', data: data as never });
     expect(a).toEqual(b);
   });

@@ -10,8 +10,10 @@ export interface Fact {
   revision: number;
   position: number;
   actorId: string;
-  /** When it happened (the event's own time). */
+  /** When Candor recorded it (the event's own time). */
   at: string;
+  /** When it is said to have happened, when the write claimed it (occurred_at). */
+  occurredAt?: string;
   recordedAt: string;
   data: Record<string, unknown>;
 }
@@ -30,6 +32,7 @@ export function fromEventOut(e: EventOut): Fact {
     position: e.position,
     actorId: e.actor ?? str(data.actor_id),
     at: str(data.at) || e.recorded_at,
+    ...claimed(data),
     recordedAt: e.recorded_at,
     data,
   };
@@ -43,10 +46,14 @@ export function fromFeedEvent(e: FeedEvent): Fact {
     position: e.position,
     actorId: e.actor_id,
     at: e.at,
+    ...claimed(obj(e.data)),
     recordedAt: e.recorded_at,
     data: obj(e.data),
   };
 }
+
+const claimed = (data: Record<string, unknown>): { occurredAt?: string } =>
+  str(data.occurred_at) ? { occurredAt: str(data.occurred_at) } : {};
 
 /** Event families, for filtering the timeline. */
 export const families = {
@@ -77,6 +84,19 @@ export const families = {
   ],
   communication: ['client.informed', 'information.acknowledged', 'decision.made'],
   delivery: ['delivery.made', 'delivery.accepted', 'delivery.rejected', 'delivery.need_raised'],
+  governance: [
+    'risk.raised',
+    'risk.reviewed',
+    'risk.escalated',
+    'risk.occurred',
+    'risk.closed',
+    'difficulty.assigned',
+    'difficulty.resolved',
+    'dependency.raised',
+    'dependency.met',
+    'change.impact_assessed',
+    'change.approval_delegated',
+  ],
 } as const;
 
 export type Family = keyof typeof families;
@@ -135,6 +155,8 @@ export class Directory {
       'client.informed': ['information_id', 'subject'],
       'decision.made': ['decision_id', 'title'],
       'delivery.made': ['delivery_id', 'title'],
+      'risk.raised': ['risk_id', 'title'],
+      'dependency.raised': ['dependency_id', 'title'],
     };
     if (f.type === 'stakeholder.joined') {
       this.set(str(d.stakeholder_id), { label: str(d.name), party: str(d.party) as Party });
@@ -317,6 +339,31 @@ export function describe(f: Fact, dir: Directory, i: I18n): Described {
     case 'delivery.rejected':
       text = join(ref(d.delivery_id, 'word.delivery'), str(d.comment) || str(d.reason));
       if (f.type === 'delivery.rejected') flags.push('rejected');
+      break;
+    case 'risk.raised':
+      text = join(t('fact.risk', { title: str(d.title), score: i.num(Number(d.probability) * Number(d.impact), 0) }), str(d.response));
+      break;
+    case 'risk.reviewed':
+    case 'risk.escalated':
+    case 'risk.occurred':
+    case 'risk.closed':
+      text = join(ref(d.risk_id, 'word.risk'), str(d.note) || str(d.reason) || str(d.description));
+      break;
+    case 'difficulty.assigned':
+      text = join(ref(d.difficulty_id, 'word.difficulty'), who(d.owner_id));
+      break;
+    case 'difficulty.resolved':
+      text = join(ref(d.difficulty_id, 'word.difficulty'), str(d.resolution));
+      break;
+    case 'dependency.raised':
+      text = t('fact.dependency', { title: str(d.title), who: who(d.owed_by), date: i.date(str(d.due_date)) });
+      break;
+    case 'dependency.met':
+      text = join(ref(d.dependency_id, 'word.dependency'), str(d.note));
+      break;
+    case 'change.impact_assessed':
+    case 'change.approval_delegated':
+      text = join(ref(d.change_id, 'word.change'), str(d.summary) || str(d.reason));
       break;
     default:
       text = '';

@@ -1,22 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { clamp, cutAt, fromLocalInput, toLocalInput } from './moments';
+import { clamp, claimDiffers, fromLocalInput, toLocalInput } from './moments';
 import { cleanServer, cleanToken, clearSession, loadSession, saveSession } from './session';
 import { href, parseRoute } from './router';
 
 describe('moments', () => {
-  const facts = [
-    { position: 9, at: '2026-08-06T19:00:00Z' },
-    { position: 10, at: '2026-08-07T19:00:00Z' },
-    { position: 14, at: '2026-09-01T00:00:00Z' },
-  ];
-  it('cuts the history at a moment', () => {
-    expect(cutAt(facts, new Date('2026-08-01T00:00:00Z'))).toEqual({ position: null, count: 0 });
-    expect(cutAt(facts, new Date('2026-08-07T19:00:00Z'))).toEqual({ position: 10, count: 2 });
-    expect(cutAt(facts, new Date('2027-01-01T00:00:00Z'))).toEqual({ position: 14, count: 3 });
-  });
-  it('stops at a fact dated later, even if a later record is dated earlier', () => {
-    const backdated = [...facts, { position: 15, at: '2026-08-08T00:00:00Z' }];
-    expect(cutAt(backdated, new Date('2026-08-10T00:00:00Z'))).toEqual({ position: 10, count: 2 });
+  it('tells a claimed time apart from the recorded one only beyond a minute', () => {
+    const rec = '2026-11-09T10:00:00Z';
+    expect(claimDiffers(undefined, rec)).toBe(false);
+    expect(claimDiffers('2026-11-09T09:59:30Z', rec)).toBe(false);
+    expect(claimDiffers('2026-11-03T10:00:00Z', rec)).toBe(true);
+    expect(claimDiffers('not a date', rec)).toBe(false);
   });
   it('round-trips datetime-local values and clamps', () => {
     const d = new Date(2026, 9, 1, 9, 30);

@@ -1,29 +1,5 @@
-// "Who knew what, when": turning a moment chosen on a slider or a
-// date-time control into the cut of the engagement's history it means.
-
-export interface Cut {
-  /** Global position of the last fact that had happened by the moment; null: none had. */
-  position: number | null;
-  /** How many facts had happened by then. */
-  count: number;
-}
-
-/**
- * The facts (in recording order) that had happened by `moment`. A fact
- * recorded after a later one but dated earlier (a backdated record) ends the
- * prefix: the engagement "as it stood" is a prefix of its stream.
- */
-export function cutAt(facts: readonly { position: number; at: string }[], moment: Date): Cut {
-  const m = moment.getTime();
-  let count = 0;
-  let position: number | null = null;
-  for (const f of facts) {
-    if (Date.parse(f.at) > m) break;
-    count++;
-    position = f.position;
-  }
-  return { position, count };
-}
+// Moments: the values of date-time controls, and claimed times beside
+// recorded ones.
 
 /** A datetime-local input's value ("2026-10-01T09:30") for a moment, in local time. */
 export function toLocalInput(d: Date): string {
@@ -41,4 +17,16 @@ export function fromLocalInput(v: string): Date | null {
 /** Clamps a moment into [from, to]. */
 export function clamp(d: Date, from: Date, to: Date): Date {
   return new Date(Math.min(Math.max(d.getTime(), from.getTime()), to.getTime()));
+}
+
+/**
+ * Whether a claimed time says something the recorded one does not: a fact
+ * said to have happened more than a minute before it was recorded (the
+ * forms' "when did it happen" has a minute's precision).
+ */
+export function claimDiffers(occurred: string | undefined, recorded: string): occurred is string {
+  if (!occurred) return false;
+  const o = Date.parse(occurred);
+  const r = Date.parse(recorded);
+  return !Number.isNaN(o) && !Number.isNaN(r) && Math.abs(r - o) > 60_000;
 }

@@ -5,6 +5,7 @@ import type {
   Change,
   Communication,
   Delivery,
+  Dependency,
   Difficulty,
   Engagement,
   Expert,
@@ -31,6 +32,7 @@ export interface EngagementData {
   communications: Communication[];
   indicators: Indicator[];
   deliveries: Delivery[];
+  dependencies: Dependency[];
 }
 
 export interface Option {
@@ -106,6 +108,10 @@ export function options(src: Source, d: EngagementData, me: string | undefined):
           label: `${short(c.subject)} (${who(c.informed_by)})`,
           params: { information_id: c.id },
         }));
+    case 'myOpenDependencies': // one records having delivered what one owed
+      return d.dependencies
+        .filter((x) => me && x.owed_by === me && x.status === 'open')
+        .map((x) => ({ value: x.id, label: short(x.title), params: { dependency_id: x.id } }));
   }
 }
 
@@ -125,5 +131,6 @@ export function directoryOf(d: EngagementData): Directory {
   for (const x of d.communications) dir.set(x.id, { label: x.subject });
   for (const x of d.indicators) dir.set(x.id, { label: x.name });
   for (const x of d.deliveries) dir.set(x.id, { label: x.title });
+  for (const x of d.dependencies) dir.set(x.id, { label: x.title });
   return dir;
 }

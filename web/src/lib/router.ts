@@ -8,6 +8,7 @@ export type Tab =
   | 'decisions'
   | 'communications'
   | 'indicators'
+  | 'raid'
   | 'knowledge'
   | 'integrity'
   | 'act';
@@ -20,6 +21,7 @@ export const tabs: readonly Tab[] = [
   'decisions',
   'communications',
   'indicators',
+  'raid',
   'knowledge',
   'integrity',
   'act',

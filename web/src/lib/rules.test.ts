@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Problem, TransparencyReport } from '../api/types';
-import { allowedActions, buildBody, findAction, missing, sideOf } from './actions';
+import { allowedActions, buildBody, findAction, formFields, missing, sideOf } from './actions';
 import { health } from './health';
 import { formErrors, pointerField } from './problem';
 
@@ -8,7 +8,7 @@ const clean: TransparencyReport = {
   engagement_id: 'e',
   engagements: 1,
   as_of: '2026-12-01T00:00:00Z',
-  delays: { count: 0, median_lead_time_days: null, disclosed_after_due: 0 },
+  delays: { count: 0, median_lead_time_days: null, median_claimed_lead_time_days: null, disclosed_after_due: 0 },
   open_assumptions: { open: 0, older_than_7_days: [] },
   open_questions: [],
   days_since_client_informed: 2,
@@ -18,12 +18,20 @@ const clean: TransparencyReport = {
   features: { proposed: 0, accepted: 0, never_accepted: 0, delivered_not_accepted: [] },
   unbriefed_stakeholders: [],
   indicators: { total: 1, on_target: 1, unmeasured: [], off_target: [] },
+  days_since_client_informed_as_claimed: 2,
+  uninformed_stakeholders: [],
+  late_recording: { claimed: 0, max_gap_days: null, later_than_1_day: [] },
+  risks: { open: 0, escalated: 0, occurred: 0, by_score: [] },
+  dependencies: { open: 0, late: 0, late_client: [] },
+  difficulties: { open: 0, unassigned: 0, by_age: [] },
+  exceptions: { open: 0, decided: 0, by_age: [], mean_days_to_decision: null, max_days_to_decision: null },
+  cadence: { agreed: 0, breaches: 0, overdue: [] },
 };
 
 describe('health', () => {
   it.each([
     ['nothing to report', clean, 'good', []],
-    ['a late delay is a risk', { ...clean, delays: { count: 1, median_lead_time_days: -2, disclosed_after_due: 1 } }, 'risk', ['late_delays']],
+    ['a late delay is a risk', { ...clean, delays: { count: 1, median_lead_time_days: -2, median_claimed_lead_time_days: -2, disclosed_after_due: 1 } }, 'risk', ['late_delays']],
     [
       'a decision without the client is a risk',
       { ...clean, decisions: { total: 2, without_client: [{ engagement_id: 'e', id: 'd', title: 'Hosting' }] } },
@@ -57,7 +65,7 @@ describe('health', () => {
     const h = health({
       ...clean,
       indicators: { total: 3, on_target: 0, unmeasured: [], off_target: [{ engagement_id: 'e', id: 'a', title: 'a' }, { engagement_id: 'e', id: 'b', title: 'b' }] },
-      delays: { count: 1, median_lead_time_days: -1, disclosed_after_due: 1 },
+      delays: { count: 1, median_lead_time_days: -1, median_claimed_lead_time_days: -1, disclosed_after_due: 1 },
     });
     expect(h.reasons.map((r) => r.key)).toEqual(['late_delays', 'indicators_off']);
   });
@@ -170,6 +178,34 @@ describe('actions', () => {
     expect(body.new_due_date).toBe(new Date('2026-12-01T10:00').toISOString());
     const answer = findAction('answerQuestion')!;
     expect(buildBody(answer, { clarification: 'yes' }, { question_id: 'q1' })).toEqual({ clarification: 'yes', question_id: 'q1' });
+  });
+
+  it('offers "when did it happen" where the write takes a claimed time, and sends it only when given', () => {
+    const difficulty = findAction('reportDifficulty')!;
+    expect(formFields(difficulty).map((f) => f.name)).toContain('occurred_at');
+    expect(formFields(findAction('recordLesson')!).map((f) => f.name)).not.toContain('occurred_at');
+    expect(formFields(findAction('measureIndicator')!).map((f) => f.name)).not.toContain('occurred_at');
+    expect(buildBody(difficulty, { description: 'd', occurred_at: '' })).toEqual({ description: 'd' });
+    expect(buildBody(difficulty, { description: 'd', occurred_at: '2026-11-03T09:30' })).toEqual({
+      description: 'd',
+      occurred_at: new Date('2026-11-03T09:30').toISOString(),
+    });
+  });
+
+  it('sends a rating as a number', () => {
+    const risk = findAction('raiseRisk')!;
+    const body = buildBody(risk, { title: 'r', probability: '4', impact: '5', response: 'x', owner_id: 's1' });
+    expect(body).toMatchObject({ probability: 4, impact: 5, owner_id: 's1' });
+  });
+
+  it('has the client’s approvals witnessed, and nothing else', () => {
+    const witnessed = (['client', 'supplier'] as const)
+      .flatMap((side) => allowedActions(side, 'acceptance'))
+      .filter((a) => a.witness)
+      .map((a) => a.id);
+    expect(new Set(witnessed)).toEqual(
+      new Set(['acknowledgeInformation', 'acceptDelivery', 'rejectDelivery', 'validateAssumption', 'rejectAssumption', 'approveChange', 'rejectChange']),
+    );
   });
 
   it('names the required fields left empty', () => {

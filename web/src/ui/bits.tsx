@@ -3,6 +3,7 @@ import { ApiError, NetworkError } from '../api/client';
 import type { Party, Phase } from '../api/types';
 import type { I18n } from '../lib/i18n';
 import type { Level } from '../lib/health';
+import { claimDiffers } from '../lib/moments';
 
 export function Notice({
   tone,
@@ -124,5 +125,16 @@ export function Stat({
       <div class="stat-label">{label}</div>
       {note && <div class="stat-note">{note}</div>}
     </div>
+  );
+}
+
+/** "said to have happened on …, recorded on …" where a claimed time differs from the recorded one. */
+export function Claimed({ occurred, recorded, i18n, time = false }: { occurred: string | undefined; recorded: string; i18n: I18n; time?: boolean }) {
+  if (!claimDiffers(occurred, recorded)) return null;
+  const f = time ? i18n.dateTime : i18n.date;
+  return (
+    <span class="claimed" data-testid="claimed">
+      {i18n.t('claim.said', { occurred: f(occurred), recorded: f(recorded) })}
+    </span>
   );
 }

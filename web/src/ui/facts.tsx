@@ -1,6 +1,7 @@
 import { useApp } from '../app';
 import { describe, familyOf, type Directory, type Fact, type Flag as FlagKey } from '../lib/facts';
-import { Flag, PartyChip } from './bits';
+import { claimDiffers } from '../lib/moments';
+import { Claimed, Flag, PartyChip } from './bits';
 
 const flagTone: Record<FlagKey, 'warn' | 'risk' | 'info'> = {
   after_due: 'risk',
@@ -46,6 +47,11 @@ export function FactList({
                 ))}
               </p>
               {d.text && <p class="fact-text">{d.text}</p>}
+              {claimDiffers(f.occurredAt, f.at) && (
+                <p class="fact-claimed muted small">
+                  <Claimed occurred={f.occurredAt} recorded={f.at} i18n={i18n} time={!compact} />
+                </p>
+              )}
               <p class="fact-who">
                 {dir.label(f.actorId, t('word.someone'))} <PartyChip party={dir.party(f.actorId)} i18n={i18n} />
               </p>

@@ -2,7 +2,8 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, isProblem, NetworkError, ok } from '../api/client';
 import type { WriteResult } from '../api/types';
 import { useApp } from '../app';
-import { buildBody, missing, pendingSources, type Action, type Field } from '../lib/actions';
+import { buildBody, formFields, missing, pendingSources, type Action, type Field } from '../lib/actions';
+import { checkpointHeader, keepReceipt, loadCheckpoint, seeCheckpoint } from '../lib/evidence';
 import { describe, type Fact } from '../lib/facts';
 import type { MsgKey } from '../lib/i18n';
 import { toLocalInput } from '../lib/moments';
@@ -87,6 +88,7 @@ type Outcome =
   | { kind: 'done'; result: WriteResult; replayed: boolean }
   | { kind: 'conflict'; current: number; changed: Fact[]; count: number }
   | { kind: 'network' }
+  | { kind: 'rewritten'; detail: string; checkpoint: string }
   | { kind: 'error'; errors: FormErrors };
 
 function initialValue(f: Field, due?: string): string | string[] {
@@ -97,6 +99,7 @@ function initialValue(f: Field, due?: string): string | string[] {
     return toLocalInput(new Date(base + 7 * 86400_000));
   }
   if (f.initial === 'now') return toLocalInput(new Date());
+  if (f.initial === 'now+7d') return toLocalInput(new Date(Date.now() + 7 * 86400_000));
   return f.initial ?? '';
 }
 
@@ -112,9 +115,8 @@ function ActionForm({ action, initialTarget }: { action: Action; initialTarget: 
     initialTarget && targets.some((o) => o.value === initialTarget) ? initialTarget : targets.length === 1 ? targets[0]!.value : '',
   );
   const targetOpt = targets.find((o) => o.value === target);
-  const [values, setValues] = useState<Values>(() =>
-    Object.fromEntries(action.fields.map((f) => [f.name, initialValue(f, targetOpt?.due)])),
-  );
+  const fields = formFields(action);
+  const [values, setValues] = useState<Values>(() => Object.fromEntries(fields.map((f) => [f.name, initialValue(f, targetOpt?.due)])));
   const edited = useRef(new Set<string>());
   // The revision the user saw when the form opened: the write happens only
   // if nothing was recorded since (If-Match), or the user is told what was.
@@ -125,7 +127,7 @@ function ActionForm({ action, initialTarget }: { action: Action; initialTarget: 
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'idle' });
   const summary = useRef<HTMLDivElement>(null);
 
-  const fieldNames = [...action.fields.map((f) => f.name), TARGET];
+  const fieldNames = [...fields.map((f) => f.name), TARGET];
   const errors = outcome.kind === 'error' ? outcome.errors : { fields: {}, general: [] };
 
   const set = (name: string, v: string | string[]) => {
@@ -139,7 +141,7 @@ function ActionForm({ action, initialTarget }: { action: Action; initialTarget: 
     // A default that depends on the target follows it until edited.
     setValues((old) => {
       const nv = { ...old };
-      for (const f of action.fields) {
+      for (const f of fields) {
         if (f.initial === 'dueDate+7d' && !edited.current.has(f.name)) nv[f.name] = initialValue(f, opt?.due);
       }
       return nv;
@@ -162,27 +164,40 @@ function ActionForm({ action, initialTarget }: { action: Action; initialTarget: 
     setPending(true);
     try {
       const body = buildBody(action, values, targetOpt?.body);
-      const res = await client.POST(action.path as '/v1/engagements/{engagement_id}/assumptions', {
+      // A client's approval carries the last checkpoint this tab saw: the
+      // server must prove its log consistent with it, or refuse (409).
+      const witnessed = action.witness ? loadCheckpoint(sessionStorage) : null;
+      const res = await client.POST(action.path as '/v1/engagements/{engagement_id}/changes/{change_id}/approval', {
         params: {
-          path: { engagement_id: eng.id, ...(targetOpt?.params ?? {}) } as { engagement_id: string },
-          header: { 'If-Match': `"${revision}"`, 'Idempotency-Key': key.current },
+          path: { engagement_id: eng.id, ...(targetOpt?.params ?? {}) } as { engagement_id: string; change_id: string },
+          header: {
+            'If-Match': `"${revision}"`,
+            'Idempotency-Key': key.current,
+            ...(witnessed ? { 'X-Candor-Checkpoint': checkpointHeader(witnessed.note) } : {}),
+          },
         },
-        body: body as { statement: string },
+        body: body as { comment?: string },
       });
       if (res.response.ok && res.data) {
         const result = res.data;
+        keepReceipt(sessionStorage, { engagement: eng.id, action: action.id, received: new Date().toISOString(), result });
+        if (result.receipt) seeCheckpoint(sessionStorage, result.receipt.checkpoint);
         eng.wrote(result.events.map((ev) => ev.position), result.revision);
         setOutcome({ kind: 'done', result, replayed: res.response.headers.get('Idempotency-Replayed') === 'true' });
         key.current = newKey();
         setSeen(result.revision);
         edited.current.clear();
-        setValues(Object.fromEntries(action.fields.map((f) => [f.name, initialValue(f, targetOpt?.due)])));
+        setValues(Object.fromEntries(fields.map((f) => [f.name, initialValue(f, targetOpt?.due)])));
         if (action.target) setTarget('');
         focusSummary();
         return;
       }
       const problem = isProblem(res.error) ? res.error : null;
-      if (res.response.status === 412) {
+      if (res.response.status === 409 && problem?.code === 'checkpoint_inconsistent') {
+        // The server's log no longer holds what it showed this tab: a
+        // rewritten history. Nothing was recorded; the user must know.
+        setOutcome({ kind: 'rewritten', detail: problem.detail ?? '', checkpoint: witnessed?.note ?? '' });
+      } else if (res.response.status === 412) {
         // Someone recorded a fact since this form opened: say what.
         const cur = await ok(client.GET('/v1/engagements/{engagement_id}', { params: { path: { engagement_id: eng.id } } })).catch(
           () => null,
@@ -240,6 +255,27 @@ function ActionForm({ action, initialTarget }: { action: Action; initialTarget: 
                 .map((ev) => (i18n.has(`ev.${ev.type}`) ? t(`ev.${ev.type}` as MsgKey) : ev.type))
                 .join(', ')}
             </p>
+          </Notice>
+        )}
+        {outcome.kind === 'rewritten' && (
+          <Notice tone="risk" title={t('wit.title')} role="alert">
+            <div data-testid="rewritten">
+              <p>
+                <strong>{t('wit.what')}</strong>
+              </p>
+              <p>{t('wit.detail')}</p>
+              {outcome.detail && <p class="muted small">{outcome.detail}</p>}
+              <p>
+                {t('wit.keep')}{' '}
+                <a href={href({ page: 'engagement', id: eng.id, tab: 'integrity' })}>{t('wit.toIntegrity')}</a>
+              </p>
+              {outcome.checkpoint && (
+                <details>
+                  <summary>{t('wit.seen')}</summary>
+                  <pre class="note">{outcome.checkpoint}</pre>
+                </details>
+              )}
+            </div>
           </Notice>
         )}
         {outcome.kind === 'network' && (
@@ -328,7 +364,7 @@ function ActionForm({ action, initialTarget }: { action: Action; initialTarget: 
             )}
           </div>
         )}
-        {action.fields.map((f) => (
+        {fields.map((f) => (
           <FieldInput
             key={f.name}
             f={f}
@@ -388,7 +424,15 @@ function FieldInput({
       input = <textarea {...common} rows={f.kind === 'lines' ? 4 : 3} value={str} onInput={(e) => onChange(e.currentTarget.value)} />;
       break;
     case 'datetime':
-      input = <input {...common} type="datetime-local" value={str} onInput={(e) => onChange(e.currentTarget.value)} />;
+      input = (
+        <input
+          {...common}
+          type="datetime-local"
+          max={f.name === 'occurred_at' ? toLocalInput(new Date()) : undefined}
+          value={str}
+          onInput={(e) => onChange(e.currentTarget.value)}
+        />
+      );
       break;
     case 'number':
     case 'integer':

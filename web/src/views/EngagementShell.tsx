@@ -5,6 +5,7 @@ import type { FeedEvent, Party, Stakeholder } from '../api/types';
 import { useApp } from '../app';
 import { allowedActions, sideOf, type Action, type Side } from '../lib/actions';
 import { loadEngagementData } from '../lib/data';
+import { seeCheckpoint } from '../lib/evidence';
 import { describe, fromFeedEvent, type Directory, type Fact } from '../lib/facts';
 import { directoryOf, type EngagementData } from '../lib/options';
 import { href, type Route, type Tab } from '../lib/router';
@@ -14,6 +15,7 @@ import { LoadError, Loading, Notice, PartyChip, PhasePill } from '../ui/bits';
 import { Act } from './Act';
 import { Integrity } from './Integrity';
 import { Knowledge } from './Knowledge';
+import { Raid } from './Raid';
 import { Overview } from './Overview';
 import { Communications, Decisions, Delays, Indicators, Requirements } from './Registers';
 import { Timeline } from './Timeline';
@@ -70,6 +72,7 @@ const tabList: { tab: Tab; key: `tab.${Tab}` }[] = [
   { tab: 'decisions', key: 'tab.decisions' },
   { tab: 'communications', key: 'tab.communications' },
   { tab: 'indicators', key: 'tab.indicators' },
+  { tab: 'raid', key: 'tab.raid' },
   { tab: 'knowledge', key: 'tab.knowledge' },
   { tab: 'integrity', key: 'tab.integrity' },
   { tab: 'act', key: 'tab.act' },
@@ -131,6 +134,17 @@ export function EngagementShell({ route }: { route: Extract<Route, { page: 'enga
       stop();
     };
   }, [started, id, client, session]);
+
+  // The log's latest checkpoint, so that the client's first approval is
+  // already witnessed (the receipts of writes keep it current after).
+  useEffect(() => {
+    const ctrl = new AbortController();
+    ok(client.GET('/v1/evidence/checkpoint', { signal: ctrl.signal })).then(
+      (cp) => seeCheckpoint(sessionStorage, cp.checkpoint),
+      () => {}, // no log (evidence unavailable): approvals go unwitnessed
+    );
+    return () => ctrl.abort();
+  }, [client]);
 
   // Positions this tab wrote itself: not announced as arrivals.
   const own = useRef(new Set<number>());
@@ -255,6 +269,7 @@ export function EngagementShell({ route }: { route: Extract<Route, { page: 'enga
           {tab === 'decisions' && <Decisions />}
           {tab === 'communications' && <Communications />}
           {tab === 'indicators' && <Indicators />}
+          {tab === 'raid' && <Raid />}
           {tab === 'knowledge' && <Knowledge />}
           {tab === 'integrity' && <Integrity />}
           {tab === 'act' && <Act />}

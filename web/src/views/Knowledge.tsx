@@ -1,16 +1,16 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ok } from '../api/client';
+import { ApiError, ok } from '../api/client';
 import type { KnowledgeItem } from '../api/types';
 import { useApp } from '../app';
-import { fromEventOut, type Fact } from '../lib/facts';
 import type { MsgKey } from '../lib/i18n';
-import { clamp, cutAt, fromLocalInput, toLocalInput } from '../lib/moments';
+import { clamp, fromLocalInput, toLocalInput } from '../lib/moments';
 import { useLoad } from '../lib/useLoad';
 import { Card, Empty, Flag, LoadError, Loading, PartyChip, Stat } from '../ui/bits';
 import { useEng } from './EngagementShell';
 import { PhaseStepper } from './Overview';
 
 const hour = 3600_000;
+type Basis = 'occurred' | 'recorded';
 const kinds = ['informed', 'acknowledged', 'decision', 'workshop', 'briefed', 'briefing_given', 'signed'] as const;
 
 export function Knowledge() {
@@ -24,32 +24,11 @@ export function Knowledge() {
   const [moment, setMoment] = useState<Date>(end);
   const [typed, setTyped] = useState(() => toLocalInput(end));
   const [settled, setSettled] = useState<Date>(end);
+  const [basis, setBasis] = useState<Basis>('occurred');
   useEffect(() => {
     const h = setTimeout(() => setSettled(moment), 250);
     return () => clearTimeout(h);
   }, [moment]);
-
-  // Every fact's position and time, to find the engagement as it stood.
-  const history = useLoad(
-    async (signal) => {
-      const out: Fact[] = [];
-      let cursor: string | undefined;
-      for (let i = 0; i < 100; i++) {
-        const page = await ok(
-          client.GET('/v1/engagements/{engagement_id}/events', {
-            params: { path: { engagement_id: eng.id }, query: { limit: 200, ...(cursor ? { cursor } : {}) } },
-            signal,
-          }),
-        );
-        out.push(...page.items.map(fromEventOut));
-        if (!page.next_cursor) break;
-        cursor = page.next_cursor;
-      }
-      return out;
-    },
-    [eng.id, eng.tick],
-  );
-  const cut = useMemo(() => (history.data ? cutAt(history.data, settled) : null), [history.data, settled]);
 
   const at = settled.toISOString();
   const path = { engagement_id: eng.id };
@@ -58,18 +37,22 @@ export function Knowledge() {
       who
         ? ok(
             client.GET('/v1/engagements/{engagement_id}/stakeholders/{stakeholder_id}/knowledge', {
-              params: { path: { ...path, stakeholder_id: who }, query: { as_of: at, ...(eng.tick ? { min_position: eng.tick } : {}) } },
+              params: {
+                path: { ...path, stakeholder_id: who },
+                query: { as_of: at, as_of_basis: basis, ...(eng.tick ? { min_position: eng.tick } : {}) },
+              },
               signal,
             }),
           )
         : Promise.resolve(null),
-    [who, at, eng.tick],
+    [who, at, basis, eng.tick],
   );
-  const pos = cut?.position ?? null;
+  // The engagement as it stood: the server folds the facts recorded by
+  // then, or (as_of_basis=occurred) those that happened by then. Before
+  // anything counted, it answers 404: nothing had been recorded yet.
   const stood = useLoad(
     async (signal) => {
-      if (pos === null) return null;
-      const q = { as_of_position: pos };
+      const q = { as_of: at, as_of_basis: basis };
       const [e, assumptions, milestones, stakeholders, comms] = await Promise.all([
         ok(client.GET('/v1/engagements/{engagement_id}', { params: { path, query: q }, signal })),
         ok(client.GET('/v1/engagements/{engagement_id}/assumptions', { params: { path, query: { ...q, limit: 200 } }, signal })),
@@ -79,8 +62,9 @@ export function Knowledge() {
       ]);
       return { e, assumptions: assumptions.items, milestones: milestones.items, stakeholders: stakeholders.items, comms: comms.items };
     },
-    [eng.id, pos],
+    [eng.id, at, basis, eng.tick],
   );
+  const notYet = stood.error instanceof ApiError && stood.error.status === 404;
 
   const span = Math.max(1, Math.ceil((end.getTime() - start.getTime()) / hour));
   const sliderValue = Math.round((moment.getTime() - start.getTime()) / hour);
@@ -129,6 +113,19 @@ export function Knowledge() {
             </p>
           </div>
         </div>
+        <fieldset class="field kn-basis" aria-describedby="kn-basis-hint">
+          <legend>{t('kn.basis')}</legend>
+          <div class="checks">
+            {(['occurred', 'recorded'] as const).map((b) => (
+              <label key={b} class="check">
+                <input type="radio" name="kn-basis" value={b} checked={basis === b} onChange={() => setBasis(b)} /> {t(`kn.basis.${b}`)}
+              </label>
+            ))}
+          </div>
+          <p class="hint" id="kn-basis-hint">
+            {t('kn.basisHint')}
+          </p>
+        </fieldset>
         <div class="field">
           <label for="kn-slider">{t('kn.slider')}</label>
           <input
@@ -149,7 +146,7 @@ export function Knowledge() {
         </div>
         <p class="kn-moment" data-testid="kn-moment">
           {t('kn.asOf', { date: i18n.dateTime(settled.toISOString()) })}
-          {cut && <span class="muted"> · {t('kn.factsSoFar', { n: cut.count })}</span>}
+          <span class="muted"> · {t(`kn.basis.${basis}`)}</span>
         </p>
       </Card>
 
@@ -188,10 +185,8 @@ export function Knowledge() {
         </Card>
 
         <Card title={t('kn.stood')} id="kn-stood">
-          {history.error ? (
-            <LoadError error={history.error} i18n={i18n} />
-          ) : pos === null && history.data ? (
-            <Empty>{t('kn.notYet')}</Empty>
+          {notYet ? (
+            <Empty>{basis === 'recorded' ? t('kn.notRecorded') : t('kn.notYet')}</Empty>
           ) : stood.error ? (
             <LoadError error={stood.error} i18n={i18n} />
           ) : !stood.data ? (

@@ -4,11 +4,11 @@ import { ok } from '../api/client';
 import type { DelayRegister, Phase, RegisterStakeholder, TransparencyReport } from '../api/types';
 import { useApp } from '../app';
 import { health, informedRiskDays, informedWatchDays } from '../lib/health';
-import type { I18n } from '../lib/i18n';
+import type { I18n, MsgKey } from '../lib/i18n';
 import { href } from '../lib/router';
 import { useLoad } from '../lib/useLoad';
 import { ChartCanvas, colors } from '../ui/chart';
-import { Card, Empty, Flag, HealthPill, LoadError, Loading, PartyChip, Stat } from '../ui/bits';
+import { Card, Claimed, Empty, Flag, HealthPill, LoadError, Loading, PartyChip, Stat } from '../ui/bits';
 import { FactList } from '../ui/facts';
 import { reasonText } from '../ui/reasons';
 import { useEng } from './EngagementShell';
@@ -108,7 +108,10 @@ function Transparency({ tr, delays, i18n }: { tr: TransparencyReport; delays: De
           tone={tr.delays.disclosed_after_due > 0 ? 'risk' : 'ok'}
           note={
             tr.delays.median_lead_time_days !== null && tr.delays.median_lead_time_days !== undefined
-              ? t('tr.median', { days: i18n.signed(tr.delays.median_lead_time_days) })
+              ? t('tr.median', { days: i18n.signed(tr.delays.median_lead_time_days) }) +
+                (tr.delays.median_claimed_lead_time_days !== null && tr.delays.median_claimed_lead_time_days !== tr.delays.median_lead_time_days
+                  ? ` (${t('tr.claimedMedian', { days: i18n.signed(tr.delays.median_claimed_lead_time_days) })})`
+                  : '')
               : t('tr.noDelay')
           }
         />
@@ -156,6 +159,31 @@ function Transparency({ tr, delays, i18n }: { tr: TransparencyReport; delays: De
         </div>
       </div>
 
+      <div class="tr-late" data-testid="late-recording">
+        <h4>{t('tr.lateRecording')}</h4>
+        {tr.late_recording.later_than_1_day.length === 0 ? (
+          <p class="muted small">{t('tr.noLateRecording')}</p>
+        ) : (
+          <>
+            <p class="small">
+              {t('tr.lateRecordingNote', {
+                n: tr.late_recording.later_than_1_day.length,
+                days: i18n.days(Math.floor(tr.late_recording.max_gap_days ?? 0)),
+              })}
+            </p>
+            <ul class="aged">
+              {tr.late_recording.later_than_1_day.map((r) => (
+                <li key={r.revision}>
+                  <span>{i18n.has(`ev.${r.type}`) ? t(`ev.${r.type}` as MsgKey) : r.type}</span>{' '}
+                  <Flag tone="warn">{t('tr.gap', { days: i18n.days(Math.floor(r.gap_days)) })}</Flag>{' '}
+                  <Claimed occurred={r.occurred_at} recorded={r.recorded_at} i18n={i18n} />
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </div>
+
       <div class="tr-details">
         <div>
           <h4>{t('tr.assumptionsList')}</h4>
@@ -200,6 +228,18 @@ function Transparency({ tr, delays, i18n }: { tr: TransparencyReport; delays: De
               {tr.decisions.without_client.map((d) => (
                 <li key={d.id}>
                   <span>{d.title}</span> {d.at && <span class="muted small">{i18n.date(d.at)}</span>}
+                </li>
+              ))}
+            </ul>
+          )}
+          <h4>{t('tr.uninformed')}</h4>
+          {tr.uninformed_stakeholders.length === 0 ? (
+            <Empty>{t('tr.none')}</Empty>
+          ) : (
+            <ul class="aged" data-testid="uninformed">
+              {tr.uninformed_stakeholders.map((u) => (
+                <li key={u.stakeholder_id}>
+                  <span>{u.name}</span> <Flag tone="warn">{t('flag.joinedAgo', { days: i18n.days(Math.floor(u.days_since_joined)) })}</Flag>
                 </li>
               ))}
             </ul>

@@ -8,7 +8,7 @@ import { options } from '../lib/options';
 import { href } from '../lib/router';
 import { useLoad } from '../lib/useLoad';
 import { ChartCanvas, colors } from '../ui/chart';
-import { Card, Empty, Flag, LoadError, Loading, PartyChip } from '../ui/bits';
+import { Card, Claimed, Empty, Flag, LoadError, Loading, PartyChip } from '../ui/bits';
 import { useEng } from './EngagementShell';
 import { LeadTimeChart } from './Overview';
 
@@ -36,7 +36,7 @@ function Status({ s, i18n }: { s: string; i18n: I18n }) {
 }
 
 /** A link to the form of an action on this item, when the user may take it. */
-function ActLink({ action, target, label }: { action: string; target: string; label: string }) {
+export function ActLink({ action, target, label }: { action: string; target: string; label: string }) {
   const eng = useEng();
   const a = eng.actions.find((x) => x.id === action);
   if (!a || (a.target && !options(a.target.source, eng.data, eng.me?.id).some((o) => o.value === target))) return null;
@@ -75,7 +75,7 @@ export function Requirements() {
                   <ActLink action="askQuestion" target={r.id} label={t('act.askQuestion')} />
                 </div>
                 {r.description && <p>{r.description}</p>}
-                <p class="muted small">{t('rq.raised', { who: who(r.raised_by), date: i18n.date(r.raised_at) })}</p>
+                <p class="muted small">{t('rq.raised', { who: who(r.raised_by), date: i18n.date(r.raised_at) })} <Claimed occurred={r.raised_occurred_at} recorded={r.raised_at} i18n={i18n} /></p>
                 {r.questions.length > 0 && (
                   <ul class="sub">
                     {r.questions.map((q) => (
@@ -94,7 +94,7 @@ export function Requirements() {
                       <li key={i}>
                         <span class="sub-kind">{t('rq.clarification')}</span> {c.text}{' '}
                         <span class="muted small">
-                          {who(c.clarified_by)} · {i18n.date(c.clarified_at)}
+                          {who(c.clarified_by)} · {i18n.date(c.clarified_at)} <Claimed occurred={c.clarified_occurred_at} recorded={c.clarified_at} i18n={i18n} />
                         </span>
                       </li>
                     ))}
@@ -116,7 +116,7 @@ export function Requirements() {
                 <p class="item-meta">
                   <Status s={a.status} i18n={i18n} />
                   {a.status === 'open' && <Flag tone="warn">{t('tr.age', { days: i18n.days(Math.floor(a.age_days)) })}</Flag>}
-                  <span class="muted small">{t('rq.madeBy', { who: who(a.made_by), date: i18n.date(a.made_at) })}</span>
+                  <span class="muted small">{t('rq.madeBy', { who: who(a.made_by), date: i18n.date(a.made_at) })}</span> <Claimed occurred={a.made_occurred_at} recorded={a.made_at} i18n={i18n} />
                 </p>
                 {a.comment && <p class="answer">{a.comment}</p>}
                 {a.status === 'open' && (
@@ -248,7 +248,8 @@ export function Delays() {
                 </p>
                 <p>{d.reason}</p>
                 <p class="muted small">
-                  {t('dl.disclosedBy', { who: eng.dir.label(d.disclosed_by, ''), date: i18n.dateTime(d.disclosed_at) })}
+                  {t('dl.disclosedBy', { who: eng.dir.label(d.disclosed_by, ''), date: i18n.dateTime(d.disclosed_at) })}{' '}
+                  <Claimed occurred={d.disclosed_occurred_at} recorded={d.disclosed_at} i18n={i18n} time />
                 </p>
               </li>
             ))}
@@ -292,7 +293,8 @@ export function Decisions() {
               </ul>
               {d.rationale && <p>{d.rationale}</p>}
               <p class="muted small">
-                {t('dc.by', { who: eng.dir.label(d.decided_by, ''), date: i18n.date(d.decided_at) })} ·{' '}
+                {t('dc.by', { who: eng.dir.label(d.decided_by, ''), date: i18n.date(d.decided_at) })}{' '}
+                <Claimed occurred={d.decided_occurred_at} recorded={d.decided_at} i18n={i18n} /> ·{' '}
                 {t('dc.participants')}: {d.participants.map((p) => p.name ?? p.id).join(', ')}
               </p>
             </li>
@@ -335,7 +337,9 @@ export function Communications() {
                 <ActLink action="acknowledgeInformation" target={x.id} label={t('act.acknowledgeInformation')} />
               </div>
               {x.summary && <p>{x.summary}</p>}
-              <p class="muted small">{t('cm.by', { who: eng.dir.label(x.informed_by, ''), date: i18n.dateTime(x.informed_at) })}</p>
+              <p class="muted small">{t('cm.by', { who: eng.dir.label(x.informed_by, ''), date: i18n.dateTime(x.informed_at) })}{' '}
+                <Claimed occurred={x.informed_occurred_at} recorded={x.informed_at} i18n={i18n} time />
+              </p>
               <table class="table compact">
                 <thead>
                   <tr>
@@ -351,7 +355,10 @@ export function Communications() {
                       </td>
                       <td>
                         {p.acknowledged_at ? (
-                          <Flag tone="ok">{t('cm.ackAt', { date: i18n.dateTime(p.acknowledged_at) })}</Flag>
+                          <>
+                            <Flag tone="ok">{t('cm.ackAt', { date: i18n.dateTime(p.acknowledged_at) })}</Flag>{' '}
+                            <Claimed occurred={p.acknowledged_occurred_at} recorded={p.acknowledged_at} i18n={i18n} time />
+                          </>
                         ) : (
                           <Flag tone="warn">{t('cm.notAck')}</Flag>
                         )}
