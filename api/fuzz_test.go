@@ -32,7 +32,9 @@ import (
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/eventstore/sqlite"
+	"github.com/candor-ledger/candor/keystore"
 	"github.com/candor-ledger/candor/ledger"
+	"github.com/candor-ledger/candor/personal"
 )
 
 // FuzzWriteRequest sends an arbitrary body, under an arbitrary
@@ -95,6 +97,7 @@ var fuzzPhases = []string{"emergence", "scoping", "delivery", "acceptance"}
 var fuzzWrites = map[string]struct{ phase, caller string }{
 	"createPrincipal": {"", "admin"},
 	"issueToken":      {"", "admin"},
+	"eraseSubject":    {"", "admin"},
 	"openEngagement":  {"", "supplier"},
 
 	"advancePhase":           {"emergence", "supplier"},
@@ -156,6 +159,7 @@ var fuzzParams = map[string]string{
 	"milestone_id":   "ms-1",
 	"information_id": "info-1",
 	"delivery_id":    "dl-1",
+	"subject_id":     "sh-late@fz-delivery",
 }
 
 // fuzzSteps build the fixture engagements: the engagement of phase P gets
@@ -243,10 +247,19 @@ func newFuzzFixture(tb testing.TB) *fuzzFixture {
 	// A cache of one engagement: after a request, looking up another
 	// engagement evicts the one it wrote to, whose next request then folds
 	// it again from the store, without the dropped scratch events.
-	led := ledger.New(store, ledger.Options{CacheSize: 1})
+	keys, err := keystore.Open(ctx, filepath.Join(tb.TempDir(), "keys.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { keys.Close() })
+	pd, err := personal.NewService(ctx, store, keys)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	led := ledger.New(store, ledger.Options{CacheSize: 1, Seal: pd.Cipher().Seal})
 	fx := &fuzzFixture{store: store, ledger: led, byID: map[string]*fuzzOp{}, logs: &bytes.Buffer{}}
 	fx.srv, err = api.New(api.Config{RateLimit: -1}, api.Deps{
-		Ledger: led, Auth: reg, Store: store, Registerer: prometheus.NewRegistry(),
+		Ledger: led, Auth: reg, Store: store, Registerer: prometheus.NewRegistry(), Personal: pd,
 		Logger: slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelError})),
 	})
 	if err != nil {
@@ -308,6 +321,8 @@ func newFuzzFixture(tb testing.TB) *fuzzFixture {
 		op := templates[id]
 		op.path, op.token = fill(op.path, "fz-"+w.phase), tokens[w.caller]
 		switch {
+		case id == "eraseSubject":
+			op.stream = personal.Stream
 		case !op.engagement:
 			op.stream = auth.Stream
 		case w.phase != "":

@@ -25,7 +25,9 @@ import (
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/eventstore/sqlite"
 	"github.com/candor-ledger/candor/evidence"
+	"github.com/candor-ledger/candor/keystore"
 	"github.com/candor-ledger/candor/ledger"
+	"github.com/candor-ledger/candor/personal"
 	"github.com/candor-ledger/candor/projections"
 )
 
@@ -48,15 +50,19 @@ type testServer struct {
 	evidenceSetup func(*evidence.Log)
 	evidence      *evidence.Log
 	evidenceStop  func()
-	store         eventstore.Store
-	reg           *auth.Registry
-	srv           *api.Server
-	url           string
-	admin         string // admin bearer token
-	logs          *syncBuffer
-	cancel        context.CancelFunc
-	done          chan error
-	client        *http.Client
+	// withPersonal seals personal fields with keys in keys.db next to
+	// events.db and opens them in responses, as serve does.
+	withPersonal bool
+	keys         *keystore.Store
+	store        eventstore.Store
+	reg          *auth.Registry
+	srv          *api.Server
+	url          string
+	admin        string // admin bearer token
+	logs         *syncBuffer
+	cancel       context.CancelFunc
+	done         chan error
+	client       *http.Client
 }
 
 type syncBuffer struct {
@@ -103,7 +109,7 @@ func startServerWithProjections(t *testing.T, cfg api.Config) *testServer {
 		t.Skip("starts a server")
 	}
 	// With the transparency log too: the full stack, as serve runs it.
-	ts := &testServer{t: t, dir: t.TempDir(), cfg: cfg, logs: &syncBuffer{}, withProjections: true, withEvidence: true}
+	ts := &testServer{t: t, dir: t.TempDir(), cfg: cfg, logs: &syncBuffer{}, withProjections: true, withEvidence: true, withPersonal: true}
 	ts.start()
 	t.Cleanup(ts.stop)
 	return ts
@@ -132,6 +138,18 @@ func (ts *testServer) start() {
 	deps := api.Deps{
 		Ledger: ledger.New(store, ledger.Options{}), Auth: reg, Store: store, Logger: logger,
 		Registerer: metrics, ReadModels: ts.rm,
+	}
+	if ts.withPersonal {
+		keys, err := keystore.Open(ctx, filepath.Join(ts.dir, keystore.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pd, err := personal.NewService(ctx, store, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.keys, deps.Personal = keys, pd
+		deps.Ledger = ledger.New(store, ledger.Options{Seal: pd.Cipher().Seal})
 	}
 	if ts.withProjections {
 		eng, err := projections.Open(ctx, filepath.Join(ts.dir, "readmodels.db"), store, projections.Options{Registerer: metrics, Logger: logger})
@@ -196,6 +214,9 @@ func (ts *testServer) stop() {
 		ts.evidenceStop = nil
 	}
 	_ = ts.reg.Close()
+	if ts.keys != nil {
+		_ = ts.keys.Close()
+	}
 	if err := ts.store.Close(); err != nil {
 		ts.t.Errorf("close store: %v", err)
 	}

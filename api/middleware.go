@@ -84,7 +84,7 @@ type routeKey struct{ method, path string }
 
 // middleware lists, outermost first, what every request goes through.
 func (s *Server) middleware() []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{s.requestID, s.observe, s.recoverPanics, s.securityHeaders, s.integrity, s.cors, s.bodyLimit,
+	return []echo.MiddlewareFunc{s.requestID, s.observe, s.recoverPanics, s.reveal, s.securityHeaders, s.integrity, s.cors, s.bodyLimit,
 		s.authenticate, s.rateLimit, s.validateRequest}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/candor-ledger/candor/auth"
 	"github.com/candor-ledger/candor/domain"
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/keystore"
 	"github.com/candor-ledger/candor/ledger"
 	"github.com/candor-ledger/candor/projections"
 )
@@ -153,6 +154,11 @@ func toProblem(err error) *Problem {
 		return newProblem(http.StatusConflict, CodeConflict, "the principals kept changing concurrently; retry")
 	case errors.Is(err, auth.ErrInvalidRole), errors.Is(err, auth.ErrInvalidName):
 		return newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, err.Error())
+	case errors.Is(err, keystore.ErrUnavailable):
+		p = newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the key store of personal data is unavailable; retry later")
+		p.retryAfter = 1
+		p.cause = err
+		return p
 	case errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, eventstore.ErrClosed),
 		errors.Is(err, auth.ErrClosed), errors.Is(err, context.DeadlineExceeded):
 		p = newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the event store is unavailable; retry later")

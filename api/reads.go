@@ -150,6 +150,8 @@ type EngagementOut struct {
 	Parties            []*domain.PartyInfo  `json:"parties"`
 	// StakeholderID is the caller's own stakeholder id in the engagement.
 	StakeholderID string `json:"stakeholder_id,omitempty"`
+	// RetentionDays is the retention period set at closing.
+	RetentionDays int64 `json:"retention_days,omitempty"`
 }
 
 func engagementOut(st *domain.Engagement, rev uint64, p auth.Principal) EngagementOut {
@@ -157,7 +159,7 @@ func engagementOut(st *domain.Engagement, rev uint64, p auth.Principal) Engageme
 		ID: st.ID, Title: st.Title, Description: st.Description, Phase: st.Phase, OpenedAt: st.OpenedAt,
 		Summary: st.Summary, UpdatedAt: st.UpdatedAt, Revision: rev,
 		PhaseHistory: nonNil(st.PhaseHistory), ClientInDiscussion: st.ClientInDiscussion, Agreement: st.Agreement,
-		Parties: nonNil(st.Parties),
+		Parties: nonNil(st.Parties), RetentionDays: st.RetentionDays,
 	}
 	if !st.ClosedAt.IsZero() {
 		t := st.ClosedAt

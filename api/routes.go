@@ -84,6 +84,8 @@ func (s *Server) handlers() map[string]echo.HandlerFunc {
 
 		"listEngagements": s.listEngagements, "getEngagement": s.getEngagement, "listEvents": s.listEvents,
 
+		"getSubject": s.getSubject, "eraseSubject": s.eraseSubject,
+
 		"listParties": listOf(s, func(e *st, _ ctx) ([]*domain.PartyInfo, error) { return nonNil(e.Parties), nil }),
 		"getParty": itemOf(s, func(e *st, c ctx) (*domain.PartyInfo, error) {
 			v, ok := e.Party(domain.Party(p(c, "party")))

@@ -147,6 +147,9 @@ type Deps struct {
 	// HEAD of "/" and "/assets/...", with its own headers, outside the
 	// contract; every other request is the API's.
 	App http.Handler // optional
+	// Personal opens personal fields in responses and serves erasure and
+	// access (*personal.Service); optional.
+	Personal Personal
 }
 
 // Server is the HTTP API. It is an http.Handler; Run serves it on a
@@ -161,6 +164,8 @@ type Server struct {
 	evidence *evidence.Log
 	app      http.Handler
 	log      *slog.Logger
+
+	personal Personal
 
 	e      *echo.Echo
 	doc    *openapi3.T
@@ -194,7 +199,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg.withDefaults(), ledger: deps.Ledger, auth: deps.Auth, store: deps.Store, rm: deps.ReadModels,
-		q: deps.Queries, evidence: deps.Evidence, app: deps.App, log: deps.Logger, stopping: make(chan struct{}),
+		q: deps.Queries, evidence: deps.Evidence, app: deps.App, log: deps.Logger, stopping: make(chan struct{}), personal: deps.Personal,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -18,7 +18,9 @@ import (
 	"github.com/candor-ledger/candor/auth"
 	"github.com/candor-ledger/candor/demo"
 	"github.com/candor-ledger/candor/eventstore/sqlite"
+	"github.com/candor-ledger/candor/keystore"
 	"github.com/candor-ledger/candor/ledger"
+	"github.com/candor-ledger/candor/personal"
 )
 
 // BenchmarkWrite is one write (an expert invited, the write of the bench
@@ -28,7 +30,16 @@ import (
 // and profile it to see the HTTP share of a write:
 //
 //	TMPDIR=/dev/shm go test -run '^$' -bench Write -cpuprofile cpu.out ./api/
+//
+// seal=on seals the expert's name as serve does (a new subject each
+// write: a key created, and synced, in keys.db) and opens it in the
+// response; seal=off is the server without personal data.
 func BenchmarkWrite(b *testing.B) {
+	b.Run("seal=off", func(b *testing.B) { benchmarkWrite(b, false) })
+	b.Run("seal=on", func(b *testing.B) { benchmarkWrite(b, true) })
+}
+
+func benchmarkWrite(b *testing.B, seal bool) {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "events.db"))
 	if err != nil {
@@ -44,10 +55,23 @@ func BenchmarkWrite(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := api.New(api.Config{RateLimit: -1}, api.Deps{
+	deps := api.Deps{
 		Ledger: ledger.New(store, ledger.Options{}), Auth: reg, Store: store,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Registerer: prometheus.NewRegistry(),
-	})
+	}
+	if seal {
+		keys, err := keystore.Open(ctx, filepath.Join(b.TempDir(), keystore.File))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer keys.Close()
+		pd, err := personal.NewService(ctx, store, keys)
+		if err != nil {
+			b.Fatal(err)
+		}
+		deps.Ledger, deps.Personal = ledger.New(store, ledger.Options{Seal: pd.Cipher().Seal}), pd
+	}
+	srv, err := api.New(api.Config{RateLimit: -1}, deps)
 	if err != nil {
 		b.Fatal(err)
 	}

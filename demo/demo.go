@@ -82,9 +82,16 @@ func (s *story) do(what string, cmd domain.Command) error {
 	return nil
 }
 
+// Option configures Load.
+type Option func(*ledger.Options)
+
+// WithSeal seals the story's events as the server's ledger does
+// (ledger.Options.Seal): the demo's people are personal data too.
+func WithSeal(seal ledger.SealFunc) Option { return func(o *ledger.Options) { o.Seal = seal } }
+
 // Load tells the story into store, creating its principals in reg, and
 // ends it at now.
-func Load(ctx context.Context, store eventstore.Store, reg *auth.Registry, now time.Time) (Demo, error) {
+func Load(ctx context.Context, store eventstore.Store, reg *auth.Registry, now time.Time, opts ...Option) (Demo, error) {
 	d := Demo{
 		Client:   Access{Name: "Claire Martin (Maison Dupont)", Role: string(auth.RoleMember)},
 		Supplier: Access{Name: "Sam Moreau (Conseil & Co)", Role: string(auth.RoleMember)},
@@ -104,7 +111,11 @@ func Load(ctx context.Context, store eventstore.Store, reg *auth.Registry, now t
 
 	start := now.UTC().Add(-120 * 24 * time.Hour).Truncate(time.Hour)
 	s := &story{ctx: ctx, ids: map[string]string{}}
-	s.l = ledger.New(store, ledger.Options{Now: func() time.Time { return s.clock }})
+	lo := ledger.Options{Now: func() time.Time { return s.clock }}
+	for _, o := range opts {
+		o(&lo)
+	}
+	s.l = ledger.New(store, lo)
 	s.eng = s.id("engagement")
 	d.EngagementID = s.eng
 	if err := tell(s, start, d); err != nil {

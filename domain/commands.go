@@ -68,7 +68,14 @@ type AdvancePhase struct {
 type CloseEngagement struct {
 	ActorID string `json:"-"`
 	Summary string `json:"summary,omitempty"`
+	// RetentionDays, when set (1 to MaxRetentionDays), is how long the
+	// personal data of the engagement's people is kept after the closing:
+	// `candor retention` erases them once it has passed.
+	RetentionDays int `json:"retention_days,omitempty"`
 }
+
+// MaxRetentionDays bounds a retention period: a hundred years.
+const MaxRetentionDays = 36500
 
 // RecordLesson keeps a lesson learnt; do it before closing.
 type RecordLesson struct {

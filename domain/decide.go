@@ -399,10 +399,13 @@ func (d *decider) decide(cmd Command) ([]Event, error) {
 		if err := d.allow("closing the engagement", anySide, []Phase{PhaseAcceptance}); err != nil {
 			return nil, err
 		}
+		if c.RetentionDays < 0 || c.RetentionDays > MaxRetentionDays {
+			return nil, invalid(CodeInvalidNumber, "retention_days", "retention_days must be from 1 to %d days", MaxRetentionDays)
+		}
 		if n := len(s.AwaitingAcceptance()); n > 0 {
 			return nil, conflict(CodeDeliveriesAwaiting, "%d deliveries still await acceptance", n)
 		}
-		return one(&EngagementClosed{Header: d.h(), Summary: c.Summary})
+		return one(&EngagementClosed{Header: d.h(), Summary: c.Summary, RetentionDays: int64(c.RetentionDays)})
 	case RecordLesson:
 		if err := d.allow("recording a lesson", anySide, anyOpenPhase); err != nil {
 			return nil, err

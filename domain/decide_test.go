@@ -55,6 +55,12 @@ func TestDecideLifecycle(t *testing.T) {
 		{name: "close with rejected delivery", given: func(t testing.TB) *script {
 			return acceptance(t).do(RejectDelivery{ActorID: cli, DeliveryID: "dlv-1", Reason: "broken"})
 		}, when: CloseEngagement{ActorID: cli}, then: []Event{&EngagementClosed{}}},
+		{name: "close with a retention period", given: func(t testing.TB) *script { return acceptance(t).do(AcceptDelivery{ActorID: cli, DeliveryID: "dlv-1"}) },
+			when: CloseEngagement{ActorID: cli, RetentionDays: 365}, then: []Event{&EngagementClosed{RetentionDays: 365}}},
+		{name: "close with a negative retention", given: func(t testing.TB) *script { return acceptance(t).do(AcceptDelivery{ActorID: cli, DeliveryID: "dlv-1"}) },
+			when: CloseEngagement{ActorID: cli, RetentionDays: -1}, code: CodeInvalidNumber, field: "retention_days"},
+		{name: "close with a retention beyond the bound", given: func(t testing.TB) *script { return acceptance(t).do(AcceptDelivery{ActorID: cli, DeliveryID: "dlv-1"}) },
+			when: CloseEngagement{ActorID: cli, RetentionDays: MaxRetentionDays + 1}, code: CodeInvalidNumber, field: "retention_days"},
 		{name: "close while awaiting acceptance", given: acceptance, when: CloseEngagement{ActorID: sup}, code: CodeDeliveriesAwaiting},
 		{name: "close from delivery", given: delivery, when: CloseEngagement{ActorID: sup}, code: CodeWrongPhase},
 		{name: "closed takes no command", given: closed, when: RecordLesson{ActorID: sup, LessonID: "l", Text: "x"}, code: CodeEngagementClosed},

@@ -148,7 +148,8 @@ type PhaseAdvanced struct {
 // EngagementClosed is the last event of an engagement.
 type EngagementClosed struct {
 	Header
-	Summary string `json:"summary,omitempty"`
+	Summary       string `json:"summary,omitempty"`
+	RetentionDays int64  `json:"retention_days,omitempty"` // 0: none set
 }
 
 // LessonRecorded keeps something learnt. Lessons are recorded before the

@@ -134,7 +134,7 @@ func apply(s *Engagement, e Event) error {
 		s.Phase = e.To
 		s.PhaseHistory = append(s.PhaseHistory, PhaseChange{Phase: e.To, At: at})
 	case *EngagementClosed:
-		s.Phase, s.ClosedAt, s.Summary = PhaseClosed, at, e.Summary
+		s.Phase, s.ClosedAt, s.Summary, s.RetentionDays = PhaseClosed, at, e.Summary, e.RetentionDays
 		s.PhaseHistory = append(s.PhaseHistory, PhaseChange{Phase: PhaseClosed, At: at})
 	case *LessonRecorded:
 		if err := s.fresh(e.LessonID); err != nil {

@@ -81,7 +81,7 @@ func Refusals(cmd Command) []string {
 	case AdvancePhase:
 		own = [][]string{{CodeInvalidPhase, CodePhaseNotNext, CodeNoClientStakeholder, CodeAgreementNotSigned, CodeNoDeliveryMade}}
 	case CloseEngagement:
-		own = [][]string{phase, {CodeDeliveriesAwaiting}}
+		own = [][]string{phase, {CodeDeliveriesAwaiting, CodeInvalidNumber}}
 	case RecordLesson:
 		own = [][]string{newID}
 	case JoinParty:

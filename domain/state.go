@@ -20,6 +20,8 @@ type Engagement struct {
 	UpdatedAt    time.Time     `json:"updated_at"`        // time of the last event
 	Version      int           `json:"version"`           // number of events folded
 	PhaseHistory []PhaseChange `json:"phase_history"`
+	// RetentionDays is the retention period set at closing (0: none).
+	RetentionDays int64 `json:"retention_days,omitempty"`
 
 	ClientInDiscussion bool       `json:"client_in_discussion"`
 	Agreement          *Agreement `json:"agreement,omitempty"`

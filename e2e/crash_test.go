@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -28,7 +29,9 @@ import (
 // each time. Afterwards every write that was answered 2xx is in the event
 // log exactly once, the logs are well formed, and the read models served
 // after the crashes equal those of a server that rebuilt them from the
-// event file alone.
+// event file alone (and the key store). Erasures run meanwhile: every one
+// answered 2xx, and every one whose event was stored, reads "(erased)"
+// after the crashes, and every other expert keeps their name.
 func TestCrashUnderWriteLoad(t *testing.T) {
 	rounds, writers, engagements := 3, 4, 6
 	if long() {
@@ -41,10 +44,15 @@ func TestCrashUnderWriteLoad(t *testing.T) {
 		ids[i] = e.openEngagement(fmt.Sprintf("Crash %d", i))
 	}
 
-	// acked: expert name -> event id, for every write answered 2xx.
+	// acked: expert name -> event id, for every write answered 2xx;
+	// subjects: expert name -> subject id; erased: names whose erasure was
+	// answered 2xx.
 	var (
 		mu       sync.Mutex
 		acked    = map[string]string{}
+		subjects = map[string]string{}
+		erased   = map[string]bool{}
+		erasures atomic.Int64
 		attempts atomic.Int64
 		stop     = make(chan struct{})
 		wg       sync.WaitGroup
@@ -75,12 +83,48 @@ func TestCrashUnderWriteLoad(t *testing.T) {
 					t.Errorf("write %s: answered %d with %s", name, resp.Status, resp.Body)
 					continue
 				}
+				loc := resp.Header.Get("Location")
 				mu.Lock()
 				acked[name] = wr.Events[0].ID
+				subjects[name] = loc[strings.LastIndexByte(loc, '/')+1:] + "@" + eng
 				mu.Unlock()
 			}
 		})
 	}
+	// The eraser erases one acknowledged expert in eight, in flight with
+	// the writes and the kills.
+	wg.Go(func() {
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var name, subject string
+			mu.Lock()
+			for nm, sub := range subjects {
+				if !erased[nm] && fnv32(nm)%8 == 0 {
+					name, subject = nm, sub
+					break
+				}
+			}
+			mu.Unlock()
+			if subject == "" {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			erasures.Add(1)
+			resp, err := cl.Do(context.Background(), e2e.Request{Method: http.MethodPost,
+				Path: "/v1/subjects/" + subject + "/erasure", Token: e.admin, Body: map[string]string{"reason": "crash test"}})
+			if err != nil || resp.Status/100 != 2 {
+				time.Sleep(10 * time.Millisecond) // unknown outcome: tried again
+				continue
+			}
+			mu.Lock()
+			erased[name] = true
+			mu.Unlock()
+		}
+	})
 	ackedNow := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
 
 	for round := range rounds {
@@ -102,13 +146,16 @@ func TestCrashUnderWriteLoad(t *testing.T) {
 	if len(acked) < rounds*20 {
 		t.Fatalf("only %d writes acknowledged in %d rounds (%d attempts): the load did not run", len(acked), rounds, attempts.Load())
 	}
-	t.Logf("%d writes attempted, %d acknowledged, %d kills", attempts.Load(), len(acked), rounds)
+	t.Logf("%d writes attempted, %d acknowledged, %d erasures asked, %d acknowledged, %d kills", attempts.Load(), len(acked), erasures.Load(), len(erased), rounds)
+	if len(erased) == 0 {
+		t.Fatal("no erasure was acknowledged: the eraser did not run")
+	}
 
 	// Every acknowledged write is stored exactly once.
 	e.waitCaughtUp(time.Minute)
 	seenIDs := map[string]bool{}
-	names := map[string]int{}
-	storedIDs := map[string]string{}
+	names := map[string]int{}          // by name, erased ones aside
+	storedNames := map[string]string{} // event id -> name as read
 	for _, id := range ids {
 		evs, err := e.events(e.admin, id)
 		if err != nil {
@@ -125,16 +172,31 @@ func TestCrashUnderWriteLoad(t *testing.T) {
 			if err := json.Unmarshal(ev.Data, &d); err != nil {
 				t.Fatalf("event %s: %v", ev.ID, err)
 			}
-			names[d.Name]++
-			storedIDs[d.Name] = ev.ID
+			if d.Name != "(erased)" {
+				names[d.Name]++
+			}
+			storedNames[ev.ID] = d.Name
 		}
 	}
 	for name, evID := range acked {
+		got, ok := storedNames[evID]
 		switch {
-		case names[name] == 0:
+		case !ok:
 			t.Errorf("acknowledged write %s (event %s) is not in the store", name, evID)
-		case storedIDs[name] != evID:
-			t.Errorf("write %s acknowledged as event %s, stored as %s", name, evID, storedIDs[name])
+		case erased[name] && got != "(erased)":
+			t.Errorf("acknowledged erasure of %s: event %s still reads %q", name, evID, got)
+		case got == "(erased)":
+			// An erasure in flight when the server was killed: its event
+			// was stored, so its key is gone too (finished at the start).
+			var f struct {
+				Erased bool `json:"erased"`
+			}
+			resp := e.do(e2e.Request{Method: http.MethodGet, Path: "/v1/subjects/" + subjects[name], Token: e.admin})
+			if err := resp.JSON(&f); err != nil || resp.Status != http.StatusOK || !f.Erased {
+				t.Errorf("%s reads (erased) but its erasure is not recorded: %d %s", name, resp.Status, resp.Body)
+			}
+		case got != name:
+			t.Errorf("write %s acknowledged as event %s, which reads %q", name, evID, got)
 		}
 	}
 	for name, n := range names {
@@ -169,6 +231,13 @@ func TestCrashUnderWriteLoad(t *testing.T) {
 		}
 	}
 	t.Logf("read models after %d crashes equal a rebuild from zero: digest %s over %d documents", rounds, digest(got), len(got))
+}
+
+// fnv32 picks which names the eraser takes, the same on every run.
+func fnv32(s string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return h.Sum32()
 }
 
 // digest is a SHA-256 over the captured read models, in key order.
@@ -261,7 +330,9 @@ func (e *env) allPages(path string) string {
 }
 
 // copyEventFiles copies the event store's files (events.db and its WAL
-// and shared-memory files), and nothing else, to a new directory.
+// and shared-memory files) and the key store's (keys.db and its), which
+// the envelopes of personal fields need, and nothing else, to a new
+// directory.
 func copyEventFiles(t *testing.T, from, to string) {
 	t.Helper()
 	if err := os.MkdirAll(to, 0o755); err != nil {
@@ -271,6 +342,11 @@ func copyEventFiles(t *testing.T, from, to string) {
 	if err != nil || len(matches) == 0 {
 		t.Fatalf("no events.db in %s (%v)", from, err)
 	}
+	keys, err := filepath.Glob(filepath.Join(from, "keys.db*"))
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("no keys.db in %s (%v)", from, err)
+	}
+	matches = append(matches, keys...)
 	for _, m := range matches {
 		src, err := os.Open(m)
 		if err != nil {

@@ -17,6 +17,7 @@
 package ledger
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"encoding/json"
@@ -60,6 +61,10 @@ type Options struct {
 	// instances on EventStoreDB): reads then catch up with the stream
 	// first. Writes are checked by the store's revision either way.
 	Shared bool
+	// Seal, when set, rewrites an event's data before it is hashed and
+	// stored: package personal encrypts the personal fields there, so that
+	// the store, the hash chain and the cached state hold only ciphertext.
+	Seal SealFunc
 	// Vouch, when set, checks the end of a stream as read from the store
 	// (its last event, nil when there is no such stream) against a record
 	// kept apart: the transparency log (evidence.Log.Vouch). The hash chain
@@ -68,6 +73,10 @@ type Options struct {
 	// integrity breach.
 	Vouch func(ctx context.Context, stream string, last *eventstore.RecordedEvent) error
 }
+
+// SealFunc rewrites the data of the event id of type typ before it is
+// hashed and stored (Options.Seal).
+type SealFunc func(ctx context.Context, id uuid.UUID, typ string, data []byte) ([]byte, error)
 
 // Ledger executes commands against engagements. It is safe for concurrent use.
 type Ledger struct {
@@ -265,6 +274,19 @@ func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.En
 		id, err := uuid.NewV7()
 		if err != nil {
 			return Result{}, fmt.Errorf("event id: %w", err)
+		}
+		if l.opts.Seal != nil {
+			sealed, err := l.opts.Seal(ctx, id, typ, body)
+			if err != nil {
+				return Result{}, fmt.Errorf("seal %s: %w", typ, err)
+			}
+			if !bytes.Equal(sealed, body) {
+				// Fold what is stored, as a reload would.
+				if events[i], err = domain.Unmarshal(typ, version, sealed); err != nil {
+					return Result{}, fmt.Errorf("seal %s: %w", typ, err)
+				}
+				body = sealed
+			}
 		}
 		m := Metadata{
 			Actor:          ev.Head().ActorID,

@@ -9,14 +9,15 @@ import (
 	"github.com/candor-ledger/candor/auth"
 	"github.com/candor-ledger/candor/demo"
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/ledger"
 )
 
 func init() { demoLoader = loadDemo }
 
 // loadDemo tells the sample story into a new store and returns what prints
 // what a newcomer needs to query it, once the server's address is known.
-func loadDemo(ctx context.Context, store eventstore.Store, reg *auth.Registry) (func(w io.Writer, base string), error) {
-	d, err := demo.Load(ctx, store, reg, time.Now())
+func loadDemo(ctx context.Context, store eventstore.Store, reg *auth.Registry, seal ledger.SealFunc) (func(w io.Writer, base string), error) {
+	d, err := demo.Load(ctx, store, reg, time.Now(), demo.WithSeal(seal))
 	if err != nil {
 		return nil, err
 	}

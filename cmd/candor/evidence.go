@@ -136,23 +136,34 @@ func storeFlags(fs *flag.FlagSet, c *serveConfig) {
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
-	var engagement, stream, out string
+	var engagement, stream, subject, out string
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: candor export --engagement ID|--stream NAME [--out FILE] [--data DIR] [--eventstore URL]\n\nWrites the engagement's evidence bundle: every event as stored, each with its\ninclusion proof under a fresh signed checkpoint, the public keys, and the\nconsistency proofs of the checkpoints its clients witnessed. Check it with\n'candor verify --bundle FILE' or 'candor-verify', with no server. Stop the\nserver first, or download GET /v1/engagements/{id}/export from it.\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: candor export --engagement ID|--stream NAME|--subject ID [--out FILE] [--data DIR] [--eventstore URL]\n\n"+
+			"--engagement, --stream: writes the evidence bundle: every event as stored\n(personal fields sealed), each with its inclusion proof under a fresh signed\ncheckpoint, the public keys, and the\nconsistency proofs of the checkpoints its clients witnessed. Check it with\n'candor verify --bundle FILE' or 'candor-verify', with no server. Stop the\nserver first, or download GET /v1/engagements/{id}/export from it.\n\n"+
+			"--subject: writes every fact naming a data subject, personal fields\ndecrypted, as JSON (GDPR Art. 15; GET /v1/subjects/{id} on a running server).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	storeFlags(fs, &c)
 	fs.StringVar(&engagement, "engagement", "", "the engagement to export")
 	fs.StringVar(&stream, "stream", "", "instead of an engagement, any stream, e.g. candor.principals (roles, tokens, revocations)")
-	fs.StringVar(&out, "out", "", "the bundle file (default: stdout)")
+	fs.StringVar(&subject, "subject", "", "instead of evidence, what is held about a data subject, <stakeholder or expert id>@<engagement id>, decrypted")
+	fs.StringVar(&out, "out", "", "the file to write (default: stdout)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
+	given := 0
+	for _, v := range []string{engagement, stream, subject} {
+		if v != "" {
+			given++
+		}
+	}
 	switch {
-	case engagement == "" && stream == "", engagement != "" && stream != "":
-		return fmt.Errorf("%w: give --engagement or --stream", errUsage)
+	case given != 1:
+		return fmt.Errorf("%w: give one of --engagement, --stream or --subject", errUsage)
+	case subject != "":
+		return exportSubject(ctx, c, subject, out, stdout)
 	case engagement != "":
 		stream = ledger.StreamName(engagement)
 	}

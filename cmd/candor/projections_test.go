@@ -32,7 +32,7 @@ func demoStore(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := loadDemo(ctx, store, reg); err != nil {
+	if _, err := loadDemo(ctx, store, reg, nil); err != nil {
 		t.Fatal(err)
 	}
 	reg.Close()

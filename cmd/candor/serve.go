@@ -54,7 +54,7 @@ type serveConfig struct {
 // demoLoader, when set (by the demo command's file), loads the sample
 // engagement on `serve --demo`; what it returns prints its tokens and
 // commands to try against the server at base.
-var demoLoader func(ctx context.Context, store eventstore.Store, reg *auth.Registry) (print func(w io.Writer, base string), err error)
+var demoLoader func(ctx context.Context, store eventstore.Store, reg *auth.Registry, seal ledger.SealFunc) (print func(w io.Writer, base string), err error)
 
 const serveHelp = `Usage: candor serve [flags]
 
@@ -325,6 +325,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// Personal fields are sealed by every ledger, the demo's included.
+	pd, keys, err := openPersonal(ctx, c.dataDir, store)
+	if err != nil {
+		return fmt.Errorf("open key store: %w", err)
+	}
+	defer keys.Close()
 	var printDemo func(io.Writer, string)
 	if c.demo {
 		switch {
@@ -335,7 +341,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			// made-up story with real facts, and a restart would tell it twice.
 			fmt.Fprint(stdout, demoNotNew(c))
 		default:
-			if printDemo, err = demoLoader(ctx, store, reg); err != nil {
+			if printDemo, err = demoLoader(ctx, store, reg, pd.Cipher().Seal); err != nil {
 				return fmt.Errorf("load demo: %w", err)
 			}
 		}
@@ -347,7 +353,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopEvidence() // after the HTTP server drained: writes in flight get their receipt
 	// On EventStoreDB other instances may append too: reads then catch up
 	// with the stream instead of trusting this process's cache.
-	lopts := ledger.Options{OnAppend: onAppend, Shared: c.eventStore != ""}
+	lopts := ledger.Options{OnAppend: onAppend, Shared: c.eventStore != "", Seal: pd.Cipher().Seal}
 	if ev != nil {
 		lopts.Vouch = ev.Vouch // the log vouches for the end of each stream read
 	}
@@ -361,7 +367,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	served := readModels{Engine: rm, runState: run}
 	srv, err := api.New(api.Config{
 		CORSOrigins: splitList(c.corsOrigins), RateLimit: rate, RateBurst: burst, ShutdownTimeout: c.shutdownTimeout,
-	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: served, Queries: served, Evidence: ev, App: web.Handler()})
+	}, api.Deps{Ledger: l, Auth: reg, Store: store, Logger: log, Registerer: metrics, ReadModels: served, Queries: served, Evidence: ev, App: web.Handler(), Personal: pd})
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	print, err := loadDemo(ctx, store, reg)
+	print, err := loadDemo(ctx, store, reg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

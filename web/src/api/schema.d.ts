@@ -283,6 +283,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subjects/{subject_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A data subject, `<stakeholder or expert id>@<engagement id>`. */
+                subject_id: components["parameters"]["SubjectID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Everything held about a data subject (admin, or the subject themselves)
+         * @description Every event of the subject's engagement that names them (as actor,
+         *     recipient, participant, or the event of their joining), with their
+         *     personal fields decrypted; "(erased)" once they were erased.
+         */
+        get: operations["getSubject"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subjects/{subject_id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A data subject, `<stakeholder or expert id>@<engagement id>`. */
+                subject_id: components["parameters"]["SubjectID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a data subject (admin)
+         * @description Records a subject.erased event (who, when, why; never what) and
+         *     destroys the subject's key: from then on every response, read model
+         *     and rebuild shows their personal fields as "(erased)". The events and
+         *     their hashes stay as they are. Erasing again returns the first
+         *     erasure (200).
+         */
+        post: operations["eraseSubject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/engagements": {
         parameters: {
             query?: never;
@@ -2811,6 +2863,65 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ErasureRequest: {
+            /** @description Why (a request under GDPR Art. 17, the end of retention...). Never the person's name. */
+            reason: string;
+        };
+        Erasure: {
+            /** @description The erased data subject, `<stakeholder or expert id>@<engagement id>`. */
+            subject_id: string;
+            /** @description Why it was erased, as the admin said (never what was erased). */
+            reason: string;
+            /** @description The admin who erased (`cli` for `candor erase` and `candor retention`). */
+            principal_id: string;
+            /**
+             * Format: date-time
+             * @description When the erasure was recorded (RFC 3339, UTC); the first one when erased again.
+             */
+            at: string;
+        };
+        SubjectFacts: {
+            /** @description The data subject, `<stakeholder or expert id>@<engagement id>`. */
+            subject_id: string;
+            /** @description The engagement the subject is a person of. */
+            engagement_id: string;
+            /** @description The principal the subject signs in with, if any. */
+            principal_id?: string;
+            /** @description Whether the subject was erased: their personal fields then read `(erased)`. */
+            erased: boolean;
+            /**
+             * Format: date-time
+             * @description When the subject's key was destroyed; absent unless erased.
+             */
+            erased_at?: string;
+            /** @description Every event of the engagement that names the subject (their joining, as actor, recipient or participant), in revision order. */
+            events: {
+                /**
+                 * Format: uuid
+                 * @description The event's id.
+                 */
+                id: string;
+                /** @description The event's type, e.g. `stakeholder.joined`. */
+                type: string;
+                /**
+                 * Format: int64
+                 * @description Its revision in the engagement's stream.
+                 */
+                revision: number;
+                /**
+                 * Format: int64
+                 * @description Its global position in the store.
+                 */
+                position: number;
+                /**
+                 * Format: date-time
+                 * @description When Candor recorded it (RFC 3339, UTC).
+                 */
+                recorded_at: string;
+                /** @description The event's data, its personal fields decrypted (or `(erased)`). */
+                data: Record<string, never>;
+            }[];
+        };
         /** @description RFC 9457 problem details. */
         Problem: {
             /** @description URI naming the problem type. */
@@ -3063,6 +3174,8 @@ export interface components {
         };
         CloseEngagement: {
             summary?: string;
+            /** @description How many days the personal data of the engagement's people (stakeholders, experts) is kept after the closing; `candor retention --confirm` erases it once they have passed (docs/PERSONAL_DATA.md). None: kept until erased on request. */
+            retention_days?: number;
         };
         CommitExpert: {
             /**
@@ -3469,6 +3582,8 @@ export interface components {
             closed_at?: string;
             /** @description The closing summary; absent until closed, or when none was given. */
             summary?: string;
+            /** @description The retention period set at closing, in days after `closed_at`; absent when none was set. */
+            retention_days?: number;
             /**
              * Format: date-time
              * @description When Candor recorded its last event.
@@ -6491,6 +6606,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description A data subject, `<stakeholder or expert id>@<engagement id>`. */
+        SubjectID: string;
         /** @description The last checkpoint of the transparency log the client saw (the signed note of `GET /v1/evidence/checkpoint` or of a receipt), base64. The server refuses one it did not sign (422 `checkpoint_invalid`) or one its log is not consistent with (409 `checkpoint_inconsistent`: a rewritten history), and records the accepted one in the event's metadata as `witness`. */
         WitnessedCheckpoint: string;
         /** @description Keep only the engagements in this phase. */
@@ -6954,6 +7071,79 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSubject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A data subject, `<stakeholder or expert id>@<engagement id>`. */
+                subject_id: components["parameters"]["SubjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The facts naming the subject. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectFacts"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    eraseSubject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A data subject, `<stakeholder or expert id>@<engagement id>`. */
+                subject_id: components["parameters"]["SubjectID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ErasureRequest"];
+            };
+        };
+        responses: {
+            /** @description Erased before; the first erasure. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            /** @description Erased. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
         };
