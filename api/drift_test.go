@@ -132,6 +132,10 @@ func TestStateSchemasMatchDomain(t *testing.T) {
 		"Risk": domain.Risk{}, "RiskReview": domain.RiskReview{}, "Dependency": domain.Dependency{}, "ChangeImpact": domain.ChangeImpact{},
 		"AcceptanceCriterion": domain.AcceptanceCriterion{}, "DeliveryVersion": domain.DeliveryVersion{},
 		"Tolerances": domain.Tolerances{}, "Exception": domain.Exception{}, "Cadence": domain.Cadence{},
+		"HighlightReport": HighlightReportOut{}, "HighlightContent": domain.HighlightContent{}, "RAGReason": domain.RAGReason{},
+		"HighlightMilestone": domain.HLMilestone{}, "HighlightDelay": domain.HLDelay{}, "HighlightRisk": domain.HLRisk{},
+		"HighlightIssue": domain.HLIssue{}, "HighlightDependency": domain.HLDep{}, "HighlightChange": domain.HLChange{},
+		"HighlightDecision": domain.HLDecision{}, "HighlightException": domain.HLException{}, "HighlightIndicator": domain.HLIndicator{},
 	} {
 		got, want := schemaProps(t, name), jsonNames(reflect.TypeOf(v))
 		if !slices.Equal(got, want) {

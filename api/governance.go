@@ -40,6 +40,8 @@ var governanceWriteOps = map[string]writeOp{
 	"proposeExceptionOptions": {cmd: domain.ProposeExceptionOptions{}},
 	"decideException":         {cmd: domain.DecideException{}},
 	"agreeCadence":            {cmd: domain.AgreeCadence{}},
+
+	"issueHighlightReport": {cmd: domain.IssueHighlightReport{}, newID: "report_id", location: eng + "/highlight-reports/{report_id}"},
 }
 
 func init() { maps.Copy(writeOps, governanceWriteOps) }
@@ -103,7 +105,8 @@ func (s *Server) governanceHandlers() map[string]echo.HandlerFunc {
 			v, ok := e.Exception(p(c, "exception_id"))
 			return found(v, ok, domain.CodeExceptionNotFound, "exception")
 		}),
-		"listCadences": listOf(s, func(e *st, _ ctx) ([]*domain.Cadence, error) { return nonNil(e.Cadences), nil }),
+		"listCadences":       listOf(s, func(e *st, _ ctx) ([]*domain.Cadence, error) { return nonNil(e.Cadences), nil }),
+		"getHighlightReport": s.getHighlightReport,
 		"getRAIDRegister": readModel(s, false, func(c ctx, _ Queries, id string) (projections.RAIDRegister, error) {
 			g, err := s.governanceQueries()
 			if err != nil {

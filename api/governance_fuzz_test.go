@@ -31,8 +31,11 @@ func init() {
 		"proposeExceptionOptions": {"scoping", "supplier"},
 		"decideException":         {"scoping", "client"},
 		"agreeCadence":            {"scoping", "supplier"},
+
+		"issueHighlightReport": {"scoping", "supplier"},
 	})
 	fuzzParams["exception_id"] = "exception-dl-x"
+	fuzzParams["report_id"] = "hr-1"
 	fuzzParams["criterion_id"] = "ac-1"
 	fuzzParams["risk_id"] = "rk-1"
 	fuzzParams["dependency_id"] = "dp-1"

@@ -36,6 +36,9 @@ func governanceSteps(step func(op, token, path string, body any, status int) str
 	step("assessChangeImpact", supplier, "/changes/"+change+"/impact", map[string]any{"schedule_impact_days": 4, "cost_impact": 120000,
 		"currency": "EUR", "approver_id": chloe, "approve_by": opened}, 200)
 	step("delegateChangeApproval", client, "/changes/"+change+"/delegation", map[string]any{"delegate_id": chloe}, 200)
+	report := step("issueHighlightReport", supplier, "/highlight-reports", map[string]any{"from": opened,
+		"to": time.Now().UTC().Format(time.RFC3339Nano), "channel": "email", "recipients": []string{chloe}}, 201)
+	lifecycleReads["getHighlightReport"] = "/highlight-reports/" + report
 	return risk, dependency
 }
 

@@ -3,7 +3,12 @@
 // external hosting provider. The server set-up fails, the delay is disclosed
 // after the go-live date, a hosting decision is taken without the client, a
 // late stakeholder is never briefed, and the client raises a need on
-// delivery day. It gives a newcomer something real to query at once.
+// delivery day. Beside these, what a project lead's RAID log keeps: the
+// hosting risk that occurs, the client's catalogue export delivered late,
+// the time tolerance the delay passes (an exception the client decides), a
+// change assessed before the client approves it, a delivery rejected then
+// accepted as a new version, and a highlight report the client lead
+// acknowledges. It gives a newcomer something real to query at once.
 //
 // The story spans four months: the demo decides each command with a clock
 // set to the story's date, so the facts carry those dates (the store still
@@ -41,6 +46,8 @@ type Demo struct {
 	// could not know. (The story's facts are recorded when it is loaded,
 	// so an as_of time in the story's past finds nothing recorded yet.)
 	BeforeDisclosure eventstore.Position
+	// HighlightReportID is the frozen highlight report sent to Claire.
+	HighlightReportID string
 }
 
 // story carries the ids and the clock while the story is told.
@@ -122,6 +129,7 @@ func Load(ctx context.Context, store eventstore.Store, reg *auth.Registry, now t
 		return Demo{}, err
 	}
 	d.BeforeDisclosure = s.beforeDisclosure
+	d.HighlightReportID = s.id("report-1")
 	return d, nil
 }
 
@@ -162,6 +170,7 @@ func tell(s *story, start time.Time, d Demo) error {
 		{15, "provider perimeter", domain.DefinePerimeter{ActorID: sam, Party: domain.PartyProvider, Description: "Hosting and operations", Includes: []string{"servers", "backups"}, Excludes: []string{"application code"}}},
 		{18, "workshop", domain.HoldWorkshop{ActorID: sam, WorkshopID: s.id("workshop"), HeldAt: day(18), Participants: []string{claire, sam}, Notes: "What would success look like? Claire named conversion and a fast checkout."}},
 		{18, "conversion indicator", domain.DefineIndicator{ActorID: claire, IndicatorID: s.id("conversion"), WorkshopID: s.id("workshop"), Name: "Conversion rate", Unit: "%", Target: 2.5, Direction: domain.AtLeast}},
+		{16, "tolerances", domain.AgreeTolerances{ActorID: sam, TimeDays: 10, CostAmount: 500000, Currency: "EUR", AgreedBy: []string{claire, sam}}},
 		{18, "checkout indicator", domain.DefineIndicator{ActorID: claire, IndicatorID: s.id("checkout-time"), WorkshopID: s.id("workshop"), Name: "Median checkout time", Unit: "s", Target: 90, Direction: domain.AtMost}},
 		{20, "to delivery", domain.AdvancePhase{ActorID: sam, To: domain.PhaseDelivery}},
 
@@ -174,13 +183,22 @@ func tell(s *story, start time.Time, d Demo) error {
 		{29, "assumption validated", domain.ValidateAssumption{ActorID: claire, AssumptionID: s.id("a-utf8"), Comment: "Confirmed with the ERP vendor."}},
 		{30, "assumption never checked", domain.MakeAssumption{ActorID: sam, AssumptionID: s.id("a-promos"), RequirementID: s.id("req-checkout"), Statement: "Promotion codes are out of scope for the first release."}},
 		{31, "go-live milestone", domain.PlanMilestone{ActorID: sam, MilestoneID: s.id("go-live"), Title: "Go-live", DueDate: day(90)}},
+		{32, "hosting risk", domain.RaiseRisk{ActorID: sam, RiskID: s.id("risk-hosting"), Title: "The production cluster is not ready for the go-live",
+			Probability: 3, Impact: 4, OwnerID: pierre, Response: "Provision a staging cluster in the same region first.", MilestoneID: s.id("go-live")}},
+		{33, "client dependency", domain.RaiseDependency{ActorID: sam, DependencyID: s.id("dep-catalogue"), Title: "Catalogue export from the ERP",
+			OwedBy: claire, DueDate: day(60), MilestoneID: s.id("go-live")}},
 		{40, "late stakeholder, briefed", domain.AddStakeholder{ActorID: claire, NewStakeholder: domain.NewStakeholder{StakeholderID: julie, Party: domain.PartyClient, Name: "Julie Bernard", Role: "Marketing"}}},
 		{41, "briefing", domain.BriefStakeholder{ActorID: sam, StakeholderID: julie, Summary: "Scope, indicators, and the open assumption on promotions."}},
 		{45, "late stakeholder, never briefed", domain.AddStakeholder{ActorID: claire, NewStakeholder: domain.NewStakeholder{StakeholderID: nicolas, Party: domain.PartyClient, Name: "Nicolas Roux", Role: "Finance director"}}},
 		{50, "feature nobody asked for", domain.ProposeFeature{ActorID: sam, FeatureID: s.id("wishlist"), Title: "Wishlist", Description: "Customers save products for later."}},
 		{55, "hosting decision without the client", domain.MakeDecision{ActorID: sam, DecisionID: s.id("d-hosting"), Title: "Hosting platform", Kind: domain.DecisionTechnical, Options: []string{"managed Kubernetes", "two virtual machines"}, Chosen: "managed Kubernetes", Rationale: "The provider's standard offer.", Participants: []string{sam, pierre}}},
 		{58, "payment decision with the client", domain.MakeDecision{ActorID: claire, DecisionID: s.id("d-payment"), Title: "Payment provider", Kind: domain.DecisionStrategic, Options: []string{"bank's gateway", "payment platform"}, Chosen: "payment platform", Rationale: "Lower fees at the shop's volume.", Participants: []string{claire, sam}}},
-		{84, "server set-up fails", domain.ReportDifficulty{ActorID: pierre, DifficultyID: s.id("diff-servers"), MilestoneID: s.id("go-live"), Description: "The production cluster cannot be provisioned in the chosen region."}},
+		{60, "change requested", domain.RequestChange{ActorID: claire, ChangeID: s.id("change-promos"), RequirementID: s.id("req-checkout"), Description: "Promotion codes at checkout in the first release."}},
+		{62, "change impact", domain.AssessChangeImpact{ActorID: sam, ChangeID: s.id("change-promos"), ScheduleImpactDays: 5, CostImpact: 240000, Currency: "EUR",
+			ApproverID: claire, ApproveBy: day(70)}},
+		{65, "change approved", domain.ApproveChange{ActorID: claire, ChangeID: s.id("change-promos"), Comment: "Worth five days."}},
+		{72, "client dependency met late", domain.MeetDependency{ActorID: claire, DependencyID: s.id("dep-catalogue"), Note: "The ERP vendor sent the export twelve days late."}},
+		{84, "the hosting risk occurs", domain.RecordRiskOccurred{ActorID: pierre, RiskID: s.id("risk-hosting"), DifficultyID: s.id("diff-servers"), Description: "The production cluster cannot be provisioned in the chosen region."}},
 
 		// The delay is disclosed two days after the go-live date. The
 		// hosting engineer had warned Claire by phone on day 86, it is said:
@@ -193,14 +211,26 @@ func tell(s *story, start time.Time, d Demo) error {
 		{92, "skills gap", domain.DiscloseSkillsGap{ActorID: sam, SkillsGapID: s.id("gap-1"), DifficultyID: s.id("diff-servers"), Skill: "Kubernetes operations", Mitigation: "The provider brings in a specialist."}},
 		{92, "client informed", domain.InformClient{ActorID: sam, InformationID: s.id("info-delay"), Subject: "Go-live moves by three weeks", Summary: "The hosting set-up failed; new date, cost and mitigation.", Channel: domain.ChannelEmail, Recipients: []string{claire, nicolas}, About: []string{s.id("delay-1"), s.id("cost-1")}}},
 		{93, "acknowledged by Claire only", domain.AcknowledgeInformation{ActorID: claire, InformationID: s.id("info-delay")}},
+		// Learnt the day after, not at the end.
+		{93, "lesson", domain.RecordLesson{ActorID: sam, LessonID: s.id("lesson-1"), Text: "Disclose a delay the day the provider warns, not after the date."}},
+		// The 20-day slip passed the 10 days agreed: the delay raised an
+		// exception, which the client decides.
+		{93, "exception options", domain.ProposeExceptionOptions{ActorID: sam, ExceptionID: "exception-" + s.id("delay-1"),
+			Options: []string{"Go live on day 110 with everything", "Go live on day 100 without the wishlist"}, Recommendation: "Go live on day 110 with everything"}},
+		{95, "exception decided", domain.DecideException{ActorID: claire, ExceptionID: "exception-" + s.id("delay-1"), Chosen: "Go live on day 110 with everything",
+			Rationale: "One launch, announced once."}},
+		{96, "highlight report", domain.IssueHighlightReport{ActorID: sam, ReportID: s.id("report-1"), From: day(60), To: day(96), Channel: domain.ChannelEmail,
+			Recipients: []string{claire}}},
+		{97, "report acknowledged", domain.AcknowledgeInformation{ActorID: claire, InformationID: "information-" + s.id("report-1")}},
 		{100, "conversion measured", domain.MeasureIndicator{ActorID: sam, MeasurementID: s.id("m-1"), IndicatorID: s.id("conversion"), Value: 1.9}},
 
 		// Acceptance: delivery day, a need the supplier had not thought of.
 		{110, "delivery", domain.MakeDelivery{ActorID: sam, DeliveryID: s.id("delivery-1"), Title: "Storefront v1", MilestoneID: s.id("go-live"), RequirementIDs: []string{s.id("req-checkout"), s.id("req-catalogue")}, FeatureIDs: []string{s.id("wishlist")}}},
 		{110, "to acceptance", domain.AdvancePhase{ActorID: sam, To: domain.PhaseAcceptance}},
 		{110, "need raised at delivery", domain.RaiseNeedAtDelivery{ActorID: claire, NeedID: s.id("need-vat"), DeliveryID: s.id("delivery-1"), Title: "Invoices must show VAT per line", Description: "Not a lack of specification: a lack of thinking on our side, said the lead."}},
+		{111, "delivery rejected", domain.RejectDelivery{ActorID: claire, DeliveryID: s.id("delivery-1"), Reason: "A guest checkout fails at the payment step."}},
+		{111.5, "delivered again", domain.RedeliverDelivery{ActorID: sam, DeliveryID: s.id("delivery-1"), Changes: "Guest checkout fixed at the payment step."}},
 		{112, "delivery accepted", domain.AcceptDelivery{ActorID: claire, DeliveryID: s.id("delivery-1"), Comment: "Accepted, with the VAT need to follow."}},
-		{115, "lesson", domain.RecordLesson{ActorID: sam, LessonID: s.id("lesson-1"), Text: "Disclose a delay the day the provider warns, not after the date."}},
 	}
 	for _, st := range steps {
 		s.clock = day(st.day)

@@ -77,8 +77,9 @@ func TestLoadTellsTheStory(t *testing.T) {
 		t.Errorf("%d late stakeholders never briefed, want 1", unbriefed)
 	}
 	// A warning by phone, recorded six days after it happened; then the
-	// delay, told to two client recipients, acknowledged by one.
-	if len(s.Informed) != 2 || len(s.Informed[1].Recipients) != 2 || len(s.Informed[1].Acknowledgements) != 1 {
+	// delay, told to two client recipients, acknowledged by one; then the
+	// highlight report (below).
+	if len(s.Informed) != 3 || len(s.Informed[1].Recipients) != 2 || len(s.Informed[1].Acknowledgements) != 1 {
 		t.Errorf("want the delay information acknowledged by one of two recipients: %+v", s.Informed)
 	}
 	if w := s.Informed[0]; w.InformedAt.Sub(w.InformedOccurredAt) != 6*24*time.Hour {
@@ -87,8 +88,34 @@ func TestLoadTellsTheStory(t *testing.T) {
 	if len(s.Features) != 1 || s.Features[0].Status != domain.StatusProposed {
 		t.Errorf("want one feature never accepted: %+v", s.Features)
 	}
-	if len(s.Deliveries) != 1 || s.Deliveries[0].Status != domain.StatusAccepted {
-		t.Errorf("want one accepted delivery: %+v", s.Deliveries)
+	if len(s.Deliveries) != 1 || s.Deliveries[0].Status != domain.StatusAccepted || s.Deliveries[0].Version != 2 {
+		t.Errorf("want one delivery, rejected then accepted as its second version: %+v", s.Deliveries)
+	}
+	// What the RAID log keeps: the hosting risk occurred as the server
+	// difficulty; the client's catalogue export came late; the delay passed
+	// the time tolerance and the client decided the exception; the change
+	// was assessed before the client approved it.
+	if len(s.Risks) != 1 || s.Risks[0].Status != domain.StatusOccurred || len(s.Difficulties) != 1 || s.Difficulties[0].RiskID != s.Risks[0].ID {
+		t.Errorf("want the risk that occurred as the difficulty: %+v %+v", s.Risks, s.Difficulties)
+	}
+	if len(s.Dependencies) != 1 || s.Dependencies[0].OwedByParty != domain.PartyClient || !s.Dependencies[0].MetAt.After(s.Dependencies[0].DueDate) {
+		t.Errorf("want a client dependency met late: %+v", s.Dependencies)
+	}
+	if len(s.Exceptions) != 1 || s.Exceptions[0].Status != domain.StatusDecided || s.Exceptions[0].TriggerID != s.Delays[0].ID {
+		t.Errorf("want the delay's exception decided: %+v", s.Exceptions)
+	}
+	if len(s.Changes) != 1 || s.Changes[0].Impact == nil || s.Changes[0].Status != domain.StatusApproved {
+		t.Errorf("want an assessed change, approved: %+v", s.Changes)
+	}
+	// The highlight report: red (the delay was disclosed after its due
+	// date), sent to Claire, who acknowledged it.
+	r, ok := s.HighlightReport(d.HighlightReportID)
+	if !ok || r.Health != domain.RAGRed {
+		t.Fatalf("highlight report %+v", r)
+	}
+	lead, _ := s.StakeholderByPrincipal(d.Client.PrincipalID)
+	if x := s.Informed[2]; x.ID != r.InformationID || !x.Acknowledged(lead.ID) || len(x.About) != 1 || x.About[0] != r.ID {
+		t.Errorf("the report's information %+v", x)
 	}
 	if rep, err := ledger.VerifyAll(ctx, store, ledger.StreamPrefix); err != nil || !rep.OK() {
 		t.Errorf("hash chain of the demo: %+v, %v", rep, err)

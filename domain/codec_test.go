@@ -69,6 +69,7 @@ func lifeStory(t testing.TB) *script {
 		MeetDependency{ActorID: sup, DependencyID: "dep-1", Note: "Access given"},
 		InformClient{ActorID: sup, InformationID: "inf-1", Subject: "Beta slips 3 days", Channel: ChannelCall, Recipients: []string{cli, cli2}, About: []string{"dl-1"}},
 		AcknowledgeInformation{ActorID: cli, InformationID: "inf-1"},
+		IssueHighlightReport{ActorID: sup, ReportID: "hr-1", From: t0, To: t0.Add(time.Hour), Channel: ChannelEmail, Recipients: []string{cli}},
 		MakeDecision{ActorID: sup, DecisionID: "dec-1", Title: "Host", Kind: DecisionTechnical, Options: []string{"cloud", "on-prem"}, Chosen: "cloud", Participants: []string{sup, cli}},
 		MakeDelivery{ActorID: sup, DeliveryID: "dlv-1", Title: "Beta", MilestoneID: "ms-1", RequirementIDs: []string{"req-1"}, FeatureIDs: []string{"f-1"}},
 		MakeDelivery{ActorID: sup, DeliveryID: "dlv-2", Title: "Beta 2"},
@@ -95,8 +96,8 @@ func TestLifeStoryCoversEveryEventType(t *testing.T) {
 			t.Errorf("life story never emits %s", typ)
 		}
 	}
-	if len(EventTypes()) != 60 {
-		t.Errorf("%d event types, want 60", len(EventTypes()))
+	if len(EventTypes()) != 61 {
+		t.Errorf("%d event types, want 61", len(EventTypes()))
 	}
 }
 

@@ -91,7 +91,7 @@
 //     change.impact_assessed/approval_delegated,
 //     acceptance_criterion.defined/agreed, delivery.redelivered,
 //     tolerances.agreed, exception.raised/options_proposed/decided,
-//     cadence.agreed.
+//     cadence.agreed, highlight_report.issued.
 //
 // # Rules Decide enforces
 //

@@ -148,6 +148,8 @@ const (
 	CodeCriterionJudgedTwice   = "criterion_judged_twice"
 	// Exceptions (tolerances.go): a choice among the options put forward.
 	CodeNotAnOption = "not_an_option"
+	// A highlight report's period ends after it starts.
+	CodeInvalidPeriod = "invalid_period"
 
 	// Not found (404).
 	CodeEngagementNotFound  = "engagement_not_found"

@@ -30,11 +30,15 @@ type Governance struct {
 	Tolerances *Tolerances  `json:"tolerances,omitempty"`
 	Exceptions []*Exception `json:"exceptions"`
 	Cadences   []*Cadence   `json:"cadences"`
+	// HighlightReports are the reports issued, frozen (highlights.go).
+	HighlightReports []*HighlightReport `json:"highlight_reports"`
 
 	risks        map[string]*Risk
 	dependencies map[string]*Dependency
 	criteria     map[string]*AcceptanceCriterion
 	exceptions   map[string]*Exception
+
+	highlightReports map[string]*HighlightReport
 }
 
 // Risk returns a risk by id.
@@ -58,6 +62,9 @@ func (s *Engagement) reindexGovernance() {
 	s.exceptions = index(s, s.Exceptions, "exception", func(x *Exception) (string, time.Time) {
 		return x.ID, occurred(x.RaisedOccurredAt, x.RaisedAt)
 	})
+	s.highlightReports = index(s, s.HighlightReports, "highlight_report", func(x *HighlightReport) (string, time.Time) {
+		return x.ID, x.IssuedAt
+	})
 }
 
 // clone deep-copies the governance state; Clone reindexes afterwards.
@@ -77,7 +84,8 @@ func (g Governance) clone() Governance {
 			x.Options = slices.Clone(x.Options)
 			return x
 		}),
-		Cadences: cloneAll(g.Cadences, same),
+		Cadences:         cloneAll(g.Cadences, same),
+		HighlightReports: cloneAll(g.HighlightReports, same),
 	}
 }
 
@@ -129,6 +137,8 @@ var governanceDeciders = map[reflect.Type]decideFunc{
 	reflect.TypeFor[ProposeExceptionOptions](): decides((*decider).proposeExceptionOptions),
 	reflect.TypeFor[DecideException]():         decides((*decider).decideException),
 	reflect.TypeFor[AgreeCadence]():            decides((*decider).agreeCadence),
+
+	reflect.TypeFor[IssueHighlightReport](): decides((*decider).issueHighlightReport),
 }
 
 // governanceAppliers: one entry per governance event, by its pointer type.
@@ -157,6 +167,8 @@ var governanceAppliers = map[reflect.Type]applyFunc{
 	reflect.TypeFor[*ExceptionOptionsProposed](): applies(applyExceptionOptionsProposed),
 	reflect.TypeFor[*ExceptionDecided]():         applies(applyExceptionDecided),
 	reflect.TypeFor[*CadenceAgreed]():            applies(applyCadenceAgreed),
+
+	reflect.TypeFor[*HighlightReportIssued](): applies(applyHighlightReportIssued),
 }
 
 // governanceNames: what each governance event names (see Names).
@@ -185,6 +197,8 @@ var governanceNames = map[reflect.Type]namesFunc{
 	reflect.TypeFor[*ExceptionOptionsProposed](): named(func(e *ExceptionOptionsProposed) []string { return optIDs(e.ExceptionID) }),
 	reflect.TypeFor[*ExceptionDecided]():         named(func(e *ExceptionDecided) []string { return optIDs(e.ExceptionID) }),
 	reflect.TypeFor[*CadenceAgreed]():            named(func(e *CadenceAgreed) []string { return optIDs(e.StakeholderID) }),
+
+	reflect.TypeFor[*HighlightReportIssued](): named(func(*HighlightReportIssued) []string { return nil }),
 }
 
 // governanceEvents are the governance families' entries of the event
@@ -209,6 +223,7 @@ var governanceEvents = []eventInfo{
 	{TypeExceptionOptionsProposed, 1, func() Event { return new(ExceptionOptionsProposed) }},
 	{TypeExceptionDecided, 1, func() Event { return new(ExceptionDecided) }},
 	{TypeCadenceAgreed, 1, func() Event { return new(CadenceAgreed) }},
+	{TypeHighlightReportIssued, 1, func() Event { return new(HighlightReportIssued) }},
 }
 
 // decideGovernance decides a governance command; ok is false for any other.
@@ -334,6 +349,9 @@ func governanceRefusals(cmd Command) ([][]string, bool) {
 		return [][]string{{CodeActorWrongParty}, phase, exception, {CodeNoOptionsProposed, CodeNotAnOption}, names}, true
 	case AgreeCadence:
 		return [][]string{phase, person, {CodeNotClientSide, CodeInvalidNumber}, names}, true
+	case IssueHighlightReport:
+		return [][]string{{CodeActorWrongParty}, phase, newID, {CodeInvalidDate, CodeInvalidPeriod, CodeDateInFuture, CodeInvalidChannel,
+			CodeNoClientRecipient, CodeStakeholderNotFound, CodeStakeholderLeft, CodeDuplicateReference}}, true
 	}
 	return nil, false
 }

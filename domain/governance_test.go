@@ -78,7 +78,24 @@ func (g *gen) governance(s *Engagement, a string, n int) Command {
 		}
 		return DecideException{ActorID: g.of(s, PartyClient, a), ExceptionID: id, Chosen: []string{"a", "b", "z"}[g.r.IntN(3)]}
 	case 17:
-		return AgreeCadence{ActorID: a, StakeholderID: g.id(s, "stakeholder"), EveryDays: g.r.IntN(10)}
+		// One draw in ten of this case is a highlight report, from the
+		// first supplier to the first client stakeholder over the whole
+		// engagement (wrong when either is missing); it draws nothing
+		// more, so the other sequences stay as they were.
+		who, n := g.id(s, "stakeholder"), g.r.IntN(10)
+		if n < 9 {
+			return AgreeCadence{ActorID: a, StakeholderID: who, EveryDays: n}
+		}
+		c := IssueHighlightReport{ActorID: a, ReportID: g.fresh(), From: s.OpenedAt, To: s.UpdatedAt, Channel: ChannelEmail, Recipients: []string{who}}
+		for _, x := range s.CurrentStakeholders() {
+			if x.Party == PartySupplier && c.ActorID == a {
+				c.ActorID = x.ID
+			}
+			if x.Party == PartyClient {
+				c.Recipients = []string{x.ID}
+			}
+		}
+		return c
 	default:
 		if g.chance(0.5) {
 			return DiscloseDelay{ActorID: a, DelayID: g.fresh(), MilestoneID: g.id(s, "milestone"), NewDueDate: g.when().Add(1000 * time.Hour),

@@ -17,6 +17,7 @@ var codeKinds = map[string]Kind{
 	CodeNoClientRecipient: KindInvalid, CodeInvalidRating: KindInvalid, CodeInvalidSeverity: KindInvalid,
 	CodeCriterionNotOfDelivery: KindInvalid, CodeCriteriaIncomplete: KindInvalid, CodeCriterionNotMet: KindInvalid,
 	CodeNoCriterionUnmet: KindInvalid, CodeCriterionJudgedTwice: KindInvalid, CodeNotAnOption: KindInvalid,
+	CodeInvalidPeriod: KindInvalid,
 
 	CodeEngagementNotFound: KindNotFound, CodePartyNotFound: KindNotFound, CodeStakeholderNotFound: KindNotFound,
 	CodeExpertNotFound: KindNotFound, CodeWorkshopNotFound: KindNotFound, CodeIndicatorNotFound: KindNotFound,

@@ -39,7 +39,9 @@ Open %s in a browser and paste one of these tokens, or try:
   curl -H "Authorization: Bearer $C" %s/v1/engagements/$E/delay-register
   # the engagement as it stood before the delay was disclosed (two days after the due date):
   curl -H "Authorization: Bearer $C" "%s/v1/engagements/$E/milestones?as_of_position=%d"
+  # the highlight report Claire acknowledged, frozen (red: the delay was disclosed late), as a printable page:
+  curl -H "Authorization: Bearer $C" %s/v1/engagements/$E/highlight-reports/%s -H "Accept: text/html"
 
 `, d.EngagementID, d.Client.Token, d.Supplier.Token, d.Auditor.Token,
-		base, d.EngagementID, d.Client.Token, base, base, d.BeforeDisclosure)
+		base, d.EngagementID, d.Client.Token, base, base, d.BeforeDisclosure, base, d.HighlightReportID)
 }

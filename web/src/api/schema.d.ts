@@ -2859,6 +2859,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/engagements/{engagement_id}/highlight-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a highlight report
+         * @description The supplier side builds a highlight report for the period [`from`, `to`) of recorded time from the engagement's state at the current revision, freezes it and sends it to `recipients` (at least one client-side, `no_client_recipient`) in the same write: a `highlight_report.issued` event carries the content as canonical JSON (encoding/json of the content's schema: fields in the schema's order, no insignificant whitespace, times in RFC 3339 UTC) and the hex SHA-256 of exactly those bytes, and a `client.informed` (`information-` and the report's id) is about the report; the recipients acknowledge it as any information. The content never changes afterwards: a new report is a new id. `to` is not after now (`date_in_future`) and is after `from` (`invalid_period`). RAG health is the worst of these rules: red when a delay in the period was disclosed after the due date it moved (`late_disclosure`) or an exception is open (`open_exception`); amber when a delay in the period was disclosed in time (`delay`), an open risk scores 15 or more (`high_risk`), an open difficulty is of severity high or critical (`severe_issue`), a dependency is late (`late_dependency`), or an indicator's latest measurement is off target (`off_target`); green otherwise. From scoping to acceptance.
+         */
+        post: operations["issueHighlightReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagements/{engagement_id}/highlight-reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                report_id: components["parameters"]["ReportID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One highlight report
+         * @description The frozen report. As JSON (the default), `content` is the frozen canonical JSON, byte for byte: its SHA-256 is `sha256`. With `Accept: text/html`, a printable page of the same content, with no script and its only style in a `<style>` element that the page's `Content-Security-Policy` allows by its hash (`style-src 'sha256-…'`).
+         */
+        get: operations["getHighlightReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3056,7 +3101,7 @@ export interface components {
         /** @enum {string} */
         Status: "open" | "answered" | "validated" | "rejected" | "approved" | "proposed" | "accepted" | "declined" | "awaiting_acceptance" | "invited" | "committed" | "withdrawn";
         /** @enum {string} */
-        EventType: "engagement.opened" | "engagement.phase_advanced" | "engagement.closed" | "lesson.recorded" | "party.joined" | "perimeter.defined" | "stakeholder.joined" | "stakeholder.briefed" | "stakeholder.left" | "expert.invited" | "expert.committed" | "expert.withdrew" | "discussion.client_joined" | "agreement.signed" | "workshop.held" | "indicator.defined" | "indicator.measured" | "requirement.raised" | "question.asked" | "requirement.clarified" | "assumption.made" | "assumption.validated" | "assumption.rejected" | "change.requested" | "change.approved" | "change.rejected" | "feature.proposed" | "feature.accepted" | "feature.declined" | "milestone.planned" | "difficulty.reported" | "delay.disclosed" | "cost_impact.disclosed" | "skills_gap.disclosed" | "client.informed" | "information.acknowledged" | "decision.made" | "delivery.made" | "delivery.accepted" | "delivery.rejected" | "delivery.need_raised" | "risk.raised" | "risk.reviewed" | "risk.escalated" | "risk.occurred" | "risk.closed" | "difficulty.assigned" | "difficulty.resolved" | "dependency.raised" | "dependency.met" | "change.impact_assessed" | "change.approval_delegated" | "acceptance_criterion.defined" | "acceptance_criterion.agreed" | "delivery.redelivered" | "tolerances.agreed" | "exception.raised" | "exception.options_proposed" | "exception.decided" | "cadence.agreed";
+        EventType: "engagement.opened" | "engagement.phase_advanced" | "engagement.closed" | "lesson.recorded" | "party.joined" | "perimeter.defined" | "stakeholder.joined" | "stakeholder.briefed" | "stakeholder.left" | "expert.invited" | "expert.committed" | "expert.withdrew" | "discussion.client_joined" | "agreement.signed" | "workshop.held" | "indicator.defined" | "indicator.measured" | "requirement.raised" | "question.asked" | "requirement.clarified" | "assumption.made" | "assumption.validated" | "assumption.rejected" | "change.requested" | "change.approved" | "change.rejected" | "feature.proposed" | "feature.accepted" | "feature.declined" | "milestone.planned" | "difficulty.reported" | "delay.disclosed" | "cost_impact.disclosed" | "skills_gap.disclosed" | "client.informed" | "information.acknowledged" | "decision.made" | "delivery.made" | "delivery.accepted" | "delivery.rejected" | "delivery.need_raised" | "risk.raised" | "risk.reviewed" | "risk.escalated" | "risk.occurred" | "risk.closed" | "difficulty.assigned" | "difficulty.resolved" | "dependency.raised" | "dependency.met" | "change.impact_assessed" | "change.approval_delegated" | "acceptance_criterion.defined" | "acceptance_criterion.agreed" | "delivery.redelivered" | "tolerances.agreed" | "exception.raised" | "exception.options_proposed" | "exception.decided" | "cadence.agreed" | "highlight_report.issued";
         Token: {
             /**
              * Format: uuid
@@ -6408,6 +6453,280 @@ export interface components {
             /** @description The cursor of the next page; null on the last page. */
             next_cursor: string | null;
         };
+        IssueHighlightReport: {
+            report_id?: components["schemas"]["Id"];
+            /**
+             * Format: date-time
+             * @description The start of the period, included (recorded time).
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The end of the period, excluded; after `from` (`invalid_period`), not after now (`date_in_future`).
+             */
+            to: string;
+            channel: components["schemas"]["Channel"];
+            /** @description Who the report is sent to, at least one client-side. */
+            recipients: components["schemas"]["Id"][];
+        };
+        /** @description A highlight report as issued, frozen: `content` never changes. */
+        HighlightReport: {
+            /** @description The report. */
+            id: string;
+            /**
+             * Format: date-time
+             * @description The start of the period, included.
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The end of the period, excluded.
+             */
+            to: string;
+            /**
+             * @description The RAG health of the content (see issueHighlightReport for the rules).
+             * @enum {string}
+             */
+            health: "red" | "amber" | "green";
+            /** @description Hex SHA-256 of `content`'s bytes exactly as served (the canonical JSON recorded in the event). */
+            sha256: string;
+            /** @description The information that sent it, to acknowledge. */
+            information_id: string;
+            /** @description The supplier-side stakeholder who issued it. */
+            issued_by: string;
+            /**
+             * Format: date-time
+             * @description When it was issued, and the moment its content describes.
+             */
+            issued_at: string;
+            /** @description The report's content, frozen. */
+            content: components["schemas"]["HighlightContent"];
+        };
+        /** @description What the report says, built from the engagement's state when it was issued; its canonical JSON is what `sha256` digests. */
+        HighlightContent: {
+            /** @description The engagement. */
+            engagement_id: string;
+            /** @description The engagement's title. */
+            title: string;
+            /** @description The engagement's phase then. */
+            phase: string;
+            /** @description How many events of the engagement the report was built from. */
+            revision: number;
+            /**
+             * Format: date-time
+             * @description The moment the report was built.
+             */
+            as_of: string;
+            /**
+             * Format: date-time
+             * @description The start of the period, included.
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The end of the period, excluded.
+             */
+            to: string;
+            /**
+             * @description The worst colour among `reasons`; green without any.
+             * @enum {string}
+             */
+            health: "red" | "amber" | "green";
+            /** @description The facts that set the health. */
+            reasons: components["schemas"]["RAGReason"][];
+            /** @description Every milestone, with its slip. */
+            milestones: components["schemas"]["HighlightMilestone"][];
+            /** @description The delays disclosed in the period. */
+            delays: components["schemas"]["HighlightDelay"][];
+            /** @description The risks open when built. */
+            risks: components["schemas"]["HighlightRisk"][];
+            /** @description The difficulties open when built. */
+            issues: components["schemas"]["HighlightIssue"][];
+            /** @description The dependencies unmet when built. */
+            dependencies: components["schemas"]["HighlightDependency"][];
+            /** @description The change requests open, or requested or resolved in the period. */
+            changes: components["schemas"]["HighlightChange"][];
+            /** @description The decisions recorded in the period. */
+            decisions: components["schemas"]["HighlightDecision"][];
+            /** @description The exceptions open, or raised or decided in the period. */
+            exceptions: components["schemas"]["HighlightException"][];
+            /** @description Every success indicator, with its latest measurement. */
+            indicators: components["schemas"]["HighlightIndicator"][];
+        };
+        /** @description One fact that set the health. */
+        RAGReason: {
+            /**
+             * @description The rule it triggered.
+             * @enum {string}
+             */
+            rule: "late_disclosure" | "open_exception" | "delay" | "high_risk" | "severe_issue" | "late_dependency" | "off_target";
+            /**
+             * @description The colour the rule gives.
+             * @enum {string}
+             */
+            rag: "red" | "amber";
+            /** @description The fact: a delay, exception, risk, difficulty, dependency or indicator. */
+            id: string;
+        };
+        /** @description A milestone. */
+        HighlightMilestone: {
+            /** @description The milestone. */
+            id: string;
+            /** @description Its title. */
+            title: string;
+            /**
+             * Format: date-time
+             * @description Its due date then.
+             */
+            due_date: string;
+            /**
+             * Format: date-time
+             * @description Its due date when planned.
+             */
+            original_due_date: string;
+            /** @description Due date minus original due date, in days. */
+            slip_days: number;
+        };
+        /** @description A delay disclosed in the period. */
+        HighlightDelay: {
+            /** @description The delay. */
+            id: string;
+            /** @description The milestone it moved. */
+            milestone_id: string;
+            /**
+             * Format: date-time
+             * @description The due date it moved.
+             */
+            previous_due_date: string;
+            /**
+             * Format: date-time
+             * @description The new due date.
+             */
+            new_due_date: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            disclosed_at: string;
+            /** @description Previous due date minus disclosure, in days; negative: disclosed late. */
+            lead_time_days: number;
+            /** @description Why. */
+            reason: string;
+        };
+        /** @description An open risk. */
+        HighlightRisk: {
+            /** @description The risk. */
+            id: string;
+            /** @description Its title. */
+            title: string;
+            /**
+             * Format: int64
+             * @description Probability times impact.
+             */
+            score: number;
+            /**
+             * @description Open, or escalated.
+             * @enum {string}
+             */
+            status: "open" | "escalated";
+        };
+        /** @description An open difficulty. */
+        HighlightIssue: {
+            /** @description The difficulty. */
+            id: string;
+            /** @description What it is. */
+            description: string;
+            /**
+             * @description Its severity, once assigned.
+             * @enum {string}
+             */
+            severity?: "low" | "medium" | "high" | "critical";
+        };
+        /** @description An unmet dependency. */
+        HighlightDependency: {
+            /** @description The dependency. */
+            id: string;
+            /** @description What is owed. */
+            title: string;
+            /** @description The side that owes it. */
+            owed_by_party: string;
+            /**
+             * Format: date-time
+             * @description When it is due.
+             */
+            due_date: string;
+            /** @description Whether it was late when the report was built. */
+            late: boolean;
+        };
+        /** @description A change request. */
+        HighlightChange: {
+            /** @description The change request. */
+            id: string;
+            /** @description What is asked. */
+            description: string;
+            /** @description Open, approved or rejected. */
+            status: string;
+            /**
+             * Format: int64
+             * @description Its assessed schedule impact, in days, when assessed.
+             */
+            schedule_impact_days?: number;
+            /**
+             * Format: int64
+             * @description Its assessed cost impact, in minor units of `currency`, when assessed.
+             */
+            cost_impact?: number;
+            /** @description The currency of the cost impact, when assessed. */
+            currency?: string;
+        };
+        /** @description A decision recorded in the period. */
+        HighlightDecision: {
+            /** @description The decision. */
+            id: string;
+            /** @description What was decided. */
+            title: string;
+            /** @description The option chosen. */
+            chosen: string;
+            /** @description The client-side stakeholders who took part (none is what the indicators expose). */
+            client_participants: string[];
+        };
+        /** @description An exception. */
+        HighlightException: {
+            /** @description The exception. */
+            id: string;
+            /**
+             * @description Which tolerance was passed.
+             * @enum {string}
+             */
+            kind: "time" | "cost";
+            /**
+             * @description Open, or decided by the client.
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** @description What the client chose, once decided. */
+            chosen?: string;
+        };
+        /** @description A success indicator. */
+        HighlightIndicator: {
+            /** @description The indicator. */
+            id: string;
+            /** @description Its name. */
+            name: string;
+            /** @description Its target. */
+            target: number;
+            /**
+             * @description Which side of the target is on target.
+             * @enum {string}
+             */
+            direction: "at_least" | "at_most";
+            /** @description Whether it has a measurement. */
+            measured: boolean;
+            /** @description Its latest measurement (0 when none). */
+            latest: number;
+            /** @description Whether the latest measurement is on target (false when none). */
+            on_target: boolean;
+        };
         /** @description Exceptions raised when a tolerance was passed, and the time the client took to decide them. */
         TransparencyExceptions: {
             /** @description How many are open. */
@@ -6654,6 +6973,7 @@ export interface components {
         DependencyID: components["schemas"]["Id"];
         ExceptionID: components["schemas"]["Id"];
         CriterionID: components["schemas"]["Id"];
+        ReportID: components["schemas"]["Id"];
         EngagementID: components["schemas"]["Id"];
         ExpertID: components["schemas"]["Id"];
         FeatureID: components["schemas"]["Id"];
@@ -12348,6 +12668,82 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    issueHighlightReport: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The engagement's `ETag` as last seen; the write happens only if the engagement is still at that revision (`412` otherwise). */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key unique to this intention (e.g. a UUID). A retry with the same key returns the first response, with the same status and body, and writes nothing; the same key with another body is refused (`422`). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueHighlightReport"];
+            };
+        };
+        responses: {
+            201: components["responses"]["Created"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getHighlightReport: {
+        parameters: {
+            query?: {
+                /** @description Read your writes: wait (up to 5 s by default, then `503 not_caught_up`) until the read models have applied this global position, one a write returned. What waiting cannot help is answered at once: a position beyond the store's head (that no write has returned) is refused, `400 invalid_parameter`; an engagement of the path that does not exist, or that the caller may not see, is `404`. */
+                min_position?: components["parameters"]["MinPosition"];
+                /** @description Audit: the state as it stood at this time (RFC 3339), folding the events the store had recorded by then (or, with `as_of_basis=occurred`, the facts that happened by then). Not with `as_of_position`. No `ETag` then (it names the current revision). */
+                as_of?: components["parameters"]["AsOf"];
+                /** @description Audit: the state as it stood once the event at this global position was recorded (inclusive). Not with `as_of`. */
+                as_of_position?: components["parameters"]["AsOfPosition"];
+                /** @description Audit, with `as_of` only: which time of each fact is compared with `as_of`. `recorded` (the default): the facts Candor had recorded by then, what it knew. `occurred`: the facts that happened by then as their writes claimed (`occurred_at`; a fact without a claim happened when it was recorded), including those recorded later. The difference between the two is late recording; the transparency report's `late_recording` measures it. `400` without `as_of` or with `as_of_position`. */
+                as_of_basis?: components["parameters"]["AsOfBasis"];
+            };
+            header?: {
+                /** @description Same as `min_position`, as a header (the query parameter wins); the same answers at once. */
+                "X-Candor-Position"?: components["parameters"]["PositionHeader"];
+            };
+            path: {
+                engagement_id: components["parameters"]["EngagementID"];
+                report_id: components["parameters"]["ReportID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HighlightReport"];
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
         };
