@@ -592,9 +592,14 @@ const witnessLag = 2 * time.Second
 
 // waitSize returns once the log has n leaves.
 func (l *Log) waitSize(ctx context.Context, n int64) error {
+	return l.waitUntil(ctx, func() bool { return l.size >= n })
+}
+
+// waitUntil waits until done, called under l.mu, holds.
+func (l *Log) waitUntil(ctx context.Context, done func() bool) error {
 	for {
 		l.mu.Lock()
-		ok := l.size >= n
+		ok := done()
 		ch := l.changed
 		l.mu.Unlock()
 		if ok {
@@ -610,20 +615,7 @@ func (l *Log) waitSize(ctx context.Context, n int64) error {
 
 // waitFor returns once the event at pos is in the log.
 func (l *Log) waitFor(ctx context.Context, pos eventstore.Position) error {
-	for {
-		l.mu.Lock()
-		ok := l.pos >= pos
-		ch := l.changed
-		l.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return l.waitUntil(ctx, func() bool { return l.pos >= pos })
 }
 
 // byPosition finds the leaf of the event at pos.
