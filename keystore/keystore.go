@@ -141,6 +141,21 @@ type Store struct {
 	mu    sync.Mutex // serialises creations and erasures with the cache
 
 	insert, selectKey *sql.Stmt // prepared once: a key is created on every joining
+
+	// queue holds the creations waiting for the next commit: whoever takes
+	// mu next writes them all in one transaction (one sync), as a group
+	// commit does, so that concurrent joinings do not queue on a sync each.
+	queue chan *creation
+}
+
+// creation is one KeyFor waiting for its key to be stored.
+type creation struct {
+	subject string
+	key     [KeySize]byte
+	done    chan struct{} // closed once stored, or refused (err)
+	stored  bool          // the row is this key (not an earlier one)
+	entry   entry         // what the subject has, once done without err
+	err     error
 }
 
 type entry struct {
@@ -149,6 +164,9 @@ type entry struct {
 }
 
 const cacheSize = 1 << 16
+
+// maxGroup is the most creations one commit writes.
+const maxGroup = 256
 
 var migrations = []string{
 	// 1: one row per subject: its key, or (erased) no key and the moment
@@ -187,7 +205,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(1) // one writer; reads are served from the cache
 	cache, _ := lru.New[string, entry](cacheSize)
-	s := &Store{db: db, rand: rand.Reader, now: time.Now, cache: cache}
+	s := &Store{db: db, rand: rand.Reader, now: time.Now, cache: cache, queue: make(chan *creation, maxGroup)}
 	if err := s.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("keystore: open %s: %w", path, err)
@@ -279,38 +297,106 @@ func (s *Store) KeyFor(ctx context.Context, subject string) (Key, error) {
 	if e, ok := s.cache.Get(subject); ok {
 		return e.result(subject)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var b [KeySize]byte
-	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+	c := &creation{subject: subject, done: make(chan struct{})}
+	if _, err := io.ReadFull(s.rand, c.key[:]); err != nil {
 		return Key{}, fmt.Errorf("keystore: new key: %w", err)
 	}
-	// Another caller, or an earlier life of the store, may have made the
-	// subject's row: the first key, or the tombstone, stays.
-	res, err := s.insert.ExecContext(ctx, subject, b[:], s.now().UnixMilli())
-	if err != nil {
-		clear(b[:])
-		return Key{}, classify(fmt.Sprintf("store key of %q", subject), err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 1 {
-		k, err := KeyFromBytes(b[:])
-		clear(b[:])
-		if err != nil {
-			return Key{}, err
+	defer clear(c.key[:])
+	s.queue <- c
+	s.mu.Lock()
+	// Written by the commit of whoever held mu before, or by ours (again
+	// while more than a group was queued before it).
+	for waiting := true; waiting; {
+		select {
+		case <-c.done:
+			waiting = false
+		default:
+			s.commitQueued(ctx)
 		}
-		s.cache.Add(subject, entry{key: k})
-		return k, nil
 	}
-	clear(b[:])
+	if !c.stored && c.err == nil {
+		// Another caller, or an earlier life of the store, made the
+		// subject's row: the first key, or the tombstone, stays.
+		c.entry, c.err = s.cached(ctx, subject)
+	}
+	s.mu.Unlock()
+	if c.err != nil {
+		return Key{}, c.err
+	}
+	return c.entry.result(subject)
+}
+
+// cached returns the subject's row, from the cache or loaded into it. The
+// caller holds mu.
+func (s *Store) cached(ctx context.Context, subject string) (entry, error) {
+	if e, ok := s.cache.Get(subject); ok {
+		return e, nil
+	}
 	e, found, err := s.load(ctx, subject)
 	if err != nil {
-		return Key{}, err
+		return entry{}, err
 	}
 	if !found {
-		return Key{}, fmt.Errorf("subject %q: %w", subject, ErrKeyMissing)
+		return entry{}, fmt.Errorf("subject %q: %w", subject, ErrKeyMissing)
 	}
 	s.cache.Add(subject, e)
-	return e.result(subject)
+	return e, nil
+}
+
+// commitQueued stores every queued creation in one transaction and answers
+// each. The caller holds mu. The transaction is not the caller's alone:
+// its context's cancellation does not fail the others.
+func (s *Store) commitQueued(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	var group []*creation
+	for len(group) < maxGroup {
+		select {
+		case c := <-s.queue:
+			group = append(group, c)
+			continue
+		default:
+		}
+		break
+	}
+	fail := func(err error) {
+		for _, c := range group {
+			c.err = err
+			close(c.done)
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		fail(classify("store keys", err))
+		return
+	}
+	insert := tx.StmtContext(ctx, s.insert)
+	now := s.now().UnixMilli()
+	for _, c := range group {
+		res, err := insert.ExecContext(ctx, c.subject, c.key[:], now)
+		if err != nil {
+			_ = tx.Rollback()
+			fail(classify(fmt.Sprintf("store key of %q", c.subject), err))
+			return
+		}
+		n, err := res.RowsAffected()
+		c.stored = err == nil && n == 1
+	}
+	if err := tx.Commit(); err != nil {
+		fail(classify("store keys", err))
+		return
+	}
+	for _, c := range group {
+		if c.stored {
+			k, err := KeyFromBytes(c.key[:])
+			if err != nil {
+				c.err = err
+			} else {
+				c.entry = entry{key: k}
+				s.cache.Add(c.subject, c.entry)
+			}
+		}
+		close(c.done)
+	}
 }
 
 // Erase destroys the subject's key, leaving a tombstone dated at. Erasing

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -237,6 +238,70 @@ func TestKeyIsNeverPrinted(t *testing.T) {
 			if bytes.Contains([]byte(s), []byte(leak+leak)) {
 				t.Errorf("key bytes printed: %q", s)
 			}
+		}
+	}
+}
+
+// TestConcurrentCreations: creations that arrive together are committed
+// together (more of them than one group holds, each subject asked for by
+// two callers at once); each caller gets its subject's one key, and every
+// key is in the file for a store opened afresh. An erased subject stays
+// erased however many ask for it at once.
+func TestConcurrentCreations(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "keys.db")
+	s := open(t, path)
+	if err := s.Erase(ctx, "gone@e1", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	const subjects = 2*maxGroup + 7
+	type got struct {
+		key [KeySize]byte
+		err error
+	}
+	results := make([][2]got, subjects)
+	var erased [8]error
+	var wg sync.WaitGroup
+	for i := range subjects {
+		for j := range 2 {
+			wg.Go(func() {
+				k, err := s.KeyFor(ctx, fmt.Sprintf("s%d@e1", i))
+				if err == nil {
+					results[i][j].key = *k.b
+				}
+				results[i][j].err = err
+			})
+		}
+	}
+	for i := range erased {
+		wg.Go(func() { _, erased[i] = s.KeyFor(ctx, "gone@e1") })
+	}
+	wg.Wait()
+	var ee *ErasedError
+	for i, err := range erased {
+		if !errors.As(err, &ee) {
+			t.Fatalf("KeyFor of an erased subject (%d) = %v, want *ErasedError", i, err)
+		}
+	}
+	keys := map[[KeySize]byte]bool{}
+	for i, r := range results {
+		if r[0].err != nil || r[1].err != nil {
+			t.Fatalf("subject %d: %v, %v", i, r[0].err, r[1].err)
+		}
+		if r[0].key != r[1].key {
+			t.Fatalf("subject %d got two keys", i)
+		}
+		keys[r[0].key] = true
+	}
+	if len(keys) != subjects {
+		t.Fatalf("%d distinct keys for %d subjects", len(keys), subjects)
+	}
+	s.Close()
+	s = open(t, path)
+	for i, r := range results {
+		k, err := s.Key(ctx, fmt.Sprintf("s%d@e1", i))
+		if err != nil || *k.b != r[0].key {
+			t.Fatalf("subject %d after reopening: %v (same key: %v)", i, err, err == nil && *k.b == r[0].key)
 		}
 	}
 }
