@@ -23,6 +23,32 @@ func init() {
 
 // openPersonal opens keys.db in the data directory, on either backend:
 // keys never go to EventStoreDB (see docs/PERSONAL_DATA.md).
+// openOffline is what an offline command on personal data opens: the data
+// directory's lock (a running server caches keys, and would keep showing an
+// erased subject), the event store and the key store. done closes them.
+func openOffline(ctx context.Context, c serveConfig, cmd string, stderr io.Writer) (_ *personal.Service, done func(), err error) {
+	release, err := holdDataDir(c.dataDir, cmd, func(m string) { fmt.Fprintln(stderr, "candor "+cmd+":", m) })
+	if err != nil {
+		return nil, nil, err
+	}
+	store, _, err := openStore(ctx, c, nil)
+	if err != nil {
+		release()
+		return nil, nil, fmt.Errorf("open event store: %w", err)
+	}
+	svc, keys, err := openPersonal(ctx, c.dataDir, store)
+	if err != nil {
+		store.Close()
+		release()
+		return nil, nil, err
+	}
+	return svc, func() {
+		keys.Close()
+		store.Close()
+		release()
+	}, nil
+}
+
 func openPersonal(ctx context.Context, dataDir string, store eventstore.Store) (*personal.Service, *keystore.Store, error) {
 	keys, err := keystore.Open(ctx, filepath.Join(dataDir, keystore.File))
 	if err != nil {
@@ -62,21 +88,11 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: retention takes no argument", errUsage)
 	}
-	release, err := holdDataDir(c.dataDir, "retention", func(m string) { fmt.Fprintln(stderr, "candor retention:", m) })
+	svc, done, err := openOffline(ctx, c, "retention", stderr)
 	if err != nil {
 		return err
 	}
-	defer release()
-	store, _, err := openStore(ctx, c, nil)
-	if err != nil {
-		return fmt.Errorf("open event store: %w", err)
-	}
-	defer store.Close()
-	svc, keys, err := openPersonal(ctx, c.dataDir, store)
-	if err != nil {
-		return err
-	}
-	defer keys.Close()
+	defer done()
 	due, err := svc.Expired(ctx, time.Now())
 	if err != nil {
 		return err
@@ -127,22 +143,11 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if subject == "" || reason == "" {
 		return fmt.Errorf("%w: --subject and --reason are required", errUsage)
 	}
-	// A running server caches keys: it would keep showing the subject.
-	release, err := holdDataDir(c.dataDir, "erase", func(m string) { fmt.Fprintln(stderr, "candor erase:", m) })
+	svc, done, err := openOffline(ctx, c, "erase", stderr)
 	if err != nil {
 		return err
 	}
-	defer release()
-	store, _, err := openStore(ctx, c, nil)
-	if err != nil {
-		return fmt.Errorf("open event store: %w", err)
-	}
-	defer store.Close()
-	svc, keys, err := openPersonal(ctx, c.dataDir, store)
-	if err != nil {
-		return err
-	}
-	defer keys.Close()
+	defer done()
 	er, fresh, err := svc.Erase(ctx, subject, reason, "cli")
 	if err != nil {
 		return err
