@@ -54,7 +54,9 @@ type Options struct {
 	Logger *slog.Logger     // default slog.Default()
 	Now    func() time.Time // checkpoint times; default time.Now
 	// CommitInterval is how often ingested leaves are written to
-	// evidence.db (default 20ms). Proofs and receipts do not wait for it.
+	// evidence.db (default 250ms). Proofs and receipts do not wait for it,
+	// and what a crash loses is taken in again from the store at start;
+	// a longer interval writes each index page once for more leaves.
 	CommitInterval time.Duration
 	// CacheSize bounds the tree hashes and leaves kept in memory (default 65,536 each).
 	CacheSize int
@@ -178,7 +180,7 @@ func Open(ctx context.Context, path string, store eventstore.Store, key *Key, op
 		opts.Now = time.Now
 	}
 	if opts.CommitInterval <= 0 {
-		opts.CommitInterval = 20 * time.Millisecond
+		opts.CommitInterval = 250 * time.Millisecond
 	}
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = 1 << 16
@@ -197,6 +199,9 @@ func Open(ctx context.Context, path string, store eventstore.Store, key *Key, op
 		// NORMAL may lose the last commits on power loss, never half of
 		// one; the log is rebuilt from the store from where it stands.
 		"_pragma=synchronous(normal)",
+		// Statement journals in memory: a commit's multi-row INSERT would
+		// otherwise write one to a temporary file, a syscall a page.
+		"_pragma=temp_store(memory)",
 	}, "&")}
 	db, err := sql.Open("sqlite3", u.String())
 	if err != nil {
