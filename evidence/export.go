@@ -31,7 +31,31 @@ func (l *Log) Export(ctx context.Context, stream string) (*verifier.Bundle, erro
 	if err != nil {
 		return nil, err
 	}
-	leaves, err := l.streamLeaves(ctx, stream, s.Checkpoint.Size)
+	_, head := l.Size() // events after it are not in the log yet: not exported
+	var evs []eventstore.RecordedEvent
+	for from := uint64(0); ; {
+		page, err := l.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from, Limit: 4096})
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("evidence: export %s: %w", stream, err)
+		}
+		for _, e := range page {
+			if e.Position <= head {
+				evs = append(evs, e)
+			}
+		}
+		if len(page) < 4096 {
+			break
+		}
+		from = page[len(page)-1].Revision + 1
+	}
+	at := make([]eventPos, len(evs))
+	for i, e := range evs {
+		at[i] = eventPos{rev: e.Revision, pos: int64(e.Position)}
+	}
+	leaves, err := l.streamLeaves(ctx, stream, s.Checkpoint.Size, at)
 	if err != nil {
 		return nil, err
 	}
@@ -39,55 +63,38 @@ func (l *Log) Export(ctx context.Context, stream string) (*verifier.Bundle, erro
 	for _, r := range leaves {
 		byPos[r.pos] = r
 	}
-	_, head := l.Size() // events after it are not in the log yet: not exported
 	b := &verifier.Bundle{Format: verifier.BundleFormat, Stream: stream, PublicKeys: l.key.Verifiers(), Checkpoint: s.Note,
 		Events: []verifier.BundleEvent{}}
 	witnessed := map[int64]string{}
-	for from := uint64(0); ; {
-		evs, err := l.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from, Limit: 4096})
-		if errors.Is(err, eventstore.ErrStreamNotFound) {
-			break
+	for i := range evs {
+		e := &evs[i]
+		be := verifier.BundleEvent{
+			Stream: e.Stream, Revision: e.Revision, Position: uint64(e.Position), ID: e.ID.String(), Type: e.Type,
+			RecordedAt: e.RecordedAt.UTC(), Data: string(e.Data), Metadata: string(e.Metadata), LeafIndex: -1,
 		}
-		if err != nil {
-			return nil, fmt.Errorf("evidence: export %s: %w", stream, err)
+		var m struct {
+			PrevHash string            `json:"prev_hash"`
+			Witness  *verifier.Witness `json:"witness"`
 		}
-		for i := range evs {
-			e := &evs[i]
-			if e.Position > head {
-				continue
-			}
-			be := verifier.BundleEvent{
-				Stream: e.Stream, Revision: e.Revision, Position: uint64(e.Position), ID: e.ID.String(), Type: e.Type,
-				RecordedAt: e.RecordedAt.UTC(), Data: string(e.Data), Metadata: string(e.Metadata), LeafIndex: -1,
-			}
-			var m struct {
-				PrevHash string            `json:"prev_hash"`
-				Witness  *verifier.Witness `json:"witness"`
-			}
-			_ = json.Unmarshal(e.Metadata, &m) // an unreadable one is the verifier's finding
-			be.PrevHash = m.PrevHash
-			if m.Witness != nil {
-				witnessed[m.Witness.Size] = m.Witness.Root
-			}
-			// The hash is the log's: content that changed since no longer
-			// matches it, and the verifier says so.
-			be.Hash = fmt.Sprintf("%x", verifier.EventHash(&verifier.Event{Stream: e.Stream, Revision: e.Revision,
-				ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata}))
-			if r, ok := byPos[uint64(e.Position)]; ok {
-				delete(byPos, r.pos)
-				be.Hash, be.LeafIndex = fmt.Sprintf("%x", r.eventHash), r.idx
-				lf, err := l.prove(r, s)
-				if err != nil {
-					return nil, err
-				}
-				be.Proof = lf.Proof
-			}
-			b.Events = append(b.Events, be)
+		_ = json.Unmarshal(e.Metadata, &m) // an unreadable one is the verifier's finding
+		be.PrevHash = m.PrevHash
+		if m.Witness != nil {
+			witnessed[m.Witness.Size] = m.Witness.Root
 		}
-		if len(evs) < 4096 {
-			break
+		// The hash is the log's: content that changed since no longer
+		// matches it, and the verifier says so.
+		be.Hash = fmt.Sprintf("%x", verifier.EventHash(&verifier.Event{Stream: e.Stream, Revision: e.Revision,
+			ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata}))
+		if r, ok := byPos[uint64(e.Position)]; ok {
+			delete(byPos, r.pos)
+			be.Hash, be.LeafIndex = fmt.Sprintf("%x", r.eventHash), r.idx
+			lf, err := l.prove(r, s)
+			if err != nil {
+				return nil, err
+			}
+			be.Proof = lf.Proof
 		}
-		from = evs[len(evs)-1].Revision + 1
+		b.Events = append(b.Events, be)
 	}
 	for _, r := range leaves {
 		if _, gone := byPos[r.pos]; !gone {
@@ -110,34 +117,4 @@ func (l *Log) Export(ctx context.Context, stream string) (*verifier.Bundle, erro
 		b.Consistency = append(b.Consistency, verifier.Consistency{From: size, FromRoot: root, Proof: encodeHashes(p)})
 	}
 	return b, nil
-}
-
-// streamLeaves returns the leaves of one stream below size, by revision.
-func (l *Log) streamLeaves(ctx context.Context, stream string, size int64) ([]leafRec, error) {
-	l.fmu.Lock()
-	defer l.fmu.Unlock()
-	rows, err := l.db.QueryContext(ctx, `SELECT `+leafColumns+` FROM leaves WHERE stream = ? AND idx < ? ORDER BY rev, idx`, stream, size)
-	if err != nil {
-		return nil, fmt.Errorf("evidence: leaves of %s: %w", stream, err)
-	}
-	defer rows.Close()
-	var out []leafRec
-	for rows.Next() {
-		r, err := scanLeaf(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	l.mu.Lock()
-	for _, r := range l.pending {
-		if r.stream == stream && r.idx < size {
-			out = append(out, r)
-		}
-	}
-	l.mu.Unlock()
-	return out, nil
 }

@@ -162,7 +162,15 @@ CREATE TABLE IF NOT EXISTS leaves (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS leaves_pos ON leaves (pos);
 CREATE INDEX IF NOT EXISTS leaves_id ON leaves (id);
-CREATE INDEX IF NOT EXISTS leaves_stream ON leaves (stream, rev);
+-- The last leaf of each stream: what Vouch and Export need of a stream,
+-- kept instead of an index of leaves by stream, whose inserts land all
+-- over a large file (two to three times the cost of a leaf at 200k).
+CREATE TABLE IF NOT EXISTS streams (
+	stream TEXT PRIMARY KEY,
+	rev INTEGER NOT NULL,
+	pos INTEGER NOT NULL,
+	idx INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (
 	id INTEGER PRIMARY KEY CHECK (id = 1),
 	size INTEGER NOT NULL,
@@ -220,6 +228,9 @@ func Open(ctx context.Context, path string, store eventstore.Store, key *Key, op
 func (l *Log) load(ctx context.Context) error {
 	if _, err := l.db.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("evidence: schema: %w", err)
+	}
+	if err := l.migrateStreams(ctx); err != nil {
+		return err
 	}
 	var (
 		size, pos int64
@@ -422,6 +433,9 @@ func (l *Log) write(ctx context.Context, leaves []leafRec, size int64, pos event
 		return fmt.Errorf("evidence: commit: %w", err)
 	}
 	defer tx.Rollback()
+	if err := upsertStreams(ctx, tx, leaves); err != nil {
+		return err
+	}
 	// Many rows a statement: a statement's own cost is most of a row's.
 	for len(leaves) > 0 {
 		n := min(len(leaves), insertBatch)

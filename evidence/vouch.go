@@ -2,9 +2,7 @@ package evidence
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/candor-ledger/candor/eventstore"
 )
@@ -60,12 +58,12 @@ func (l *Log) laterLeaf(ctx context.Context, stream string, rev int64) (leafRec,
 		}
 	}
 	l.mu.Unlock()
-	r, err := scanLeaf(l.db.QueryRowContext(ctx, `SELECT `+leafColumns+` FROM leaves WHERE stream = ? AND rev > ? LIMIT 1`, stream, rev))
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, ErrNotFound
-	}
+	end, ok, err := l.end(ctx, stream)
 	if err != nil {
-		return r, fmt.Errorf("evidence: read leaves of %s: %w", stream, err)
+		return leafRec{}, err
 	}
-	return r, nil
+	if !ok || int64(end.rev) <= rev {
+		return leafRec{}, ErrNotFound
+	}
+	return l.queryLeaf(ctx, `idx = ?`, end.idx)
 }
