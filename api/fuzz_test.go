@@ -651,15 +651,18 @@ func (s *fuzzStore) Append(ctx context.Context, stream string, expected eventsto
 	if n := len(s.events); n > 0 {
 		pos = s.events[n-1].Position
 	}
+	var stored []eventstore.Stored
+	now := time.Now().UTC()
 	for _, e := range events {
 		pos++
 		s.events = append(s.events, eventstore.RecordedEvent{
 			Stream: stream, Revision: rev, Position: pos, ID: e.ID, Type: e.Type,
-			Data: e.Data, Metadata: e.Metadata, RecordedAt: time.Now().UTC(),
+			Data: e.Data, Metadata: e.Metadata, RecordedAt: now,
 		})
+		stored = append(stored, eventstore.Stored{Position: pos, RecordedAt: now})
 		rev++
 	}
-	return eventstore.AppendResult{NextRevision: rev - 1, Position: pos}, nil
+	return eventstore.AppendResult{NextRevision: rev - 1, Position: pos, Events: stored}, nil
 }
 
 func (s *fuzzStore) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {

@@ -396,27 +396,16 @@ type WriteResult struct {
 
 // writeResponse answers a write from the events as the store recorded
 // them (not as the ledger decided them), so that the response to a retry
-// replayed under an idempotency key equals the first one. When the store
-// reported where and when it stored each event (the embedded store does),
-// the ledger's result is that record; otherwise the events are read back.
+// replayed under an idempotency key equals the first one: every store
+// reports where and when it stored each event, and the ledger's result
+// is that record.
 func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, res ledger.Result) error {
 	if len(res.Events) == 0 {
 		return errors.New("api: the ledger reported a write without events")
 	}
 	out := WriteResult{Events: make([]EventOut, 0, len(res.Events)), Revision: res.Revision, Position: uint64(res.Position)}
-	if res.Stored {
-		for _, r := range res.Events {
-			out.Events = append(out.Events, newEventOut(r.ID, r.Type, r.Revision, r.Position, r.RecordedAt, r.Meta, r.Data))
-		}
-	} else {
-		stored, err := s.store.ReadStream(ctx, ledger.StreamName(res.EngagementID),
-			eventstore.ReadStreamOptions{From: res.Events[0].Revision, Limit: len(res.Events)})
-		if err != nil {
-			return fmt.Errorf("read back the events written: %w", err)
-		}
-		for _, e := range stored {
-			out.Events = append(out.Events, eventOut(e))
-		}
+	for _, r := range res.Events {
+		out.Events = append(out.Events, newEventOut(r.ID, r.Type, r.Revision, r.Position, r.RecordedAt, r.Meta, r.Data))
 	}
 	s.receipt(ctx, &out)
 	h := c.Response().Header()

@@ -132,14 +132,16 @@ func (e ExpectedRevision) String() string {
 type AppendResult struct {
 	NextRevision uint64   // revision of the last event appended
 	Position     Position // global position of the last event appended
-	// RecordedAt, when not zero, says the backend knows at append time
-	// where and when it stored the events, so that callers need not read
-	// them back: all at RecordedAt (as reads report it), at the
-	// consecutive positions FirstPosition..Position. An idempotent retry
-	// reports the same. The embedded store fills it; EventStoreDB, whose
-	// positions within one append are not consecutive, leaves it zero.
-	RecordedAt    time.Time
-	FirstPosition Position
+	// Events says where and when each event was stored, in order, as reads
+	// report them, so that callers need not read them back. Every backend
+	// fills it; an idempotent retry reports the same.
+	Events []Stored
+}
+
+// Stored is where and when the store put one appended event.
+type Stored struct {
+	Position   Position
+	RecordedAt time.Time
 }
 
 // Direction of a stream read.

@@ -181,10 +181,6 @@ type Result struct {
 	Revision     uint64              // of the stream after the append
 	Position     eventstore.Position // of the last event appended
 	Replayed     bool
-	// Stored says every event's Position and RecordedAt are the store's
-	// own, as a read of the stream would report them; when false only
-	// the last Position is.
-	Stored bool
 }
 
 // Execute decides the request's command against the engagement's current
@@ -333,29 +329,22 @@ func (l *Ledger) decideAndAppend(ctx context.Context, e *entry, state *domain.En
 		l.opts.OnAppend(time.Since(start))
 	}
 
-	// The store stored them: bring the cached state forward. Where the
-	// store says where and when it stored each event, the result is
-	// complete (Stored); otherwise only the last position is known.
-	firstRev := ar.NextRevision - uint64(len(events)) + 1
-	res := Result{EngagementID: e.id, Revision: ar.NextRevision, Position: ar.Position, Stored: !ar.RecordedAt.IsZero()}
-	now := ar.RecordedAt
-	if now.IsZero() {
-		now = time.Now().UTC()
+	// The store stored them, and says where and when: bring the cached
+	// state forward.
+	if len(ar.Events) != len(events) {
+		l.forget(e)
+		return Result{}, fmt.Errorf("append to engagement %s: the store described %d of %d events", e.id, len(ar.Events), len(events))
 	}
+	firstRev := ar.NextRevision - uint64(len(events)) + 1
+	res := Result{EngagementID: e.id, Revision: ar.NextRevision, Position: ar.Position}
 	// Readers see the whole append folded, or none of it.
 	e.smu.Lock()
 	defer e.smu.Unlock()
 	for i, ev := range events {
 		rec := Recorded{
 			Event: ev, Type: data[i].Type, SchemaVersion: metas[i].SchemaVersion, ID: data[i].ID,
-			Stream: StreamName(e.id), Revision: firstRev + uint64(i), RecordedAt: now, Meta: metas[i],
-			Data: data[i].Data,
-		}
-		switch {
-		case res.Stored:
-			rec.Position = ar.FirstPosition + eventstore.Position(i)
-		case i == len(events)-1:
-			rec.Position = ar.Position
+			Stream: StreamName(e.id), Revision: firstRev + uint64(i), RecordedAt: ar.Events[i].RecordedAt, Meta: metas[i],
+			Data: data[i].Data, Position: ar.Events[i].Position,
 		}
 		res.Events = append(res.Events, rec)
 		if err := l.apply(e, rec); err != nil {
@@ -394,10 +383,7 @@ func (l *Ledger) apply(e *entry, r Recorded) error {
 	if err != nil {
 		return err
 	}
-	e.state, e.exists, e.rev, e.lastHash = next, true, r.Revision, r.Meta.Hash
-	if r.Position != 0 { // unknown for all but the last event of some appends
-		e.pos = r.Position
-	}
+	e.state, e.exists, e.rev, e.lastHash, e.pos = next, true, r.Revision, r.Meta.Hash, r.Position
 	if k := r.Meta.IdempotencyKey; k != "" {
 		rec, ok := e.keys[k]
 		if !ok {
@@ -481,7 +467,7 @@ func (l *Ledger) replay(ctx context.Context, e *entry, k keyRecord) (Result, err
 	if err != nil {
 		return Result{}, fmt.Errorf("replay engagement %s: %w", e.id, err)
 	}
-	res := Result{EngagementID: e.id, Replayed: true, Stored: true}
+	res := Result{EngagementID: e.id, Replayed: true}
 	for _, se := range evs {
 		r, err := decodeLinked(se)
 		if err != nil {

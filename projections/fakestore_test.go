@@ -42,15 +42,17 @@ func (s *fakeStore) Append(ctx context.Context, stream string, expected eventsto
 		return eventstore.AppendResult{}, &eventstore.ConflictError{Stream: stream, Expected: expected, Actual: last, Exists: len(idx) > 0}
 	}
 	at := s.now().UTC()
+	var stored []eventstore.Stored
 	for _, e := range events {
 		s.events = append(s.events, eventstore.RecordedEvent{Stream: stream, Revision: uint64(len(idx)), Position: eventstore.Position(len(s.events) + 1),
 			ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata, RecordedAt: at})
+		stored = append(stored, eventstore.Stored{Position: eventstore.Position(len(s.events)), RecordedAt: at})
 		idx = append(idx, len(s.events)-1)
 	}
 	s.streams[stream] = idx
 	close(s.changed)
 	s.changed = make(chan struct{})
-	return eventstore.AppendResult{NextRevision: uint64(len(idx) - 1), Position: eventstore.Position(len(s.events))}, nil
+	return eventstore.AppendResult{NextRevision: uint64(len(idx) - 1), Position: eventstore.Position(len(s.events)), Events: stored}, nil
 }
 
 func (s *fakeStore) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {

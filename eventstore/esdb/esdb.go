@@ -439,16 +439,25 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("esdb: append to %q: %w", stream, err)
 	}
-	out := eventstore.AppendResult{NextRevision: res.NextExpectedVersion, Position: eventstore.Position(res.CommitPosition)}
-	if out.Position == 0 {
-		// The server may answer an idempotent retry without a position;
-		// the events' own record says where they are.
-		evs, err := s.ReadStream(ctx, stream, eventstore.ReadStreamOptions{Direction: eventstore.Backwards, From: out.NextRevision, Limit: 1})
-		if err != nil || len(evs) == 0 {
-			return eventstore.AppendResult{}, fmt.Errorf("esdb: append to %q: no position in answer, and reading it: %w", stream, err)
-		}
-		out.Position = evs[0].Position
+	// The answer names only the last event's commit position (none for an
+	// idempotent retry): the events' own record says where and when each
+	// one is, as reads will report it.
+	out := eventstore.AppendResult{NextRevision: res.NextExpectedVersion}
+	first := res.NextExpectedVersion + 1 - uint64(len(events))
+	evs, err := s.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: first, Limit: len(events)})
+	if err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("esdb: append to %q: stored, reading where: %w", stream, err)
 	}
+	if len(evs) != len(events) {
+		return eventstore.AppendResult{}, fmt.Errorf("esdb: append to %q: stored %d events, read back %d", stream, len(events), len(evs))
+	}
+	for i, e := range evs {
+		if e.ID != events[i].ID {
+			return eventstore.AppendResult{}, fmt.Errorf("esdb: append to %q: revision %d holds event %s, not %s", stream, e.Revision, e.ID, events[i].ID)
+		}
+		out.Events = append(out.Events, eventstore.Stored{Position: e.Position, RecordedAt: e.RecordedAt})
+	}
+	out.Position = out.Events[len(out.Events)-1].Position
 	return out, nil
 }
 

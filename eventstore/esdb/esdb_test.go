@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"testing"
 	"time"
 
@@ -193,7 +194,7 @@ func TestIdempotentAppend(t *testing.T) {
 			if err != nil {
 				t.Fatalf("retry: %v", err)
 			}
-			if again != first {
+			if !reflect.DeepEqual(again, first) {
 				t.Fatalf("retry = %+v, want the first result %+v", again, first)
 			}
 			got, err := s.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})

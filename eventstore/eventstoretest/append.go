@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -357,25 +358,24 @@ func testClose(t *testing.T, s eventstore.Store) {
 // sameResult compares two AppendResults, times by instant.
 func sameResult(a, b eventstore.AppendResult) bool {
 	return a.NextRevision == b.NextRevision && a.Position == b.Position &&
-		a.FirstPosition == b.FirstPosition && a.RecordedAt.Equal(b.RecordedAt)
+		slices.EqualFunc(a.Events, b.Events, func(x, y eventstore.Stored) bool {
+			return x.Position == y.Position && x.RecordedAt.Equal(y.RecordedAt)
+		})
 }
 
-// checkRecorded checks that an AppendResult which says where and when its
-// events were stored (RecordedAt set) agrees with a read of them.
+// checkRecorded checks that an AppendResult says where and when each of
+// its events was stored, as a read of them does.
 func checkRecorded(t *testing.T, res eventstore.AppendResult, stored []eventstore.RecordedEvent) {
 	t.Helper()
-	if res.RecordedAt.IsZero() {
-		if res.FirstPosition != 0 {
-			t.Fatalf("FirstPosition %d without RecordedAt", res.FirstPosition)
-		}
-		return
+	if len(res.Events) != len(stored) {
+		t.Fatalf("AppendResult describes %d events, %d stored", len(res.Events), len(stored))
 	}
 	for i, e := range stored {
-		if want := res.FirstPosition + eventstore.Position(i); e.Position != want {
-			t.Fatalf("event %d at position %d, AppendResult says %d", i, e.Position, want)
+		if got := res.Events[i]; e.Position != got.Position || !e.RecordedAt.Equal(got.RecordedAt) {
+			t.Fatalf("event %d stored at position %d, %v; AppendResult says %d, %v", i, e.Position, e.RecordedAt, got.Position, got.RecordedAt)
 		}
-		if !e.RecordedAt.Equal(res.RecordedAt) {
-			t.Fatalf("event %d recorded at %v, AppendResult says %v", i, e.RecordedAt, res.RecordedAt)
-		}
+	}
+	if n := len(res.Events); n > 0 && res.Position != res.Events[n-1].Position {
+		t.Fatalf("AppendResult.Position %d, its last event's %d", res.Position, res.Events[n-1].Position)
 	}
 }

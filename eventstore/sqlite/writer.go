@@ -435,7 +435,7 @@ func (w *writer) apply(r *appendReq, head uint64, now int64) (_ eventstore.Appen
 	w.pending[r.stream] = revision{last: next, exists: true}
 	return eventstore.AppendResult{
 		NextRevision: next, Position: eventstore.Position(end),
-		FirstPosition: eventstore.Position(head + 1), RecordedAt: time.Unix(0, now).UTC(),
+		Events: consecutive(eventstore.Position(head+1), len(r.events), time.Unix(0, now).UTC()),
 	}, len(r.events), false, nil
 }
 
@@ -492,8 +492,18 @@ func (w *writer) previousAppend(r *appendReq) (eventstore.AppendResult, bool, er
 	lastRev := first.rev + (first.appendEnd - first.pos)
 	return eventstore.AppendResult{
 		NextRevision: lastRev, Position: eventstore.Position(first.appendEnd),
-		FirstPosition: eventstore.Position(first.pos), RecordedAt: time.Unix(0, first.recordedAt).UTC(),
+		Events: consecutive(eventstore.Position(first.pos), int(first.appendEnd-first.pos)+1, time.Unix(0, first.recordedAt).UTC()),
 	}, true, nil
+}
+
+// consecutive describes n events stored in one transaction from position
+// first: the embedded store's appends.
+func consecutive(first eventstore.Position, n int, at time.Time) []eventstore.Stored {
+	out := make([]eventstore.Stored, n)
+	for i := range out {
+		out[i] = eventstore.Stored{Position: first + eventstore.Position(i), RecordedAt: at}
+	}
+	return out
 }
 
 type storedID struct {
