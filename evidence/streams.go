@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // streamEnd is a stream's last leaf as the streams table keeps it.
@@ -111,17 +112,11 @@ func (l *Log) streamLeaves(ctx context.Context, stream string, size int64, event
 	if ok {
 		found := map[uint64]bool{}
 		var good []leafRec // the leaves of the store's events, by position
-		for _, ev := range events {
-			if ev.pos > end.pos {
-				break
-			}
-			r, err := l.queryLeaf(ctx, `pos = ?`, ev.pos)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+		byPos, err := l.leavesAt(ctx, events, end.pos)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range byPos {
 			if r.stream == stream && !found[r.rev] {
 				found[r.rev] = true
 				good = append(good, r)
@@ -176,6 +171,52 @@ type eventPos struct {
 	pos int64
 }
 
+// leavesAt returns the leaves in evidence.db at the events' positions up
+// to last, many a query.
+func (l *Log) leavesAt(ctx context.Context, events []eventPos, last int64) ([]leafRec, error) {
+	var out []leafRec
+	for len(events) > 0 {
+		n := min(len(events), 256)
+		args := make([]any, 0, n)
+		for _, ev := range events[:n] {
+			if ev.pos <= last {
+				args = append(args, ev.pos)
+			}
+		}
+		events = events[n:]
+		if len(args) == 0 {
+			continue
+		}
+		rows, err := l.db.QueryContext(ctx, `SELECT `+leafColumns+` FROM leaves WHERE pos IN (?`+strings.Repeat(", ?", len(args)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: read leaves: %w", err)
+		}
+		got, err := scanLeaves(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// scanLeaves reads and closes rows of leafColumns.
+func scanLeaves(rows *sql.Rows) ([]leafRec, error) {
+	defer rows.Close()
+	var out []leafRec
+	for rows.Next() {
+		r, err := scanLeaf(rows)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: read leaves: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("evidence: read leaves: %w", err)
+	}
+	return out, nil
+}
+
 // leavesBetween returns the stream's leaves in evidence.db with a
 // position in (lo, hi).
 func (l *Log) leavesBetween(ctx context.Context, stream string, lo, hi int64) ([]leafRec, error) {
@@ -183,17 +224,5 @@ func (l *Log) leavesBetween(ctx context.Context, stream string, lo, hi int64) ([
 	if err != nil {
 		return nil, fmt.Errorf("evidence: leaves of %s: %w", stream, err)
 	}
-	defer rows.Close()
-	var out []leafRec
-	for rows.Next() {
-		r, err := scanLeaf(rows)
-		if err != nil {
-			return nil, fmt.Errorf("evidence: leaves of %s: %w", stream, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("evidence: leaves of %s: %w", stream, err)
-	}
-	return out, nil
+	return scanLeaves(rows)
 }
