@@ -260,12 +260,12 @@ func inOneBatch(t *testing.T, s *Store, reqs []*appendReq) {
 	// Hold the writer after a first commit while the requests queue, so
 	// that it takes them all at once.
 	gate, held := make(chan struct{}), false
-	s.w.notify = func() {
+	s.w.notify = func(stored []eventstore.RecordedEvent) {
 		if !held {
 			held = true
 			<-gate
 		}
-		s.notifyCommit()
+		s.notifyCommit(stored)
 	}
 	s.w.reqs <- &appendReq{ctx: t.Context(), done: make(chan struct{}), stream: "batch-opener", expected: eventstore.Any(), events: []eventstore.EventData{newEvent(t, "batch.opened")}}
 	for _, r := range reqs {
