@@ -106,3 +106,94 @@ func (d *decider) discloseSkillsGap(c DiscloseSkillsGap) ([]Event, error) {
 	}
 	return one(&SkillsGapDisclosed{Header: d.h(), SkillsGapID: c.SkillsGapID, DifficultyID: c.DifficultyID, Skill: c.Skill, Mitigation: c.Mitigation})
 }
+
+func applyMilestonePlanned(s *Engagement, e *MilestonePlanned, h *Header) error {
+	if err := s.fresh(e.MilestoneID); err != nil {
+		return err
+	}
+	x := &Milestone{ID: e.MilestoneID, Title: e.Title, DueDate: e.DueDate, OriginalDueDate: e.DueDate,
+		PlannedBy: h.ActorID, PlannedAt: h.At, PlannedOccurredAt: h.OccurredAt}
+	s.Milestones = append(s.Milestones, x)
+	s.milestones[x.ID] = x
+	s.created(x.ID, "milestone", h.Occurred())
+	return nil
+}
+
+func applyDifficultyReported(s *Engagement, e *DifficultyReported, h *Header) error {
+	if err := s.fresh(e.DifficultyID); err != nil {
+		return err
+	}
+	if e.MilestoneID != "" {
+		if _, err := need(s.milestones, "milestone", e.MilestoneID); err != nil {
+			return err
+		}
+	}
+	x := &Difficulty{ID: e.DifficultyID, MilestoneID: e.MilestoneID, Description: e.Description, ReportedBy: h.ActorID, ReportedAt: h.At, ReportedOccurredAt: h.OccurredAt,
+		Status: StatusOpen}
+	s.Difficulties = append(s.Difficulties, x)
+	s.difficulties[x.ID] = x
+	s.created(x.ID, "difficulty", h.Occurred())
+	return nil
+}
+
+func applyDelayDisclosed(s *Engagement, e *DelayDisclosed, h *Header) error {
+	if err := s.fresh(e.DelayID); err != nil {
+		return err
+	}
+	m, err := need(s.milestones, "milestone", e.MilestoneID)
+	if err != nil {
+		return err
+	}
+	var dep *Dependency
+	if e.DependencyID != "" {
+		if dep, err = need(s.dependencies, "dependency", e.DependencyID); err != nil {
+			return err
+		}
+		dep.DelayIDs = append(dep.DelayIDs, e.DelayID)
+	}
+	x := &Delay{
+		ID: e.DelayID, MilestoneID: e.MilestoneID, PreviousDueDate: e.PreviousDueDate, NewDueDate: e.NewDueDate,
+		Reason: e.Reason, DisclosedBy: h.ActorID, DisclosedAt: h.At, DisclosedOccurredAt: h.OccurredAt,
+		DependencyID: e.DependencyID, DependencyLate: e.DependencyLate, DependencyParty: e.DependencyParty,
+	}
+	s.Delays = append(s.Delays, x)
+	s.delays[x.ID] = x
+	s.created(x.ID, "delay", h.Occurred())
+	m.DueDate = e.NewDueDate
+	m.DelayIDs = append(m.DelayIDs, x.ID)
+	return nil
+}
+
+func applyCostImpactDisclosed(s *Engagement, e *CostImpactDisclosed, h *Header) error {
+	if err := s.fresh(e.CostImpactID); err != nil {
+		return err
+	}
+	if e.DifficultyID != "" {
+		if _, err := need(s.difficulties, "difficulty", e.DifficultyID); err != nil {
+			return err
+		}
+	}
+	s.CostImpacts = append(s.CostImpacts, &CostImpact{
+		ID: e.CostImpactID, DifficultyID: e.DifficultyID, Amount: e.Amount, Currency: e.Currency,
+		Reason: e.Reason, DisclosedBy: h.ActorID, DisclosedAt: h.At, DisclosedOccurredAt: h.OccurredAt,
+	})
+	s.created(e.CostImpactID, "cost_impact", h.Occurred())
+	return nil
+}
+
+func applySkillsGapDisclosed(s *Engagement, e *SkillsGapDisclosed, h *Header) error {
+	if err := s.fresh(e.SkillsGapID); err != nil {
+		return err
+	}
+	if e.DifficultyID != "" {
+		if _, err := need(s.difficulties, "difficulty", e.DifficultyID); err != nil {
+			return err
+		}
+	}
+	s.SkillsGaps = append(s.SkillsGaps, &SkillsGap{
+		ID: e.SkillsGapID, DifficultyID: e.DifficultyID, Skill: e.Skill, Mitigation: e.Mitigation,
+		DisclosedBy: h.ActorID, DisclosedAt: h.At, DisclosedOccurredAt: h.OccurredAt,
+	})
+	s.created(e.SkillsGapID, "skills_gap", h.Occurred())
+	return nil
+}

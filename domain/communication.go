@@ -89,3 +89,57 @@ func (d *decider) makeDecision(c MakeDecision) ([]Event, error) {
 		Options: slices.Clone(c.Options), Chosen: c.Chosen, Rationale: c.Rationale,
 		Participants: slices.Clone(c.Participants), ClientParticipants: clients, About: list(c.About)})
 }
+
+func applyClientInformed(s *Engagement, e *ClientInformed, h *Header) error {
+	if err := s.fresh(e.InformationID); err != nil {
+		return err
+	}
+	if err := s.stakeholderRefs(e.Recipients); err != nil {
+		return err
+	}
+	if err := s.refs(e.About); err != nil {
+		return err
+	}
+	x := &Information{
+		ID: e.InformationID, Subject: e.Subject, Summary: e.Summary, Channel: e.Channel,
+		Recipients: slices.Clone(e.Recipients), About: slices.Clone(e.About), InformedBy: h.ActorID, InformedAt: h.At, InformedOccurredAt: h.OccurredAt,
+	}
+	s.Informed = append(s.Informed, x)
+	s.information[x.ID] = x
+	s.created(x.ID, "information", h.Occurred())
+	return nil
+}
+
+func applyInformationAcknowledged(s *Engagement, e *InformationAcknowledged, h *Header) error {
+	x, err := need(s.information, "information", e.InformationID)
+	if err != nil {
+		return err
+	}
+	x.Acknowledgements = append(x.Acknowledgements, Acknowledgement{StakeholderID: h.ActorID, At: h.At, OccurredAt: h.OccurredAt})
+	return nil
+}
+
+func applyDecisionMade(s *Engagement, e *DecisionMade, h *Header) error {
+	if err := s.fresh(e.DecisionID); err != nil {
+		return err
+	}
+	if err := s.stakeholderRefs(e.Participants); err != nil {
+		return err
+	}
+	if err := s.stakeholderRefs(e.ClientParticipants); err != nil {
+		return err
+	}
+	if err := s.refs(e.About); err != nil {
+		return err
+	}
+	x := &Decision{
+		ID: e.DecisionID, Title: e.Title, Kind: e.Kind, Options: slices.Clone(e.Options), Chosen: e.Chosen,
+		Rationale: e.Rationale, Participants: slices.Clone(e.Participants),
+		ClientParticipants: slices.Clone(e.ClientParticipants), About: slices.Clone(e.About),
+		DecidedBy: h.ActorID, DecidedAt: h.At, DecidedOccurredAt: h.OccurredAt,
+	}
+	s.Decisions = append(s.Decisions, x)
+	s.decisions[x.ID] = x
+	s.created(x.ID, "decision", h.Occurred())
+	return nil
+}

@@ -93,3 +93,70 @@ func refsOf[T any](m map[string]*T, code, field, kind string, ids []string) erro
 	}
 	return nil
 }
+
+func applyDeliveryMade(s *Engagement, e *DeliveryMade, h *Header) error {
+	if err := s.fresh(e.DeliveryID); err != nil {
+		return err
+	}
+	if e.MilestoneID != "" {
+		if _, err := need(s.milestones, "milestone", e.MilestoneID); err != nil {
+			return err
+		}
+	}
+	for _, id := range e.RequirementIDs {
+		if _, err := need(s.requirements, "requirement", id); err != nil {
+			return err
+		}
+	}
+	for _, id := range e.FeatureIDs {
+		if _, err := need(s.features, "feature", id); err != nil {
+			return err
+		}
+	}
+	x := &Delivery{
+		ID: e.DeliveryID, Title: e.Title, Description: e.Description, MilestoneID: e.MilestoneID,
+		RequirementIDs: slices.Clone(e.RequirementIDs), FeatureIDs: slices.Clone(e.FeatureIDs),
+		Status: StatusAwaiting, DeliveredBy: h.ActorID, DeliveredAt: h.At, DeliveredOccurredAt: h.OccurredAt,
+		DeliveryVersions: DeliveryVersions{Version: 1},
+	}
+	s.Deliveries = append(s.Deliveries, x)
+	s.deliveries[x.ID] = x
+	s.created(x.ID, "delivery", h.Occurred())
+	return nil
+}
+
+func applyDeliveryAccepted(s *Engagement, e *DeliveryAccepted, h *Header) error {
+	x, err := need(s.deliveries, "delivery", e.DeliveryID)
+	if err != nil {
+		return err
+	}
+	x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusAccepted, h.ActorID, h.At, h.OccurredAt, e.Comment
+	x.Verdicts = e.Verdicts.clone()
+	return nil
+}
+
+func applyDeliveryRejected(s *Engagement, e *DeliveryRejected, h *Header) error {
+	x, err := need(s.deliveries, "delivery", e.DeliveryID)
+	if err != nil {
+		return err
+	}
+	x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusRejected, h.ActorID, h.At, h.OccurredAt, e.Reason
+	x.Verdicts = e.Verdicts.clone()
+	return nil
+}
+
+func applyNeedRaisedAtDelivery(s *Engagement, e *NeedRaisedAtDelivery, h *Header) error {
+	if err := s.fresh(e.NeedID); err != nil {
+		return err
+	}
+	d, err := need(s.deliveries, "delivery", e.DeliveryID)
+	if err != nil {
+		return err
+	}
+	s.addRequirement(&Requirement{
+		ID: e.NeedID, Title: e.Title, Description: e.Description, Origin: OriginDelivery,
+		DeliveryID: e.DeliveryID, RaisedBy: h.ActorID, RaisedAt: h.At, RaisedOccurredAt: h.OccurredAt,
+	})
+	d.NeedIDs = append(d.NeedIDs, e.NeedID)
+	return nil
+}

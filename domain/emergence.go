@@ -78,3 +78,52 @@ func (d *decider) signAgreement(c SignAgreement) ([]Event, error) {
 	}
 	return one(&AgreementSigned{Header: d.h(), AgreementID: c.AgreementID, Reference: c.Reference, Signatories: slices.Clone(c.Signatories)})
 }
+
+func applyExpertInvited(s *Engagement, e *ExpertInvited, h *Header) error {
+	if err := s.fresh(e.ExpertID); err != nil {
+		return err
+	}
+	x := &Expert{
+		ID: e.ExpertID, Name: e.Name, Email: e.Email, Expertise: e.Expertise,
+		Status: StatusInvited, InvitedBy: h.ActorID, InvitedAt: h.At, ChangedAt: h.At, InvitedOccurredAt: h.OccurredAt, ChangedOccurredAt: h.OccurredAt,
+	}
+	s.Experts = append(s.Experts, x)
+	s.experts[x.ID] = x
+	s.created(x.ID, "expert", h.Occurred())
+	return nil
+}
+
+func applyExpertCommitted(s *Engagement, e *ExpertCommitted, h *Header) error {
+	x, err := need(s.experts, "expert", e.ExpertID)
+	if err != nil {
+		return err
+	}
+	x.Status, x.ChangedAt, x.ChangedOccurredAt = StatusCommitted, h.At, h.OccurredAt
+	return nil
+}
+
+func applyExpertWithdrew(s *Engagement, e *ExpertWithdrew, h *Header) error {
+	x, err := need(s.experts, "expert", e.ExpertID)
+	if err != nil {
+		return err
+	}
+	x.Status, x.ChangedAt, x.ChangedOccurredAt, x.Reason = StatusWithdrawn, h.At, h.OccurredAt, e.Reason
+	return nil
+}
+
+func applyClientJoinedDiscussion(s *Engagement, e *ClientJoinedDiscussion, _ *Header) error {
+	s.ClientInDiscussion = true
+	return nil
+}
+
+func applyAgreementSigned(s *Engagement, e *AgreementSigned, h *Header) error {
+	if err := s.fresh(e.AgreementID); err != nil {
+		return err
+	}
+	if err := s.stakeholderRefs(e.Signatories); err != nil {
+		return err
+	}
+	s.Agreement = &Agreement{ID: e.AgreementID, Reference: e.Reference, Signatories: slices.Clone(e.Signatories), SignedAt: h.At, SignedOccurredAt: h.OccurredAt}
+	s.created(e.AgreementID, "agreement", h.Occurred())
+	return nil
+}

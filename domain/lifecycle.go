@@ -110,3 +110,27 @@ func (d *decider) gate(to Phase) error {
 	}
 	return nil
 }
+
+func applyPhaseAdvanced(s *Engagement, e *PhaseAdvanced, h *Header) error {
+	if !e.To.Valid() {
+		return cannotApply("unknown phase %q", e.To)
+	}
+	s.Phase = e.To
+	s.PhaseHistory = append(s.PhaseHistory, PhaseChange{Phase: e.To, At: h.At})
+	return nil
+}
+
+func applyEngagementClosed(s *Engagement, e *EngagementClosed, h *Header) error {
+	s.Phase, s.ClosedAt, s.Summary, s.RetentionDays = PhaseClosed, h.At, e.Summary, e.RetentionDays
+	s.PhaseHistory = append(s.PhaseHistory, PhaseChange{Phase: PhaseClosed, At: h.At})
+	return nil
+}
+
+func applyLessonRecorded(s *Engagement, e *LessonRecorded, h *Header) error {
+	if err := s.fresh(e.LessonID); err != nil {
+		return err
+	}
+	s.Lessons = append(s.Lessons, &Lesson{ID: e.LessonID, Text: e.Text, RecordedBy: h.ActorID, RecordedAt: h.At})
+	s.created(e.LessonID, "lesson", h.Occurred())
+	return nil
+}

@@ -1,5 +1,7 @@
 package domain
 
+import "slices"
+
 // The people family: the parties, their perimeters, and the stakeholders
 // who join, are briefed and leave.
 
@@ -107,4 +109,61 @@ func (d *decider) removeStakeholder(c RemoveStakeholder) ([]Event, error) {
 		return nil, conflict(CodeStakeholderLeft, "stakeholder %q has already left", x.ID)
 	}
 	return one(&StakeholderLeft{Header: d.h(), StakeholderID: x.ID, Reason: c.Reason})
+}
+
+func applyPartyJoined(s *Engagement, e *PartyJoined, h *Header) error {
+	if _, ok := s.Party(e.Party); ok {
+		return cannotApply("party %q already joined", e.Party)
+	}
+	s.Parties = append(s.Parties, &PartyInfo{Party: e.Party, Name: e.Name, JoinedAt: h.At, JoinedOccurredAt: h.OccurredAt})
+	return nil
+}
+
+func applyPerimeterDefined(s *Engagement, e *PerimeterDefined, h *Header) error {
+	p, ok := s.Party(e.Party)
+	if !ok {
+		return cannotApply("unknown party %q", e.Party)
+	}
+	p.Perimeter = &Perimeter{
+		Description: e.Description,
+		Includes:    slices.Clone(e.Includes),
+		Excludes:    slices.Clone(e.Excludes),
+		DefinedBy:   h.ActorID,
+		DefinedAt:   h.At,
+
+		DefinedOccurredAt: h.OccurredAt,
+	}
+	return nil
+}
+
+func applyStakeholderJoined(s *Engagement, e *StakeholderJoined, h *Header) error {
+	if err := s.fresh(e.StakeholderID); err != nil {
+		return err
+	}
+	x := &Stakeholder{
+		ID: e.StakeholderID, Party: e.Party, Name: e.Name, Email: e.Email, Role: e.Role,
+		PrincipalID: e.PrincipalID, JoinedAt: h.At, Late: e.Late, Briefed: !e.Late, JoinedOccurredAt: h.OccurredAt,
+	}
+	s.Stakeholders = append(s.Stakeholders, x)
+	s.stakeholders[x.ID] = x
+	s.created(x.ID, "stakeholder", h.Occurred())
+	return nil
+}
+
+func applyStakeholderBriefed(s *Engagement, e *StakeholderBriefed, h *Header) error {
+	x, err := need(s.stakeholders, "stakeholder", e.StakeholderID)
+	if err != nil {
+		return err
+	}
+	x.Briefed, x.BriefedBy, x.BriefedAt, x.BriefedOccurredAt = true, h.ActorID, h.At, h.OccurredAt
+	return nil
+}
+
+func applyStakeholderLeft(s *Engagement, e *StakeholderLeft, h *Header) error {
+	x, err := need(s.stakeholders, "stakeholder", e.StakeholderID)
+	if err != nil {
+		return err
+	}
+	x.Left, x.LeftAt, x.LeftOccurredAt = true, h.At, h.OccurredAt
+	return nil
 }

@@ -206,3 +206,150 @@ func (d *decider) proposedFeature(what, id string) (*Feature, error) {
 	}
 	return x, nil
 }
+
+func applyRequirementRaised(s *Engagement, e *RequirementRaised, h *Header) error {
+	if err := s.fresh(e.RequirementID); err != nil {
+		return err
+	}
+	s.addRequirement(&Requirement{ID: e.RequirementID, Title: e.Title, Description: e.Description, Origin: OriginRaised,
+		RaisedBy: h.ActorID, RaisedAt: h.At, RaisedOccurredAt: h.OccurredAt})
+	return nil
+}
+
+func applyQuestionAsked(s *Engagement, e *QuestionAsked, h *Header) error {
+	if err := s.fresh(e.QuestionID); err != nil {
+		return err
+	}
+	if _, err := need(s.requirements, "requirement", e.RequirementID); err != nil {
+		return err
+	}
+	x := &Question{ID: e.QuestionID, RequirementID: e.RequirementID, Text: e.Text, Status: StatusOpen, AskedBy: h.ActorID, AskedAt: h.At, AskedOccurredAt: h.OccurredAt}
+	s.Questions = append(s.Questions, x)
+	s.questions[x.ID] = x
+	s.created(x.ID, "question", h.Occurred())
+	return nil
+}
+
+func applyRequirementClarified(s *Engagement, e *RequirementClarified, h *Header) error {
+	r, err := need(s.requirements, "requirement", e.RequirementID)
+	if err != nil {
+		return err
+	}
+	var q *Question
+	if e.QuestionID != "" {
+		if q, err = need(s.questions, "question", e.QuestionID); err != nil {
+			return err
+		}
+	}
+	r.Clarifications = append(r.Clarifications, Clarification{
+		Text: e.Clarification, QuestionID: e.QuestionID, Answer: e.Answer, AnsweredBy: e.AnsweredBy, By: h.ActorID, At: h.At, OccurredAt: h.OccurredAt,
+	})
+	if q != nil {
+		answer := e.Answer
+		if answer == "" {
+			answer = e.Clarification
+		}
+		q.Status, q.Answer, q.AnsweredBy, q.AnsweredAt, q.AnsweredOccurredAt = StatusAnswered, answer, e.AnsweredBy, h.At, h.OccurredAt
+	}
+	return nil
+}
+
+func applyAssumptionMade(s *Engagement, e *AssumptionMade, h *Header) error {
+	if err := s.fresh(e.AssumptionID); err != nil {
+		return err
+	}
+	if e.RequirementID != "" {
+		if _, err := need(s.requirements, "requirement", e.RequirementID); err != nil {
+			return err
+		}
+	}
+	x := &Assumption{ID: e.AssumptionID, RequirementID: e.RequirementID, Statement: e.Statement, Status: StatusOpen,
+		MadeBy: h.ActorID, MadeAt: h.At, MadeOccurredAt: h.OccurredAt}
+	s.Assumptions = append(s.Assumptions, x)
+	s.assumptions[x.ID] = x
+	s.created(x.ID, "assumption", h.Occurred())
+	return nil
+}
+
+func applyAssumptionValidated(s *Engagement, e *AssumptionValidated, h *Header) error {
+	x, err := need(s.assumptions, "assumption", e.AssumptionID)
+	if err != nil {
+		return err
+	}
+	x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusValidated, h.ActorID, h.At, h.OccurredAt, e.Comment
+	return nil
+}
+
+func applyAssumptionRejected(s *Engagement, e *AssumptionRejected, h *Header) error {
+	x, err := need(s.assumptions, "assumption", e.AssumptionID)
+	if err != nil {
+		return err
+	}
+	x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusRejected, h.ActorID, h.At, h.OccurredAt, e.Reason
+	return nil
+}
+
+func applyChangeRequested(s *Engagement, e *ChangeRequested, h *Header) error {
+	if err := s.fresh(e.ChangeID); err != nil {
+		return err
+	}
+	if e.RequirementID != "" {
+		if _, err := need(s.requirements, "requirement", e.RequirementID); err != nil {
+			return err
+		}
+	}
+	x := &ChangeRequest{ID: e.ChangeID, RequirementID: e.RequirementID, Description: e.Description, Reason: e.Reason, Status: StatusOpen,
+		RequestedBy: h.ActorID, RequestedAt: h.At, RequestedOccurredAt: h.OccurredAt}
+	s.Changes = append(s.Changes, x)
+	s.changes[x.ID] = x
+	s.created(x.ID, "change", h.Occurred())
+	return nil
+}
+
+func applyChangeApproved(s *Engagement, e *ChangeApproved, h *Header) error {
+	x, err := need(s.changes, "change", e.ChangeID)
+	if err != nil {
+		return err
+	}
+	x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusApproved, h.ActorID, h.At, h.OccurredAt, e.Comment
+	return nil
+}
+
+func applyChangeRejected(s *Engagement, e *ChangeRejected, h *Header) error {
+	x, err := need(s.changes, "change", e.ChangeID)
+	if err != nil {
+		return err
+	}
+	x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusRejected, h.ActorID, h.At, h.OccurredAt, e.Reason
+	return nil
+}
+
+func applyFeatureProposed(s *Engagement, e *FeatureProposed, h *Header) error {
+	if err := s.fresh(e.FeatureID); err != nil {
+		return err
+	}
+	x := &Feature{ID: e.FeatureID, Title: e.Title, Description: e.Description, Status: StatusProposed,
+		ProposedBy: h.ActorID, ProposedAt: h.At, ProposedOccurredAt: h.OccurredAt}
+	s.Features = append(s.Features, x)
+	s.features[x.ID] = x
+	s.created(x.ID, "feature", h.Occurred())
+	return nil
+}
+
+func applyFeatureAccepted(s *Engagement, e *FeatureAccepted, h *Header) error {
+	x, err := need(s.features, "feature", e.FeatureID)
+	if err != nil {
+		return err
+	}
+	x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusAccepted, h.ActorID, h.At, h.OccurredAt, e.Comment
+	return nil
+}
+
+func applyFeatureDeclined(s *Engagement, e *FeatureDeclined, h *Header) error {
+	x, err := need(s.features, "feature", e.FeatureID)
+	if err != nil {
+		return err
+	}
+	x.Status, x.ResolvedBy, x.ResolvedAt, x.ResolvedOccurredAt, x.Comment = StatusDeclined, h.ActorID, h.At, h.OccurredAt, e.Reason
+	return nil
+}

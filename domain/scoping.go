@@ -68,3 +68,49 @@ func (d *decider) measureIndicator(c MeasureIndicator) ([]Event, error) {
 	}
 	return one(&IndicatorMeasured{Header: h, MeasurementID: c.MeasurementID, IndicatorID: x.ID, Value: c.Value, MeasuredAt: at, Note: c.Note})
 }
+
+func applyWorkshopHeld(s *Engagement, e *WorkshopHeld, h *Header) error {
+	if err := s.fresh(e.WorkshopID); err != nil {
+		return err
+	}
+	if err := s.stakeholderRefs(e.Participants); err != nil {
+		return err
+	}
+	x := &Workshop{ID: e.WorkshopID, HeldAt: e.HeldAt, Participants: slices.Clone(e.Participants), Notes: e.Notes, RecordedBy: h.ActorID, RecordedAt: h.At}
+	s.Workshops = append(s.Workshops, x)
+	s.workshops[x.ID] = x
+	s.created(x.ID, "workshop", x.HeldAt)
+	return nil
+}
+
+func applyIndicatorDefined(s *Engagement, e *IndicatorDefined, h *Header) error {
+	if err := s.fresh(e.IndicatorID); err != nil {
+		return err
+	}
+	if e.WorkshopID != "" {
+		if _, err := need(s.workshops, "workshop", e.WorkshopID); err != nil {
+			return err
+		}
+	}
+	x := &Indicator{
+		ID: e.IndicatorID, WorkshopID: e.WorkshopID, Name: e.Name, Unit: e.Unit,
+		Target: e.Target, Direction: e.Direction, DefinedBy: h.ActorID, DefinedAt: h.At, DefinedOccurredAt: h.OccurredAt,
+	}
+	s.Indicators = append(s.Indicators, x)
+	s.indicators[x.ID] = x
+	s.created(x.ID, "indicator", h.Occurred())
+	return nil
+}
+
+func applyIndicatorMeasured(s *Engagement, e *IndicatorMeasured, h *Header) error {
+	x, err := need(s.indicators, "indicator", e.IndicatorID)
+	if err != nil {
+		return err
+	}
+	if err := s.fresh(e.MeasurementID); err != nil {
+		return err
+	}
+	x.Measurements = append(x.Measurements, Measurement{ID: e.MeasurementID, Value: e.Value, MeasuredAt: e.MeasuredAt, Note: e.Note, By: h.ActorID, RecordedAt: h.At})
+	s.created(e.MeasurementID, "measurement", e.MeasuredAt)
+	return nil
+}
