@@ -332,6 +332,33 @@ func optional[T any](m map[string]*T, code, field, kind, id string) error {
 	return err
 }
 
+// waiting looks id up as get does (its field is kind_id) and refuses it,
+// with code, once it no longer waits for what a command would do to it:
+// an assumption already validated, a delivery already accepted.
+func waiting[T any, P interface {
+	*T
+	waits() (Status, bool)
+}](m map[string]*T, notFound, kind, id, code string) (*T, error) {
+	x, err := get(m, notFound, kind+"_id", kind, id)
+	if err != nil {
+		return nil, err
+	}
+	if st, ok := P(x).waits(); !ok {
+		return nil, conflict(code, "%s %q is already %s", kind, id, st)
+	}
+	return x, nil
+}
+
+// What each kind waits in, for waiting.
+func (x *Assumption) waits() (Status, bool)    { return x.Status, x.Status == StatusOpen }
+func (x *ChangeRequest) waits() (Status, bool) { return x.Status, x.Status == StatusOpen }
+func (x *Feature) waits() (Status, bool)       { return x.Status, x.Status == StatusProposed }
+func (x *Delivery) waits() (Status, bool)      { return x.Status, x.Status == StatusAwaiting }
+func (x *Dependency) waits() (Status, bool)    { return x.Status, x.Status == StatusOpen }
+func (x *Difficulty) waits() (Status, bool)    { return x.Status, !x.Resolved() }
+func (x *Risk) waits() (Status, bool)          { return x.Status, x.Open() }
+func (x *Exception) waits() (Status, bool)     { return x.Status, x.Status == StatusOpen }
+
 func (d *decider) decide(cmd Command) ([]Event, error) {
 	if evs, ok, err := d.decideGovernance(cmd); ok {
 		return evs, err

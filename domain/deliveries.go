@@ -72,14 +72,7 @@ func (d *decider) awaitingDelivery(what, id string) (*Delivery, error) {
 	if err := d.allow(what, clientSide, deliveryPhases); err != nil {
 		return nil, err
 	}
-	x, err := get(d.s.deliveries, CodeDeliveryNotFound, "delivery_id", "delivery", id)
-	if err != nil {
-		return nil, err
-	}
-	if x.Status != StatusAwaiting {
-		return nil, conflict(CodeDeliveryNotAwaiting, "delivery %q is already %s", x.ID, x.Status)
-	}
-	return x, nil
+	return waiting(d.s.deliveries, CodeDeliveryNotFound, "delivery", id, CodeDeliveryNotAwaiting)
 }
 
 func refsOf[T any](m map[string]*T, code, field, kind string, ids []string) error {

@@ -166,26 +166,16 @@ func (d *decider) openAssumption(what, id string) (*Assumption, error) {
 	if err := d.allow(what, clientSide, anyOpenPhase); err != nil {
 		return nil, err
 	}
-	x, err := get(d.s.assumptions, CodeAssumptionNotFound, "assumption_id", "assumption", id)
-	if err != nil {
-		return nil, err
-	}
-	if x.Status != StatusOpen {
-		return nil, conflict(CodeAssumptionNotOpen, "assumption %q is already %s", x.ID, x.Status)
-	}
-	return x, nil
+	return waiting(d.s.assumptions, CodeAssumptionNotFound, "assumption", id, CodeAssumptionNotOpen)
 }
 
 func (d *decider) openChange(what, id string) (*ChangeRequest, error) {
 	if err := d.allow(what, clientSide, anyOpenPhase); err != nil {
 		return nil, err
 	}
-	x, err := get(d.s.changes, CodeChangeNotFound, "change_id", "change", id)
+	x, err := waiting(d.s.changes, CodeChangeNotFound, "change", id, CodeChangeNotOpen)
 	if err != nil {
 		return nil, err
-	}
-	if x.Status != StatusOpen {
-		return nil, conflict(CodeChangeNotOpen, "change %q is already %s", x.ID, x.Status)
 	}
 	if err := d.checkApprover(x); err != nil {
 		return nil, err
@@ -197,14 +187,7 @@ func (d *decider) proposedFeature(what, id string) (*Feature, error) {
 	if err := d.allow(what, clientSide, anyOpenPhase); err != nil {
 		return nil, err
 	}
-	x, err := get(d.s.features, CodeFeatureNotFound, "feature_id", "feature", id)
-	if err != nil {
-		return nil, err
-	}
-	if x.Status != StatusProposed {
-		return nil, conflict(CodeFeatureNotProposed, "feature %q is already %s", x.ID, x.Status)
-	}
-	return x, nil
+	return waiting(d.s.features, CodeFeatureNotFound, "feature", id, CodeFeatureNotProposed)
 }
 
 func applyRequirementRaised(s *Engagement, e *RequirementRaised, h *Header) error {
