@@ -94,14 +94,7 @@ func (d *decider) openChangeOf(what, id string) (*ChangeRequest, error) {
 	if err := d.allow(what, anySide, anyOpenPhase); err != nil {
 		return nil, err
 	}
-	x, err := get(d.s.changes, CodeChangeNotFound, "change_id", "change", id)
-	if err != nil {
-		return nil, err
-	}
-	if x.Status != StatusOpen {
-		return nil, conflict(CodeChangeNotOpen, "change %q is already %s", x.ID, x.Status)
-	}
-	return x, nil
+	return waiting(d.s.changes, CodeChangeNotFound, "change", id, CodeChangeNotOpen)
 }
 
 // clientStakeholder is a current stakeholder of the client side.

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -36,7 +39,7 @@ func sameAsSlow(t *testing.T, typ string, data []byte) {
 		t.Fatalf("%s %s: error %v, encoding/json says %v", typ, data, gerr, werr)
 	}
 	if werr != nil {
-		if ok, _ := fastDecode(fastPlans[typ], data, reflect.ValueOf(newEvent(typ)).Elem()); ok && gerr.Error() != werr.Error() {
+		if decoders[typ].Decode(data, newEvent(typ)) && gerr.Error() != werr.Error() {
 			t.Fatalf("%s %s: error %q, encoding/json says %q", typ, data, gerr, werr)
 		}
 		return
@@ -53,7 +56,7 @@ func newEvent(typ string) Event {
 
 func TestEveryEventTypeHasAFastPlan(t *testing.T) {
 	for _, r := range registry {
-		if fastPlans[r.typ] == nil {
+		if decoders[r.typ] == nil {
 			t.Errorf("%s: no fast plan, it decodes through encoding/json only", r.typ)
 		}
 	}
@@ -67,9 +70,8 @@ func TestFastPathOnMarshalledEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ok, err := fastDecode(fastPlans[typ], data, reflect.ValueOf(newEvent(typ)).Elem())
-		if !ok || err != nil {
-			t.Errorf("%s %s: fast path ok=%v err=%v, want it taken", typ, data, ok, err)
+		if !decoders[typ].Decode(data, newEvent(typ)) {
+			t.Errorf("%s %s: fast path not taken", typ, data)
 		}
 		sameAsSlow(t, typ, data)
 	}
@@ -190,4 +192,32 @@ func BenchmarkUnmarshal(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The committed seed corpus of FuzzUnmarshal decodes as encoding/json
+// decodes it, fast path or not.
+func TestFastPathOnCommittedCorpus(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzUnmarshal", "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// go test fuzz v1, then string(typ), int(version), []byte(data).
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != 4 {
+			t.Fatalf("%s: %d lines, want 4", name, len(lines))
+		}
+		typ, err1 := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "string("), ")"))
+		data, err2 := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[3], "[]byte("), ")"))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v %v", name, err1, err2)
+		}
+		if _, ok := registered(typ); ok && lines[2] == "int("+strconv.Itoa(CurrentVersion(typ))+")" {
+			sameAsSlow(t, typ, []byte(data))
+		}
+	}
 }

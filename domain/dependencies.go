@@ -123,12 +123,9 @@ func (d *decider) meetDependency(c MeetDependency) ([]Event, error) {
 	if err := d.allow("meeting a dependency", anySide, anyOpenPhase); err != nil {
 		return nil, err
 	}
-	x, err := get(d.s.dependencies, CodeDependencyNotFound, "dependency_id", "dependency", c.DependencyID)
+	x, err := waiting(d.s.dependencies, CodeDependencyNotFound, "dependency", c.DependencyID, CodeDependencyNotOpen)
 	if err != nil {
 		return nil, err
-	}
-	if x.Status != StatusOpen {
-		return nil, conflict(CodeDependencyNotOpen, "dependency %q is already %s", x.ID, x.Status)
 	}
 	return one(&DependencyMet{Header: d.h(), DependencyID: x.ID, Note: c.Note})
 }

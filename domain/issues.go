@@ -81,14 +81,7 @@ func (d *decider) openDifficulty(what, id string) (*Difficulty, error) {
 	if err := d.allow(what, anySide, working); err != nil {
 		return nil, err
 	}
-	x, err := get(d.s.difficulties, CodeDifficultyNotFound, "difficulty_id", "difficulty", id)
-	if err != nil {
-		return nil, err
-	}
-	if x.Resolved() {
-		return nil, conflict(CodeDifficultyNotOpen, "difficulty %q is already resolved", x.ID)
-	}
-	return x, nil
+	return waiting(d.s.difficulties, CodeDifficultyNotFound, "difficulty", id, CodeDifficultyNotOpen)
 }
 
 func (d *decider) assignDifficulty(c AssignDifficulty) ([]Event, error) {

@@ -224,14 +224,7 @@ func (d *decider) openRisk(what, id string, phases []Phase) (*Risk, error) {
 	if err := d.allow(what, anySide, phases); err != nil {
 		return nil, err
 	}
-	x, err := get(d.s.risks, CodeRiskNotFound, "risk_id", "risk", id)
-	if err != nil {
-		return nil, err
-	}
-	if !x.Open() {
-		return nil, conflict(CodeRiskNotOpen, "risk %q is already %s", x.ID, x.Status)
-	}
-	return x, nil
+	return waiting(d.s.risks, CodeRiskNotFound, "risk", id, CodeRiskNotOpen)
 }
 
 func (d *decider) reviewRisk(c ReviewRisk) ([]Event, error) {

@@ -263,14 +263,7 @@ func (d *decider) openExceptionOf(what, id string, sides []Party) (*Exception, e
 	if err := d.allow(what, sides, working); err != nil {
 		return nil, err
 	}
-	x, err := get(d.s.exceptions, CodeExceptionNotFound, "exception_id", "exception", id)
-	if err != nil {
-		return nil, err
-	}
-	if x.Status != StatusOpen {
-		return nil, conflict(CodeExceptionNotOpen, "exception %q is already %s", x.ID, x.Status)
-	}
-	return x, nil
+	return waiting(d.s.exceptions, CodeExceptionNotFound, "exception", id, CodeExceptionNotOpen)
 }
 
 func (d *decider) proposeExceptionOptions(c ProposeExceptionOptions) ([]Event, error) {
