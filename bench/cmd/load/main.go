@@ -49,6 +49,7 @@ type options struct {
 	keepData    bool
 	rounds      int
 	pgBin       string
+	noBare      bool
 }
 
 type multiFlag []string
@@ -127,6 +128,7 @@ func main() {
 	prefill := fs.String("prefill", "0,100k,1M", "growth: events prefilled in the store before each run")
 	sweep := fs.String("sweep-conns", "8,16,32,64,128", "sweep: concurrencies")
 	fs.DurationVar(&o.sweepDur, "sweep-duration", 0, "sweep: duration of each point (default: -duration)")
+	fs.BoolVar(&o.noBare, "no-bare", false, "wrk: skip the bare handler's run (for comparing builds or settings of the full stack, round after round)")
 	fs.BoolVar(&o.keepData, "keep-data", false, "keep the data directories (printed) instead of removing them")
 	fs.IntVar(&o.rounds, "rounds", 3, "peers: rounds, each running every target for -duration")
 	fs.StringVar(&o.pgBin, "pg-bin", "", "peers: directory of PostgreSQL's initdb and postgres (default: the newest /usr/lib/postgresql/*/bin)")

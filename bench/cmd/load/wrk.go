@@ -225,6 +225,12 @@ func (r *runner) wrkWrite(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.o.noBare {
+		rep.Extra["wrk_runs"] = []*WrkResult{full}
+		rep.Verdicts = append(rep.Verdicts,
+			verdict(full.Non2xx == 0 && full.SocketErrors == "", "no errors (%d non-2xx%s)", full.Non2xx, full.SocketErrors))
+		return r.save(rep)
+	}
 	bare, err := startPeer(ctx, "bare")
 	if err != nil {
 		return err
