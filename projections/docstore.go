@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/internal/jsonenc"
 )
 
 // Every projection generation keeps its read model in one table of small
@@ -78,7 +79,7 @@ type docCache struct {
 	// table: a raw list encoded by it (or before) is no longer read by a
 	// flush, and may change in place.
 	durable uint64
-	// The documents encoded by their own appendJSON and their bytes, to
+	// The documents encoded by their own AppendJSON and their bytes, to
 	// size the buffers of the next encode.
 	appendedDocs, appendedBytes int
 }
@@ -238,9 +239,9 @@ func (c *docCache) encode(seq uint64) ([]docRow, error) {
 	// not one allocation each, of about the size they take (at the head,
 	// a commit encodes a few documents, not hundreds).
 	var buf []byte
-	left := 0 // documents encoded by their own appendJSON, still to encode
+	left := 0 // documents encoded by their own AppendJSON, still to encode
 	for _, e := range c.dirty {
-		if _, ok := e.val.(jsonAppender); ok {
+		if _, ok := e.val.(jsonenc.Appender); ok {
 			left++
 		}
 	}
@@ -253,14 +254,14 @@ func (c *docCache) encode(seq uint64) ([]docRow, error) {
 			// An add before this flush is durable copies first (loadList
 			// lets the list change in place once it is).
 			l.shared, l.heldBy = true, seq
-		} else if a, ok := e.val.(jsonAppender); ok {
+		} else if a, ok := e.val.(jsonenc.Appender); ok {
 			if cap(buf)-len(buf) < maxAppended {
 				buf = make([]byte, 0, min(256<<10, max(maxAppended, left*c.appendedSize()*9/8)))
 			}
 			left--
 			start := len(buf)
 			var err error
-			if buf, err = a.appendJSON(buf); err != nil {
+			if buf, err = a.AppendJSON(buf); err != nil {
 				return nil, fmt.Errorf("encode %s/%s: %w", k.kind, k.id, err)
 			}
 			rows[i].data = buf[start:len(buf):len(buf)]
@@ -289,12 +290,12 @@ func (c *docCache) encode(seq uint64) ([]docRow, error) {
 	return rows, nil
 }
 
-// maxAppended is what a document encoded by its own appendJSON takes at
+// maxAppended is what a document encoded by its own AppendJSON takes at
 // most, about: a buffer with less room left is not used for the next one.
 const maxAppended = 4096
 
 // appendedSize is the average size of the documents encoded by their own
-// appendJSON so far.
+// AppendJSON so far.
 func (c *docCache) appendedSize() int {
 	if c.appendedDocs == 0 {
 		return 1024
@@ -461,15 +462,10 @@ func (l *rawList) reset() {
 	l.buf = l.buf[:0]
 }
 
-// jsonAppender is an element of a rawList: it appends its own JSON.
-type jsonAppender interface {
-	appendJSON(b []byte) ([]byte, error)
-}
-
 // add appends v, encoded, to the array. room is how many elements a new
 // array makes room for at once: a chunk then grows by one copy, not by
 // doubling, element after element.
-func (l *rawList) add(v jsonAppender, room int) error {
+func (l *rawList) add(v jsonenc.Appender, room int) error {
 	if l.shared {
 		l.buf = append(make([]byte, 0, len(l.buf)+len(l.buf)/4+512), l.buf...)
 		l.shared, l.heldBy = false, 0
@@ -482,7 +478,7 @@ func (l *rawList) add(v jsonAppender, room int) error {
 		l.buf[n-1] = ',' // replace the closing bracket
 	}
 	start := len(l.buf)
-	b, err := v.appendJSON(l.buf)
+	b, err := v.AppendJSON(l.buf)
 	if err != nil {
 		if empty {
 			l.buf = l.buf[:0]

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/candor-ledger/candor/domain"
+	"github.com/candor-ledger/candor/internal/jsonenc"
 )
 
 // The document encoders write what encoding/json writes, for every field
@@ -21,7 +22,7 @@ func TestDocumentEncodersMatchEncodingJSON(t *testing.T) {
 	floats := []float64{0, math.Copysign(0, -1), 1, -2.5, 1.0 / 3, 1e-6, 9.99e-7, 1e-7, -1e-9, 1e20, 1e21, 123456789e15, math.MaxFloat64, math.SmallestNonzeroFloat64}
 	lists := [][]string{nil, {}, {"a"}, {"<x>", "y z", ""}}
 
-	var docs []jsonAppender
+	var docs []jsonenc.Appender
 	for i, s := range strs {
 		f := floats[i%len(floats)]
 		l := lists[i%len(lists)]
@@ -71,12 +72,12 @@ func TestDocumentEncodersMatchEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := d.appendJSON([]byte("prefix"))
+		got, err := d.AppendJSON([]byte("prefix"))
 		if err != nil {
-			t.Fatalf("appendJSON(%+v): %v", d, err)
+			t.Fatalf("AppendJSON(%+v): %v", d, err)
 		}
 		if string(got) != "prefix"+string(want) {
-			t.Errorf("appendJSON(%T)\n got %s\nwant prefix%s", d, got, want)
+			t.Errorf("AppendJSON(%T)\n got %s\nwant prefix%s", d, got, want)
 		}
 	}
 }
@@ -84,7 +85,7 @@ func TestDocumentEncodersMatchEncodingJSON(t *testing.T) {
 // What encoding/json refuses, the encoders refuse.
 func TestDocumentEncodersRefuseWhatEncodingJSONRefuses(t *testing.T) {
 	bad := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, d := range []jsonAppender{
+	for _, d := range []jsonenc.Appender{
 		&Question{AgeDays: math.NaN()},
 		&Assumption{AgeDays: math.Inf(1)},
 		&Delay{LeadTimeDays: math.Inf(-1)},
@@ -97,8 +98,8 @@ func TestDocumentEncodersRefuseWhatEncodingJSONRefuses(t *testing.T) {
 		if _, err := json.Marshal(d); err == nil {
 			t.Fatalf("encoding/json accepts %+v", d)
 		}
-		if _, err := d.appendJSON(nil); err == nil {
-			t.Errorf("appendJSON accepted %+v", d)
+		if _, err := d.AppendJSON(nil); err == nil {
+			t.Errorf("AppendJSON accepted %+v", d)
 		}
 	}
 }
@@ -143,7 +144,7 @@ func fill(v reflect.Value, depth int) {
 }
 
 func TestDocumentEncodersWriteEveryField(t *testing.T) {
-	for _, d := range []jsonAppender{
+	for _, d := range []jsonenc.Appender{
 		&Requirement{}, &Question{}, &Clarification{}, &Change{}, &Assumption{}, &Feature{}, &Milestone{}, &Delay{},
 		&Decision{}, &Person{}, &Recipient{}, &Information{}, &infoDoc{}, &EngagementSummary{}, &PartyView{}, &Perimeter{},
 		&Indicator{}, &Measurement{}, &Stakeholder{}, &statsDoc{}, &statDelay{}, &statOpen{}, &statPending{}, &statRef{},
@@ -154,9 +155,9 @@ func TestDocumentEncodersWriteEveryField(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := d.appendJSON(nil)
+		got, err := d.AppendJSON(nil)
 		if err != nil || string(got) != string(want) {
-			t.Errorf("appendJSON(%T) = %s, %v\nwant %s", d, got, err, want)
+			t.Errorf("AppendJSON(%T) = %s, %v\nwant %s", d, got, err, want)
 		}
 	}
 }

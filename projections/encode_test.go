@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/candor-ledger/candor/domain"
+	"github.com/candor-ledger/candor/internal/jsonenc"
 )
 
 // The hand-written encoders must write exactly what encoding/json writes:
@@ -20,7 +21,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		"", "plain", `quote " and \ backslash`, "<b>&amp;</b>", "tab\tnew\nline\r", "ctrl \x01\x1f \x7f",
 		"accentué ☃ 😀", "bad utf-8 \xff\xfe", "line sep \u2028 \u2029",
 	}
-	var cases []jsonAppender
+	var cases []jsonenc.Appender
 	for _, s := range odd {
 		cases = append(cases,
 			&TimelineEntry{Position: 12, Revision: 3, EventID: s, Type: s, ActorID: s, ActorName: s, ActorParty: domain.Party(s),
@@ -39,12 +40,12 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := c.appendJSON([]byte("prefix"))
+		got, err := c.AppendJSON([]byte("prefix"))
 		if err != nil {
-			t.Fatalf("appendJSON(%+v): %v", c, err)
+			t.Fatalf("AppendJSON(%+v): %v", c, err)
 		}
 		if string(got) != "prefix"+string(want) {
-			t.Errorf("appendJSON(%+v)\n got %s\nwant prefix%s", c, got, want)
+			t.Errorf("AppendJSON(%+v)\n got %s\nwant prefix%s", c, got, want)
 		}
 	}
 }
@@ -55,8 +56,8 @@ func TestAppendJSONTimeRefusesWhatMarshalJSONRefuses(t *testing.T) {
 		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)),
 	} {
-		if _, err := (&TimelineEntry{At: at}).appendJSON(nil); err == nil {
-			t.Errorf("appendJSON accepted %v", at)
+		if _, err := (&TimelineEntry{At: at}).AppendJSON(nil); err == nil {
+			t.Errorf("AppendJSON accepted %v", at)
 		}
 	}
 }

@@ -496,12 +496,9 @@ type item struct {
 	head eventstore.Position // the store's head, as follow last saw it
 }
 
-func decodeItem(se eventstore.RecordedEvent) (item, error) {
-	return decodeItemInto(se, new(ledger.Recorded))
-}
-
-// decodeItemInto is decodeItem, decoding into r: decoding a page or a
-// chunk of events allocates their records together, not one by one.
+// decodeItemInto decodes se into an item, its record into r: decoding a
+// page or a chunk of events allocates their records together, not one by
+// one.
 func decodeItemInto(se eventstore.RecordedEvent, r *ledger.Recorded) (item, error) {
 	it := item{pos: se.Position, at: se.RecordedAt}
 	if !strings.HasPrefix(se.Stream, ledger.StreamPrefix) {
@@ -780,29 +777,6 @@ func (e *Engine) settleLive() error {
 	return nil
 }
 
-// applyLive applies a batch to every serving projection, and commits it
-// with whatever was staged before it, synchronously (Run goes through
-// stageLive and commitLive instead; tests call it directly).
-func (e *Engine) applyLive(ctx context.Context, batch []item) error {
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	if f := e.liveFlush; f != nil {
-		e.liveFlush = nil
-		if err := settle(f); err != nil {
-			return e.failLive(err)
-		}
-	}
-	insts := e.liveInstances()
-	if err := e.applyTo(ctx, insts, batch); err != nil {
-		e.liveUnsaved = 0
-		return err
-	}
-	e.eventsApplied.Add(float64(e.liveUnsaved + len(batch)))
-	e.liveUnsaved = 0
-	e.advance(batch[len(batch)-1].pos)
-	return nil
-}
-
 // catchUp applies a batch to every serving projection far behind the head
 // of the store. It only stages the batch, and commits once enough events
 // are staged (see commitEvery): the read models and the position then
@@ -892,16 +866,6 @@ func (e *Engine) liveInstances() []*instance {
 		insts = append(insts, in)
 	}
 	return insts
-}
-
-// applyTo applies a batch to some generations in one transaction: their
-// documents and their checkpoints commit together or not at all. The caller
-// holds writeMu.
-func (e *Engine) applyTo(ctx context.Context, insts []*instance, batch []item) error {
-	if err := e.stage(ctx, insts, batch); err != nil {
-		return err
-	}
-	return e.commit(ctx, insts)
 }
 
 // stage applies a batch to some generations' caches only: the documents it

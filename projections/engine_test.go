@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,45 +17,46 @@ import (
 	"github.com/candor-ledger/candor/eventstore/sqlite"
 )
 
-// readAll decodes every event of the store.
-func readAll(t testing.TB, st eventstore.Store) []item {
-	t.Helper()
-	var out []item
-	for after := eventstore.Start; ; {
-		evs, err := st.ReadAll(context.Background(), after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(evs) == 0 {
-			return out
-		}
-		for _, se := range evs {
-			it, err := decodeItem(se)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, it)
-			after = se.Position
-		}
+// replayStore, when replay is set, subscribes from the start of the store
+// whatever position it is asked for: it delivers again, in order, events
+// the projections have applied (at-least-once delivery).
+type replayStore struct {
+	*fakeStore
+	replay atomic.Bool
+}
+
+func (s *replayStore) SubscribeAll(ctx context.Context, opts eventstore.SubscribeOptions, h eventstore.Handler) error {
+	if s.replay.Load() {
+		opts.After = eventstore.Start
 	}
+	return s.fakeStore.SubscribeAll(ctx, opts, h)
 }
 
 func TestReplayingTheSameEventsChangesNothing(t *testing.T) {
-	e, s := mainEngine(t)
-	before := dump(t, e)
-	items := readAll(t, s.store)
-	// Deliver everything again, in one batch and then in small ones: every
-	// event is at or below the checkpoints, so nothing may change.
-	if err := e.applyLive(context.Background(), items); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < len(items); i += 5 {
-		if err := e.applyLive(context.Background(), items[i:min(i+5, len(items))]); err != nil {
+	for _, opts := range []Options{{}, {BatchSize: 5}} {
+		st := &replayStore{fakeStore: newFakeStore()}
+		s := newScenario(t, st.fakeStore)
+		s.mainScenario(eng1)
+		e, _ := openEngine(t, st, opts)
+		stop := runEngine(e)
+		waitFor(t, e, s.last)
+		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if after := dump(t, e); after != before {
-		t.Errorf("replay changed the read models:\n%s", firstDiff(before, after))
+		// Deliver everything again, then a new event: every event before
+		// it is at or below the checkpoints, so only the new one may
+		// change the read models.
+		st.replay.Store(true)
+		running(t, e)
+		res := s.at(53).do(eng1, domain.AcceptDelivery{ActorID: bob, DeliveryID: "del-1"})
+		waitFor(t, e, res.Position)
+
+		ref, _ := openEngine(t, st.fakeStore, Options{})
+		running(t, ref)
+		waitFor(t, ref, res.Position)
+		if a, b := dump(t, e), dump(t, ref); a != b {
+			t.Errorf("%+v: replay changed the read models:\n%s", opts, firstDiff(b, a))
+		}
 	}
 }
 
@@ -94,27 +96,30 @@ func TestCrashMidBatchAppliesNothing(t *testing.T) {
 	st := newFakeStore()
 	s := newScenario(t, st)
 	s.mainScenario(eng1)
-	items := readAll(t, st)
-	e, _ := openEngine(t, st, Options{})
 	// First half applied and committed.
-	half := len(items) / 2
-	if err := e.applyLive(context.Background(), items[:half]); err != nil {
+	half := s.last / 2
+	rest := st.cut(half)
+	e, _ := openEngine(t, st, Options{})
+	stop := runEngine(e)
+	waitFor(t, e, half)
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	before, cps := dump(t, e), checkpoints(e)
 
 	// The second batch fails in the middle, after some projections have
 	// already applied (and cached) their part of it.
+	st.put(rest...)
 	boom := errors.New("disk on fire")
-	failAt := items[half+(len(items)-half)/2].pos
+	failAt := half + (s.last-half)/2
 	e.failpoint = func(name string, pos eventstore.Position) error {
 		if name == NameTransparency && pos == failAt {
 			return boom
 		}
 		return nil
 	}
-	if err := e.applyLive(context.Background(), items[half:]); !errors.Is(err, boom) {
-		t.Fatalf("applyLive = %v, want the failure", err)
+	if err := e.Run(context.Background()); !errors.Is(err, boom) {
+		t.Fatalf("Run = %v, want the failure", err)
 	}
 	if after := dump(t, e); after != before {
 		t.Errorf("a failed batch left changes:\n%s", firstDiff(before, after))
@@ -124,8 +129,8 @@ func TestCrashMidBatchAppliesNothing(t *testing.T) {
 			t.Errorf("%s checkpoint moved to %d, want %d", n, cp, cps[n])
 		}
 	}
-	if e.Position() != items[half-1].pos {
-		t.Errorf("position = %d, want %d", e.Position(), items[half-1].pos)
+	if e.Position() != half {
+		t.Errorf("position = %d, want %d", e.Position(), half)
 	}
 
 	// Restarting (Run resumes from the checkpoints) ends where a clean run does.

@@ -55,6 +55,35 @@ func (s *fakeStore) Append(ctx context.Context, stream string, expected eventsto
 	return eventstore.AppendResult{NextRevision: uint64(len(idx) - 1), Position: eventstore.Position(len(s.events)), Events: stored}, nil
 }
 
+// cut removes the events after position n and returns them, for put.
+func (s *fakeStore) cut(n eventstore.Position) []eventstore.RecordedEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rest := slices.Clone(s.events[n:])
+	s.events = s.events[:n]
+	for stream, idx := range s.streams {
+		idx = slices.DeleteFunc(idx, func(i int) bool { return i >= int(n) })
+		if len(idx) == 0 {
+			delete(s.streams, stream)
+		} else {
+			s.streams[stream] = idx
+		}
+	}
+	return rest
+}
+
+// put appends events that cut removed, as they were recorded.
+func (s *fakeStore) put(evs ...eventstore.RecordedEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range evs {
+		s.events = append(s.events, e)
+		s.streams[e.Stream] = append(s.streams[e.Stream], len(s.events)-1)
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
 func (s *fakeStore) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
