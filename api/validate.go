@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -222,11 +224,14 @@ func validationProblem(err error) error {
 			if re.Err == nil || len(schemaDetails(re.Err)) == 0 {
 				fields = append(fields, FieldError{Parameter: name, Detail: paramReason(re)})
 			}
-		case re.RequestBody != nil && strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
+		case re.RequestBody != nil && re.Err == nil && re.Input != nil &&
+			re.RequestBody.Content.Get(re.Input.Request.Header.Get(echo.HeaderContentType)) == nil:
+			// kin-openapi's refusal of a media type its operation does not take
+			// (the only body error without a cause).
 			raise(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the body must be application/json")
 		case re.RequestBody != nil && errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
 			fields = append(fields, FieldError{Pointer: "", Detail: "a JSON body is required"})
-		case re.RequestBody != nil && re.Reason == "failed to decode request body":
+		case re.RequestBody != nil && errors.As(re.Err, new(*openapi3filter.ParseError)):
 			var te *textError
 			switch {
 			case errors.As(re.Err, &te) && te.ijson:
@@ -240,7 +245,9 @@ func validationProblem(err error) error {
 		case re.RequestBody != nil:
 			ds := schemaDetails(re.Err)
 			for _, d := range ds {
-				fields = append(fields, FieldError{Pointer: d.pointer, Detail: d.detail})
+				if f := (FieldError{Pointer: d.pointer, Detail: d.detail}); !slices.Contains(fields, f) {
+					fields = append(fields, f)
+				}
 			}
 			if len(ds) == 0 {
 				fields = append(fields, FieldError{Pointer: "", Detail: "the body does not match its schema"})
@@ -306,11 +313,19 @@ func schemaDetails(err error) []schemaDetail {
 		return nil
 	}
 	path := se.JSONPointer()
-	// An unknown property is reported on its object; point at the property.
-	if se.SchemaField == "properties" && strings.HasPrefix(se.Reason, "property ") && strings.HasSuffix(se.Reason, " is unsupported") {
-		if k, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(se.Reason, "property "), " is unsupported")); err == nil {
-			path = append(path, k)
+	if se.SchemaField == "properties" {
+		// Unknown properties (kin-openapi's only error of this field) are
+		// reported one error each, on their object, which names none of
+		// them but by text: point at each property the schema lacks
+		// (validationProblem drops the repeats).
+		obj, _ := se.Value.(map[string]any)
+		var out []schemaDetail
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			if _, known := se.Schema.Properties[k]; !known {
+				out = append(out, schemaDetail{pointer: jsonPointer(append(slices.Clone(path), k)), detail: "not a property of this object"})
+			}
 		}
+		return out
 	}
 	return []schemaDetail{{pointer: jsonPointer(path), detail: se.Reason}}
 }
