@@ -437,14 +437,7 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, location str
 		h.Set(echo.HeaderLocation, location)
 		status = http.StatusCreated
 	}
-	if _, pretty := c.QueryParams()["pretty"]; pretty || c.Echo().Debug {
-		return c.JSON(status, out) // echo's indented form, on request
-	}
-	body, err := out.appendJSON(make([]byte, 0, 1024))
-	if err != nil {
-		return err
-	}
-	return c.JSONBlob(status, body)
+	return c.JSON(status, out) // indented with ?pretty
 }
 
 // eventOut shows a stored event: its data exactly as stored, its actor
