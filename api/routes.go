@@ -427,7 +427,6 @@ func (s *Server) registerRoutes() error {
 			rt.public = public(rt.Route)
 			rt.validated = withoutSecurity(rt.Route)
 			rt.query = hasQueryParameters(rt.Route)
-			rt.memo, rt.headers = memoizable(rt.Route)
 			s.routes[routeKey{method, ep}] = rt
 			s.e.Add(method, ep, s.chain(rt, h))
 		}

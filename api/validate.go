@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -34,9 +33,7 @@ func filterOptions(doc *openapi3.T) *openapi3filter.Options {
 		MultiError:                        true,
 		SkipSettingDefaults:               true, // defaults are applied by the handlers, explicitly
 		RejectWhenRequestBodyNotSpecified: true,
-		// The patterns were compiled by LoadSpec, with compilePattern, and
-		// kin-openapi keeps them: a compiler here would only be a fallback.
-		SchemaValidationOptions: doc.GetSchemaValidationOptions(),
+		SchemaValidationOptions:           doc.GetSchemaValidationOptions(),
 		AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error {
 			return auth.ErrUnauthenticated
 		},
@@ -93,72 +90,7 @@ func (s *Server) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// validMemo remembers requests of bodiless operations that passed
-// validation. For such an operation, kin-openapi's verdict depends only on
-// the route, the path, the query string and the declared header
-// parameters (the security requirement is left to authenticate, see
-// withoutSecurity), so the same request line passes again: repeated reads
-// of the same read model then skip the parameter decoding, a good part of
-// a GET's cost. Only successes are kept; a failing request is validated
-// every time, for its problem details.
-type validMemo struct {
-	rt            *route
-	path, rawPath string
-	query         string
-	headers       string
-}
-
-const validMemoSize = 8192
-
-// memoizable reports whether r's successes may be remembered, and which
-// header parameters they depend on.
-func memoizable(r *routers.Route) (bool, []string) {
-	if r.Operation.RequestBody != nil {
-		return false, nil
-	}
-	var headers []string
-	for _, ps := range []openapi3.Parameters{r.PathItem.Parameters, r.Operation.Parameters} {
-		for _, p := range ps {
-			switch {
-			case p.Value == nil:
-				return false, nil
-			case p.Value.In == openapi3.ParameterInHeader:
-				headers = append(headers, p.Value.Name)
-			case p.Value.In == openapi3.ParameterInCookie:
-				return false, nil
-			}
-		}
-	}
-	return true, headers
-}
-
 func (s *Server) validate(c echo.Context, rt *route) error {
-	req := c.Request()
-	var key validMemo
-	// A body sent to a bodiless operation is refused (kin-openapi's
-	// RejectWhenRequestBodyNotSpecified): such a request is never
-	// remembered, nor passed by the memory of one without.
-	memo := rt.memo && req.Body == http.NoBody
-	if memo {
-		key = validMemo{rt: rt, path: req.URL.Path, rawPath: req.URL.RawPath, query: req.URL.RawQuery}
-		for _, h := range rt.headers {
-			// Each value is quoted so that no two header sets share a key.
-			key.headers += strconv.Quote(req.Header.Get(h))
-		}
-		if _, ok := s.validated.Get(key); ok {
-			return nil
-		}
-	}
-	if err := s.validateOnce(c, rt); err != nil {
-		return err
-	}
-	if memo {
-		s.validated.Add(key, struct{}{})
-	}
-	return nil
-}
-
-func (s *Server) validateOnce(c echo.Context, rt *route) error {
 	v := validations.Get().(*validation)
 	defer func() {
 		clear(v.params)
