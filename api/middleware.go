@@ -62,30 +62,13 @@ func (s *Server) middleware() []echo.MiddlewareFunc {
 		s.authenticate, s.rateLimit, s.validateRequest}
 }
 
-// chain wraps h, the handler of rt (nil for the router's own answers: 404,
-// 405, OPTIONS), in the middleware. Routes are wrapped once, at start:
-// middleware given to echo's Use is applied anew on every request, a
-// closure per middleware per request.
-func (s *Server) chain(rt *route, h echo.HandlerFunc) echo.HandlerFunc {
-	mw := s.middleware()
-	for i := len(mw) - 1; i >= 0; i-- {
-		h = mw[i](h)
-	}
-	return func(c echo.Context) error {
-		return h(&request{Context: c, route: rt})
-	}
-}
-
-// entry is the one middleware given to echo's Use. A route of the contract
-// is registered already wrapped (see chain); what the router answers
-// itself (no route, wrong method, OPTIONS) goes through s.unrouted, the
-// same middleware around the handler the router picked.
+// entry, the first middleware, makes the context the others and the
+// handlers see: echo's own, with the contract operation the router matched
+// (nil for what the router answers itself: no route, wrong method,
+// OPTIONS).
 func (s *Server) entry(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if _, ok := s.routes[routeKey{c.Request().Method, c.Path()}]; ok {
-			return next(c)
-		}
-		return s.unrouted(c)
+		return next(&request{Context: c, route: s.routes[routeKey{c.Request().Method, c.Path()}]})
 	}
 }
 

@@ -428,7 +428,7 @@ func (s *Server) registerRoutes() error {
 			rt.validated = withoutSecurity(rt.Route)
 			rt.query = hasQueryParameters(rt.Route)
 			s.routes[routeKey{method, ep}] = rt
-			s.e.Add(method, ep, s.chain(rt, h))
+			s.e.Add(method, ep, h)
 		}
 	}
 	var missing []string

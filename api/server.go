@@ -166,13 +166,10 @@ type Server struct {
 
 	personal Personal
 
-	e      *echo.Echo
-	doc    *openapi3.T
-	routes map[routeKey]*route // served contract operations
-	filter *openapi3filter.Options
-	// unrouted is the middleware chain around what the router answers
-	// itself (404, 405, OPTIONS); see entry.
-	unrouted     echo.HandlerFunc
+	e            *echo.Echo
+	doc          *openapi3.T
+	routes       map[routeKey]*route // served contract operations
+	filter       *openapi3filter.Options
 	unmatchedLog slog.Handler // the access log of unrouted requests
 	metrics      *metrics
 	limits       *limiters
@@ -235,9 +232,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.entry)
+	e.Use(append([]echo.MiddlewareFunc{s.entry}, s.middleware()...)...)
 	s.e = e
-	s.unrouted = s.chain(nil, func(c echo.Context) error { return c.Handler()(c) })
 	if err := s.registerRoutes(); err != nil {
 		return nil, err
 	}
