@@ -1,13 +1,12 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
 
 	"github.com/candor-ledger/candor/eventstore"
+	"github.com/candor-ledger/candor/internal/respcache"
 )
 
 // CachingReadModels is optionally implemented by Queries: the encoded
@@ -34,17 +33,7 @@ const responseCacheSize = 4096
 // than its revision says.
 type responseCache struct {
 	rm      CachingReadModels
-	entries *lru.Cache[cacheKey, cachedResponse]
-}
-
-// cacheKey names a response: the operation, the engagement and the query.
-// A struct, not a concatenation, so that a lookup allocates nothing.
-type cacheKey struct{ op, engagementID, query string }
-
-type cachedResponse struct {
-	rev   uint64
-	epoch uint64
-	body  []byte
+	entries *respcache.Cache
 }
 
 func newResponseCache(q Queries) *responseCache {
@@ -52,7 +41,7 @@ func newResponseCache(q Queries) *responseCache {
 	if !ok {
 		return nil
 	}
-	entries, err := lru.New[cacheKey, cachedResponse](responseCacheSize)
+	entries, err := respcache.New(responseCacheSize)
 	if err != nil {
 		panic(err) // only for a size < 1
 	}
@@ -76,11 +65,11 @@ func (s *Server) respond(c echo.Context, build func() (any, error)) error {
 	if err != nil {
 		return err
 	}
-	key := cacheKey{operation(c).Operation.OperationID, engagementID, c.Request().URL.RawQuery}
-	epoch := rc.rm.Epoch()
-	if e, ok := rc.entries.Get(key); ok && e.rev == rev && e.epoch == epoch {
+	key := respcache.Key{Op: operation(c).Operation.OperationID, Stream: engagementID, Query: c.Request().URL.RawQuery}
+	version := respcache.Version{Revision: rev, Epoch: rc.rm.Epoch()}
+	if body, ok := rc.entries.Get(key, version); ok {
 		s.metrics.cacheHits.Inc()
-		return c.JSONBlob(http.StatusOK, e.body)
+		return c.JSONBlob(http.StatusOK, body)
 	}
 	s.metrics.cacheMisses.Inc()
 	complete := rc.rm.Position() >= pos // read before the query: positions only grow
@@ -88,13 +77,12 @@ func (s *Server) respond(c echo.Context, build func() (any, error)) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(v)
+	body, err := respcache.Encode(v) // as c.JSON would
 	if err != nil {
 		return err
 	}
-	body = append(body, '\n') // as echo's own JSON encoding ends
 	if complete {
-		rc.entries.Add(key, cachedResponse{rev: rev, epoch: epoch, body: body})
+		rc.entries.Add(key, version, body)
 	}
 	return c.JSONBlob(http.StatusOK, body)
 }

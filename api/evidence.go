@@ -15,7 +15,6 @@ import (
 
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/evidence"
-	"github.com/candor-ledger/candor/internal/jsonenc"
 	"github.com/candor-ledger/candor/ledger"
 	"github.com/candor-ledger/candor/verifier"
 )
@@ -337,53 +336,6 @@ func (s *Server) evidenceReadiness(r *Readiness) {
 	}
 	r.Checks["evidence"] = st.Status
 	r.Evidence = st
-}
-
-// appendReceiptJSON appends a receipt as encoding/json encodes it.
-func appendReceiptJSON(b []byte, r *verifier.Receipt) ([]byte, error) {
-	b = append(b, `{"checkpoint":`...)
-	b = jsonenc.AppendString(b, r.Checkpoint)
-	b = append(b, `,"leaves":`...)
-	if r.Leaves == nil {
-		return append(b, "null}"...), nil
-	}
-	b = append(b, '[')
-	for i := range r.Leaves {
-		l := &r.Leaves[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"stream":`...)
-		b = jsonenc.AppendString(b, l.Stream)
-		b = append(b, `,"revision":`...)
-		b = strconv.AppendUint(b, l.Revision, 10)
-		b = append(b, `,"position":`...)
-		b = strconv.AppendUint(b, l.Position, 10)
-		b = append(b, `,"recorded_at":`...)
-		var err error
-		if b, err = jsonenc.AppendTime(b, l.RecordedAt); err != nil {
-			return nil, err
-		}
-		b = append(b, `,"hash":`...)
-		b = jsonenc.AppendString(b, l.Hash)
-		b = append(b, `,"leaf_index":`...)
-		b = strconv.AppendInt(b, l.LeafIndex, 10)
-		b = append(b, `,"proof":`...)
-		if l.Proof == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for j, h := range l.Proof {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				b = jsonenc.AppendString(b, h)
-			}
-			b = append(b, ']')
-		}
-		b = append(b, '}')
-	}
-	return append(b, "]}"...), nil
 }
 
 // verifyEngagementLog checks the engagement's export as the offline

@@ -18,30 +18,83 @@ import (
 
 // governanceWriteOps are the governance writes, merged into writeOps.
 var governanceWriteOps = map[string]writeOp{
-	"raiseRisk":          {cmd: domain.RaiseRisk{}, newID: "risk_id", location: eng + "/risks/{risk_id}"},
-	"reviewRisk":         {cmd: domain.ReviewRisk{}},
-	"escalateRisk":       {cmd: domain.EscalateRisk{}},
-	"recordRiskOccurred": {cmd: domain.RecordRiskOccurred{}, newID: "difficulty_id", location: eng + "/difficulties/{difficulty_id}"},
-	"closeRisk":          {cmd: domain.CloseRisk{}},
-	"assignDifficulty":   {cmd: domain.AssignDifficulty{}},
-	"resolveDifficulty":  {cmd: domain.ResolveDifficulty{}},
-	"raiseDependency":    {cmd: domain.RaiseDependency{}, newID: "dependency_id", location: eng + "/dependencies/{dependency_id}"},
-	"meetDependency":     {cmd: domain.MeetDependency{}},
+	"raiseRisk": op(func(c *domain.RaiseRisk, b *binding) *string {
+		b.creates(&c.RiskID, "/risks/")
+		return &c.ActorID
+	}),
+	"reviewRisk": op(func(c *domain.ReviewRisk, b *binding) *string {
+		c.RiskID = b.param("risk_id")
+		return &c.ActorID
+	}),
+	"escalateRisk": op(func(c *domain.EscalateRisk, b *binding) *string {
+		c.RiskID = b.param("risk_id")
+		return &c.ActorID
+	}),
+	"recordRiskOccurred": op(func(c *domain.RecordRiskOccurred, b *binding) *string {
+		c.RiskID = b.param("risk_id")
+		b.creates(&c.DifficultyID, "/difficulties/")
+		return &c.ActorID
+	}),
+	"closeRisk": op(func(c *domain.CloseRisk, b *binding) *string {
+		c.RiskID = b.param("risk_id")
+		return &c.ActorID
+	}),
+	"assignDifficulty": op(func(c *domain.AssignDifficulty, b *binding) *string {
+		c.DifficultyID = b.param("difficulty_id")
+		return &c.ActorID
+	}),
+	"resolveDifficulty": op(func(c *domain.ResolveDifficulty, b *binding) *string {
+		c.DifficultyID = b.param("difficulty_id")
+		return &c.ActorID
+	}),
+	"raiseDependency": op(func(c *domain.RaiseDependency, b *binding) *string {
+		b.creates(&c.DependencyID, "/dependencies/")
+		return &c.ActorID
+	}),
+	"meetDependency": op(func(c *domain.MeetDependency, b *binding) *string {
+		c.DependencyID = b.param("dependency_id")
+		return &c.ActorID
+	}),
 
-	"assessChangeImpact":     {cmd: domain.AssessChangeImpact{}},
-	"delegateChangeApproval": {cmd: domain.DelegateChangeApproval{}},
+	"assessChangeImpact": op(func(c *domain.AssessChangeImpact, b *binding) *string {
+		c.ChangeID = b.param("change_id")
+		return &c.ActorID
+	}),
+	"delegateChangeApproval": op(func(c *domain.DelegateChangeApproval, b *binding) *string {
+		c.ChangeID = b.param("change_id")
+		return &c.ActorID
+	}),
 
-	"defineAcceptanceCriterion": {cmd: domain.DefineAcceptanceCriterion{}, newID: "criterion_id",
-		location: eng + "/requirements/{requirement_id}/acceptance-criteria/{criterion_id}"},
-	"agreeAcceptanceCriterion": {cmd: domain.AgreeAcceptanceCriterion{}},
-	"redeliverDelivery":        {cmd: domain.RedeliverDelivery{}},
+	"defineAcceptanceCriterion": op(func(c *domain.DefineAcceptanceCriterion, b *binding) *string {
+		c.RequirementID = b.param("requirement_id")
+		b.creates(&c.CriterionID, "/requirements/"+c.RequirementID+"/acceptance-criteria/")
+		return &c.ActorID
+	}),
+	"agreeAcceptanceCriterion": op(func(c *domain.AgreeAcceptanceCriterion, b *binding) *string {
+		c.RequirementID = b.param("requirement_id")
+		c.CriterionID = b.param("criterion_id")
+		return &c.ActorID
+	}),
+	"redeliverDelivery": op(func(c *domain.RedeliverDelivery, b *binding) *string {
+		c.DeliveryID = b.param("delivery_id")
+		return &c.ActorID
+	}),
 
-	"agreeTolerances":         {cmd: domain.AgreeTolerances{}},
-	"proposeExceptionOptions": {cmd: domain.ProposeExceptionOptions{}},
-	"decideException":         {cmd: domain.DecideException{}},
-	"agreeCadence":            {cmd: domain.AgreeCadence{}},
+	"agreeTolerances": op(func(c *domain.AgreeTolerances, _ *binding) *string { return &c.ActorID }),
+	"proposeExceptionOptions": op(func(c *domain.ProposeExceptionOptions, b *binding) *string {
+		c.ExceptionID = b.param("exception_id")
+		return &c.ActorID
+	}),
+	"decideException": op(func(c *domain.DecideException, b *binding) *string {
+		c.ExceptionID = b.param("exception_id")
+		return &c.ActorID
+	}),
+	"agreeCadence": op(func(c *domain.AgreeCadence, _ *binding) *string { return &c.ActorID }),
 
-	"issueHighlightReport": {cmd: domain.IssueHighlightReport{}, newID: "report_id", location: eng + "/highlight-reports/{report_id}"},
+	"issueHighlightReport": op(func(c *domain.IssueHighlightReport, b *binding) *string {
+		b.creates(&c.ReportID, "/highlight-reports/")
+		return &c.ActorID
+	}),
 }
 
 func init() { maps.Copy(writeOps, governanceWriteOps) }

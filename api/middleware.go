@@ -36,41 +36,15 @@ type request struct {
 	authenticated bool
 	tokenKey      uint64 // rate-limit key of the bearer token
 	id            string // X-Request-Id
-	// headerVals backs the values of the fixed response headers, one
-	// single-element slice each (see setHeader).
-	headerVals [8]string
-	nHeaders   int
-}
-
-// setHeader sets a response header whose key is already in canonical form
-// (as every literal key passed here is), without Header.Set's
-// canonicalization and slice allocation: the value's slice is carved from
-// r.headerVals, with its capacity capped so that a later Add reallocates
-// instead of writing into the next header's value.
-func (r *request) setHeader(key, value string) {
-	h := r.Response().Header()
-	if r.nHeaders == len(r.headerVals) {
-		h[key] = []string{value}
-		return
-	}
-	i := r.nHeaders
-	r.nHeaders++
-	r.headerVals[i] = value
-	h[key] = r.headerVals[i : i+1 : i+1]
 }
 
 // route is a contract operation as served: kin-openapi's route and what
 // the middleware needs of it, computed once at start.
 type route struct {
 	*routers.Route
-	label  string // echo's path template: the route of logs and metrics
-	public bool   // no authentication (see public)
-	query  bool   // takes query parameters
-	// memo says a successful validation may be remembered (see
-	// validMemo): the operation takes no body, and headers names the
-	// header parameters whose values are part of what it validates.
-	memo      bool
-	headers   []string
+	label     string           // echo's path template: the route of logs and metrics
+	public    bool             // no authentication (see public)
+	query     bool             // takes query parameters
 	validated *routers.Route   // what kin-openapi validates requests against (see withoutSecurity)
 	requests  *statusObservers // candor_http_request_duration_seconds of this route and method
 	// log is the handler of the server's logger with the access log's
@@ -88,30 +62,13 @@ func (s *Server) middleware() []echo.MiddlewareFunc {
 		s.authenticate, s.rateLimit, s.validateRequest}
 }
 
-// chain wraps h, the handler of rt (nil for the router's own answers: 404,
-// 405, OPTIONS), in the middleware. Routes are wrapped once, at start:
-// middleware given to echo's Use is applied anew on every request, a
-// closure per middleware per request.
-func (s *Server) chain(rt *route, h echo.HandlerFunc) echo.HandlerFunc {
-	mw := s.middleware()
-	for i := len(mw) - 1; i >= 0; i-- {
-		h = mw[i](h)
-	}
-	return func(c echo.Context) error {
-		return h(&request{Context: c, route: rt})
-	}
-}
-
-// entry is the one middleware given to echo's Use. A route of the contract
-// is registered already wrapped (see chain); what the router answers
-// itself (no route, wrong method, OPTIONS) goes through s.unrouted, the
-// same middleware around the handler the router picked.
+// entry, the first middleware, makes the context the others and the
+// handlers see: echo's own, with the contract operation the router matched
+// (nil for what the router answers itself: no route, wrong method,
+// OPTIONS).
 func (s *Server) entry(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if _, ok := s.routes[routeKey{c.Request().Method, c.Path()}]; ok {
-			return next(c)
-		}
-		return s.unrouted(c)
+		return next(&request{Context: c, route: s.routes[routeKey{c.Request().Method, c.Path()}]})
 	}
 }
 
@@ -125,7 +82,7 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			id = newRequestID()
 		}
 		r.id = id
-		r.setHeader(echo.HeaderXRequestID, id)
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}
 }
@@ -231,16 +188,16 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 // its renderer (served by this server too, see docsCSP).
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r := c.(*request)
-		r.setHeader("X-Content-Type-Options", "nosniff")
-		r.setHeader("X-Frame-Options", "DENY")
-		r.setHeader("Referrer-Policy", "no-referrer")
-		r.setHeader("Cross-Origin-Resource-Policy", "same-origin")
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		if c.Path() == "/docs" {
-			r.setHeader("Content-Security-Policy", docsCSP)
+			h.Set("Content-Security-Policy", docsCSP)
 		} else {
-			r.setHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-			r.setHeader(echo.HeaderCacheControl, "no-store")
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			h.Set(echo.HeaderCacheControl, "no-store")
 		}
 		return next(c)
 	}

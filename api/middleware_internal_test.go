@@ -36,8 +36,8 @@ func TestNewRequestID(t *testing.T) {
 	}
 }
 
-// TestFixedHeaders runs the middleware that set headers by direct map
-// assignment: their keys must be in canonical form (Header.Get would not
+// TestFixedHeaders runs the middleware that set the fixed headers:
+// their keys must be in canonical form (Header.Get would not
 // find them otherwise), and a value added later to one of them must not
 // overwrite another.
 func TestFixedHeaders(t *testing.T) {

@@ -14,59 +14,177 @@ import (
 	"github.com/candor-ledger/candor/domain"
 )
 
-const eng = "/v1/engagements/{engagement_id}"
-
 // writeOps maps every write operation of the contract (by operationId) to
-// its domain command. It is the only per-route knowledge writes need.
+// its typed operation: the only per-route knowledge writes need is which
+// command the body is and which of its fields the path or the server sets.
 var writeOps = map[string]writeOp{
-	"openEngagement":  {cmd: domain.OpenEngagement{}, create: true, location: eng},
-	"advancePhase":    {cmd: domain.AdvancePhase{}},
-	"closeEngagement": {cmd: domain.CloseEngagement{}},
-	"recordLesson":    {cmd: domain.RecordLesson{}, newID: "lesson_id", location: eng + "/lessons/{lesson_id}"},
+	"openEngagement": op(func(c *domain.OpenEngagement, b *binding) *string {
+		b.opens(&c.EngagementID)
+		b.id(&c.Opener.StakeholderID)
+		c.Opener.PrincipalID = b.principal.ID
+		return nil
+	}),
+	"advancePhase":    op(func(c *domain.AdvancePhase, _ *binding) *string { return &c.ActorID }),
+	"closeEngagement": op(func(c *domain.CloseEngagement, _ *binding) *string { return &c.ActorID }),
+	"recordLesson": op(func(c *domain.RecordLesson, b *binding) *string {
+		b.creates(&c.LessonID, "/lessons/")
+		return &c.ActorID
+	}),
 
-	"joinParty":         {cmd: domain.JoinParty{}, location: eng + "/parties/{party}"},
-	"definePerimeter":   {cmd: domain.DefinePerimeter{}},
-	"addStakeholder":    {cmd: domain.AddStakeholder{}, newID: "stakeholder_id", location: eng + "/stakeholders/{stakeholder_id}"},
-	"briefStakeholder":  {cmd: domain.BriefStakeholder{}},
-	"removeStakeholder": {cmd: domain.RemoveStakeholder{}},
+	"joinParty": op(func(c *domain.JoinParty, b *binding) *string {
+		b.at("/parties/" + string(c.Party))
+		return &c.ActorID
+	}),
+	"definePerimeter": op(func(c *domain.DefinePerimeter, _ *binding) *string { return &c.ActorID }),
+	"addStakeholder": op(func(c *domain.AddStakeholder, b *binding) *string {
+		b.creates(&c.StakeholderID, "/stakeholders/")
+		b.links = c.PrincipalID
+		return &c.ActorID
+	}),
+	"briefStakeholder": op(func(c *domain.BriefStakeholder, b *binding) *string {
+		c.StakeholderID = b.param("stakeholder_id")
+		return &c.ActorID
+	}),
+	"removeStakeholder": op(func(c *domain.RemoveStakeholder, b *binding) *string {
+		c.StakeholderID = b.param("stakeholder_id")
+		return &c.ActorID
+	}),
 
-	"inviteExpert":   {cmd: domain.InviteExpert{}, newID: "expert_id", location: eng + "/experts/{expert_id}"},
-	"commitExpert":   {cmd: domain.CommitExpert{}},
-	"withdrawExpert": {cmd: domain.WithdrawExpert{}},
-	"joinDiscussion": {cmd: domain.JoinDiscussion{}},
-	"signAgreement":  {cmd: domain.SignAgreement{}, newID: "agreement_id", location: eng + "/agreement"},
+	"inviteExpert": op(func(c *domain.InviteExpert, b *binding) *string {
+		b.creates(&c.ExpertID, "/experts/")
+		return &c.ActorID
+	}),
+	"commitExpert": op(func(c *domain.CommitExpert, b *binding) *string {
+		c.ExpertID = b.param("expert_id")
+		return &c.ActorID
+	}),
+	"withdrawExpert": op(func(c *domain.WithdrawExpert, b *binding) *string {
+		c.ExpertID = b.param("expert_id")
+		return &c.ActorID
+	}),
+	"joinDiscussion": op(func(c *domain.JoinDiscussion, _ *binding) *string { return &c.ActorID }),
+	"signAgreement": op(func(c *domain.SignAgreement, b *binding) *string {
+		b.id(&c.AgreementID)
+		b.at("/agreement")
+		return &c.ActorID
+	}),
 
-	"holdWorkshop":     {cmd: domain.HoldWorkshop{}, newID: "workshop_id", location: eng + "/workshops/{workshop_id}"},
-	"defineIndicator":  {cmd: domain.DefineIndicator{}, newID: "indicator_id", location: eng + "/indicators/{indicator_id}"},
-	"measureIndicator": {cmd: domain.MeasureIndicator{}, newID: "measurement_id", location: eng + "/indicators/{indicator_id}/measurements/{measurement_id}"},
+	"holdWorkshop": op(func(c *domain.HoldWorkshop, b *binding) *string {
+		b.creates(&c.WorkshopID, "/workshops/")
+		return &c.ActorID
+	}),
+	"defineIndicator": op(func(c *domain.DefineIndicator, b *binding) *string {
+		b.creates(&c.IndicatorID, "/indicators/")
+		return &c.ActorID
+	}),
+	"measureIndicator": op(func(c *domain.MeasureIndicator, b *binding) *string {
+		c.IndicatorID = b.param("indicator_id")
+		b.creates(&c.MeasurementID, "/indicators/"+c.IndicatorID+"/measurements/")
+		return &c.ActorID
+	}),
 
-	"raiseRequirement":   {cmd: domain.RaiseRequirement{}, newID: "requirement_id", location: eng + "/requirements/{requirement_id}"},
-	"askQuestion":        {cmd: domain.AskQuestion{}, newID: "question_id", location: eng + "/requirements/{requirement_id}/questions/{question_id}"},
-	"clarifyRequirement": {cmd: domain.ClarifyRequirement{}},
-	"makeAssumption":     {cmd: domain.MakeAssumption{}, newID: "assumption_id", location: eng + "/assumptions/{assumption_id}"},
-	"validateAssumption": {cmd: domain.ValidateAssumption{}},
-	"rejectAssumption":   {cmd: domain.RejectAssumption{}},
-	"requestChange":      {cmd: domain.RequestChange{}, newID: "change_id", location: eng + "/changes/{change_id}"},
-	"approveChange":      {cmd: domain.ApproveChange{}},
-	"rejectChange":       {cmd: domain.RejectChange{}},
-	"proposeFeature":     {cmd: domain.ProposeFeature{}, newID: "feature_id", location: eng + "/features/{feature_id}"},
-	"acceptFeature":      {cmd: domain.AcceptFeature{}},
-	"declineFeature":     {cmd: domain.DeclineFeature{}},
+	"raiseRequirement": op(func(c *domain.RaiseRequirement, b *binding) *string {
+		b.creates(&c.RequirementID, "/requirements/")
+		return &c.ActorID
+	}),
+	"askQuestion": op(func(c *domain.AskQuestion, b *binding) *string {
+		c.RequirementID = b.param("requirement_id")
+		b.creates(&c.QuestionID, "/requirements/"+c.RequirementID+"/questions/")
+		return &c.ActorID
+	}),
+	"clarifyRequirement": op(func(c *domain.ClarifyRequirement, b *binding) *string {
+		c.RequirementID = b.param("requirement_id")
+		return &c.ActorID
+	}),
+	"makeAssumption": op(func(c *domain.MakeAssumption, b *binding) *string {
+		b.creates(&c.AssumptionID, "/assumptions/")
+		return &c.ActorID
+	}),
+	"validateAssumption": op(func(c *domain.ValidateAssumption, b *binding) *string {
+		c.AssumptionID = b.param("assumption_id")
+		return &c.ActorID
+	}),
+	"rejectAssumption": op(func(c *domain.RejectAssumption, b *binding) *string {
+		c.AssumptionID = b.param("assumption_id")
+		return &c.ActorID
+	}),
+	"requestChange": op(func(c *domain.RequestChange, b *binding) *string {
+		b.creates(&c.ChangeID, "/changes/")
+		return &c.ActorID
+	}),
+	"approveChange": op(func(c *domain.ApproveChange, b *binding) *string {
+		c.ChangeID = b.param("change_id")
+		return &c.ActorID
+	}),
+	"rejectChange": op(func(c *domain.RejectChange, b *binding) *string {
+		c.ChangeID = b.param("change_id")
+		return &c.ActorID
+	}),
+	"proposeFeature": op(func(c *domain.ProposeFeature, b *binding) *string {
+		b.creates(&c.FeatureID, "/features/")
+		return &c.ActorID
+	}),
+	"acceptFeature": op(func(c *domain.AcceptFeature, b *binding) *string {
+		c.FeatureID = b.param("feature_id")
+		return &c.ActorID
+	}),
+	"declineFeature": op(func(c *domain.DeclineFeature, b *binding) *string {
+		c.FeatureID = b.param("feature_id")
+		return &c.ActorID
+	}),
 
-	"planMilestone":      {cmd: domain.PlanMilestone{}, newID: "milestone_id", location: eng + "/milestones/{milestone_id}"},
-	"reportDifficulty":   {cmd: domain.ReportDifficulty{}, newID: "difficulty_id", location: eng + "/difficulties/{difficulty_id}"},
-	"discloseDelay":      {cmd: domain.DiscloseDelay{}, newID: "delay_id", location: eng + "/milestones/{milestone_id}/delays/{delay_id}"},
-	"discloseCostImpact": {cmd: domain.DiscloseCostImpact{}, newID: "cost_impact_id", location: eng + "/cost-impacts/{cost_impact_id}"},
-	"discloseSkillsGap":  {cmd: domain.DiscloseSkillsGap{}, newID: "skills_gap_id", location: eng + "/skills-gaps/{skills_gap_id}"},
+	"planMilestone": op(func(c *domain.PlanMilestone, b *binding) *string {
+		b.creates(&c.MilestoneID, "/milestones/")
+		return &c.ActorID
+	}),
+	"reportDifficulty": op(func(c *domain.ReportDifficulty, b *binding) *string {
+		b.creates(&c.DifficultyID, "/difficulties/")
+		return &c.ActorID
+	}),
+	"discloseDelay": op(func(c *domain.DiscloseDelay, b *binding) *string {
+		c.MilestoneID = b.param("milestone_id")
+		b.creates(&c.DelayID, "/milestones/"+c.MilestoneID+"/delays/")
+		return &c.ActorID
+	}),
+	"discloseCostImpact": op(func(c *domain.DiscloseCostImpact, b *binding) *string {
+		b.creates(&c.CostImpactID, "/cost-impacts/")
+		return &c.ActorID
+	}),
+	"discloseSkillsGap": op(func(c *domain.DiscloseSkillsGap, b *binding) *string {
+		b.creates(&c.SkillsGapID, "/skills-gaps/")
+		return &c.ActorID
+	}),
 
-	"informClient":           {cmd: domain.InformClient{}, newID: "information_id", location: eng + "/communications/{information_id}"},
-	"acknowledgeInformation": {cmd: domain.AcknowledgeInformation{}},
-	"makeDecision":           {cmd: domain.MakeDecision{}, newID: "decision_id", location: eng + "/decisions/{decision_id}"},
+	"informClient": op(func(c *domain.InformClient, b *binding) *string {
+		b.creates(&c.InformationID, "/communications/")
+		return &c.ActorID
+	}),
+	"acknowledgeInformation": op(func(c *domain.AcknowledgeInformation, b *binding) *string {
+		c.InformationID = b.param("information_id")
+		return &c.ActorID
+	}),
+	"makeDecision": op(func(c *domain.MakeDecision, b *binding) *string {
+		b.creates(&c.DecisionID, "/decisions/")
+		return &c.ActorID
+	}),
 
-	"makeDelivery":        {cmd: domain.MakeDelivery{}, newID: "delivery_id", location: eng + "/deliveries/{delivery_id}"},
-	"acceptDelivery":      {cmd: domain.AcceptDelivery{}},
-	"rejectDelivery":      {cmd: domain.RejectDelivery{}},
-	"raiseNeedAtDelivery": {cmd: domain.RaiseNeedAtDelivery{}, newID: "need_id", location: eng + "/requirements/{need_id}"},
+	"makeDelivery": op(func(c *domain.MakeDelivery, b *binding) *string {
+		b.creates(&c.DeliveryID, "/deliveries/")
+		return &c.ActorID
+	}),
+	"acceptDelivery": op(func(c *domain.AcceptDelivery, b *binding) *string {
+		c.DeliveryID = b.param("delivery_id")
+		return &c.ActorID
+	}),
+	"rejectDelivery": op(func(c *domain.RejectDelivery, b *binding) *string {
+		c.DeliveryID = b.param("delivery_id")
+		return &c.ActorID
+	}),
+	"raiseNeedAtDelivery": op(func(c *domain.RaiseNeedAtDelivery, b *binding) *string {
+		c.DeliveryID = b.param("delivery_id")
+		b.creates(&c.NeedID, "/requirements/")
+		return &c.ActorID
+	}),
 }
 
 // handlers maps every other operation of the contract to its handler.
@@ -240,7 +358,7 @@ func (s *Server) handlers() map[string]echo.HandlerFunc {
 		}),
 	}
 	for id, op := range writeOps {
-		h[id] = s.write(op)
+		h[id] = op.handler(s)
 	}
 	for id, f := range s.readModelHandlers() {
 		h[id] = f
@@ -309,9 +427,8 @@ func (s *Server) registerRoutes() error {
 			rt.public = public(rt.Route)
 			rt.validated = withoutSecurity(rt.Route)
 			rt.query = hasQueryParameters(rt.Route)
-			rt.memo, rt.headers = memoizable(rt.Route)
 			s.routes[routeKey{method, ep}] = rt
-			s.e.Add(method, ep, s.chain(rt, h))
+			s.e.Add(method, ep, h)
 		}
 	}
 	var missing []string

@@ -27,7 +27,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -167,20 +166,16 @@ type Server struct {
 
 	personal Personal
 
-	e      *echo.Echo
-	doc    *openapi3.T
-	routes map[routeKey]*route // served contract operations
-	filter *openapi3filter.Options
-	// unrouted is the middleware chain around what the router answers
-	// itself (404, 405, OPTIONS); see entry.
-	unrouted     echo.HandlerFunc
+	e            *echo.Echo
+	doc          *openapi3.T
+	routes       map[routeKey]*route // served contract operations
+	filter       *openapi3filter.Options
 	unmatchedLog slog.Handler // the access log of unrouted requests
 	metrics      *metrics
 	limits       *limiters
 	failures     *authFailures
 	index        *engagementIndex
 	cache        *responseCache // nil: no caching
-	validated    *lru.Cache[validMemo, struct{}]
 
 	shuttingDown atomic.Bool
 	inflight     sync.WaitGroup // writes in progress
@@ -233,16 +228,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.failures = newAuthFailures(s.cfg.AuthFailureRate, s.cfg.AuthFailureBurst)
 	s.index = newEngagementIndex(s.store)
 	s.cache = newResponseCache(s.q)
-	if s.validated, err = lru.New[validMemo, struct{}](validMemoSize); err != nil {
-		return nil, err
-	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.entry)
+	e.Use(append([]echo.MiddlewareFunc{s.entry}, s.middleware()...)...)
 	s.e = e
-	s.unrouted = s.chain(nil, func(c echo.Context) error { return c.Handler()(c) })
 	if err := s.registerRoutes(); err != nil {
 		return nil, err
 	}
@@ -256,9 +247,7 @@ func LoadSpec(ctx context.Context) (*openapi3.T, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: load openapi.yaml: %w", err)
 	}
-	// Validating compiles the patterns, with compilePattern: kin-openapi
-	// keeps what it compiled, by pattern, for request validation.
-	if err := doc.Validate(ctx, openapi3.SetRegexCompiler(compilePattern)); err != nil {
+	if err := doc.Validate(ctx); err != nil {
 		return nil, fmt.Errorf("api: openapi.yaml is invalid: %w", err)
 	}
 	doc.SetStringFormatValidator("uuid", uuidFormat{})

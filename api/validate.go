@@ -3,8 +3,9 @@ package api
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 
@@ -32,9 +33,7 @@ func filterOptions(doc *openapi3.T) *openapi3filter.Options {
 		MultiError:                        true,
 		SkipSettingDefaults:               true, // defaults are applied by the handlers, explicitly
 		RejectWhenRequestBodyNotSpecified: true,
-		// The patterns were compiled by LoadSpec, with compilePattern, and
-		// kin-openapi keeps them: a compiler here would only be a fallback.
-		SchemaValidationOptions: doc.GetSchemaValidationOptions(),
+		SchemaValidationOptions:           doc.GetSchemaValidationOptions(),
 		AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error {
 			return auth.ErrUnauthenticated
 		},
@@ -91,72 +90,7 @@ func (s *Server) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// validMemo remembers requests of bodiless operations that passed
-// validation. For such an operation, kin-openapi's verdict depends only on
-// the route, the path, the query string and the declared header
-// parameters (the security requirement is left to authenticate, see
-// withoutSecurity), so the same request line passes again: repeated reads
-// of the same read model then skip the parameter decoding, a good part of
-// a GET's cost. Only successes are kept; a failing request is validated
-// every time, for its problem details.
-type validMemo struct {
-	rt            *route
-	path, rawPath string
-	query         string
-	headers       string
-}
-
-const validMemoSize = 8192
-
-// memoizable reports whether r's successes may be remembered, and which
-// header parameters they depend on.
-func memoizable(r *routers.Route) (bool, []string) {
-	if r.Operation.RequestBody != nil {
-		return false, nil
-	}
-	var headers []string
-	for _, ps := range []openapi3.Parameters{r.PathItem.Parameters, r.Operation.Parameters} {
-		for _, p := range ps {
-			switch {
-			case p.Value == nil:
-				return false, nil
-			case p.Value.In == openapi3.ParameterInHeader:
-				headers = append(headers, p.Value.Name)
-			case p.Value.In == openapi3.ParameterInCookie:
-				return false, nil
-			}
-		}
-	}
-	return true, headers
-}
-
 func (s *Server) validate(c echo.Context, rt *route) error {
-	req := c.Request()
-	var key validMemo
-	// A body sent to a bodiless operation is refused (kin-openapi's
-	// RejectWhenRequestBodyNotSpecified): such a request is never
-	// remembered, nor passed by the memory of one without.
-	memo := rt.memo && req.Body == http.NoBody
-	if memo {
-		key = validMemo{rt: rt, path: req.URL.Path, rawPath: req.URL.RawPath, query: req.URL.RawQuery}
-		for _, h := range rt.headers {
-			// Each value is quoted so that no two header sets share a key.
-			key.headers += strconv.Quote(req.Header.Get(h))
-		}
-		if _, ok := s.validated.Get(key); ok {
-			return nil
-		}
-	}
-	if err := s.validateOnce(c, rt); err != nil {
-		return err
-	}
-	if memo {
-		s.validated.Add(key, struct{}{})
-	}
-	return nil
-}
-
-func (s *Server) validateOnce(c echo.Context, rt *route) error {
 	v := validations.Get().(*validation)
 	defer func() {
 		clear(v.params)
@@ -222,11 +156,14 @@ func validationProblem(err error) error {
 			if re.Err == nil || len(schemaDetails(re.Err)) == 0 {
 				fields = append(fields, FieldError{Parameter: name, Detail: paramReason(re)})
 			}
-		case re.RequestBody != nil && strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
+		case re.RequestBody != nil && re.Err == nil && re.Input != nil &&
+			re.RequestBody.Content.Get(re.Input.Request.Header.Get(echo.HeaderContentType)) == nil:
+			// kin-openapi's refusal of a media type its operation does not take
+			// (the only body error without a cause).
 			raise(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the body must be application/json")
 		case re.RequestBody != nil && errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
 			fields = append(fields, FieldError{Pointer: "", Detail: "a JSON body is required"})
-		case re.RequestBody != nil && re.Reason == "failed to decode request body":
+		case re.RequestBody != nil && errors.As(re.Err, new(*openapi3filter.ParseError)):
 			var te *textError
 			switch {
 			case errors.As(re.Err, &te) && te.ijson:
@@ -240,7 +177,9 @@ func validationProblem(err error) error {
 		case re.RequestBody != nil:
 			ds := schemaDetails(re.Err)
 			for _, d := range ds {
-				fields = append(fields, FieldError{Pointer: d.pointer, Detail: d.detail})
+				if f := (FieldError{Pointer: d.pointer, Detail: d.detail}); !slices.Contains(fields, f) {
+					fields = append(fields, f)
+				}
 			}
 			if len(ds) == 0 {
 				fields = append(fields, FieldError{Pointer: "", Detail: "the body does not match its schema"})
@@ -306,11 +245,19 @@ func schemaDetails(err error) []schemaDetail {
 		return nil
 	}
 	path := se.JSONPointer()
-	// An unknown property is reported on its object; point at the property.
-	if se.SchemaField == "properties" && strings.HasPrefix(se.Reason, "property ") && strings.HasSuffix(se.Reason, " is unsupported") {
-		if k, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(se.Reason, "property "), " is unsupported")); err == nil {
-			path = append(path, k)
+	if se.SchemaField == "properties" {
+		// Unknown properties (kin-openapi's only error of this field) are
+		// reported one error each, on their object, which names none of
+		// them but by text: point at each property the schema lacks
+		// (validationProblem drops the repeats).
+		obj, _ := se.Value.(map[string]any)
+		var out []schemaDetail
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			if _, known := se.Schema.Properties[k]; !known {
+				out = append(out, schemaDetail{pointer: jsonPointer(append(slices.Clone(path), k)), detail: "not a property of this object"})
+			}
 		}
+		return out
 	}
 	return []schemaDetail{{pointer: jsonPointer(path), detail: se.Reason}}
 }

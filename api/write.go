@@ -11,11 +11,11 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -27,22 +27,11 @@ import (
 	"github.com/candor-ledger/candor/verifier"
 )
 
-// writeOp describes one write operation: which domain command its body
-// decodes into and what it creates. Everything else (path parameters into
-// command fields, generated ids, the acting stakeholder, preconditions,
-// idempotency, the response) is the same for every write and done by
-// Server.write.
+// writeOp is one write operation of the contract: its command and the
+// handler that makes it from the request.
 type writeOp struct {
-	cmd domain.Command // zero value of the command struct
-	// newID is the JSON field of the id of what the command creates; the
-	// server generates a UUIDv7 when the body has none.
-	newID string
-	// location, for creations, is the path of the created resource; its
-	// {params} come from the path, then from the recorded events. Empty for
-	// writes that create nothing addressable (they answer 200).
-	location string
-	// create marks the command that opens an engagement.
-	create bool
+	cmd     domain.Command // the zero value of its command
+	handler func(*Server) echo.HandlerFunc
 }
 
 // The request headers of writes.
@@ -54,110 +43,151 @@ const (
 	headerETag           = "ETag"
 )
 
-// write returns the handler of one write operation.
-func (s *Server) write(op writeOp) echo.HandlerFunc {
-	typ := reflect.TypeOf(op.cmd)
-	return func(c echo.Context) error {
-		p := principal(c)
-		if p.Role == auth.RoleAuditor {
-			return newProblem(http.StatusForbidden, CodeReadOnlyRole, "auditors read, they do not write")
-		}
-		cmd := reflect.New(typ)
-		if err := decodeBody(c, cmd.Interface()); err != nil {
-			return err
-		}
-		// Path parameters name the things the command acts on.
-		for i, name := range c.ParamNames() {
-			if name == "engagement_id" {
-				continue
+// op is the write operation of command C. Its body is decoded into a C;
+// bind then sets on it what the body does not say (the path's parameters,
+// the ids of what it creates, see binding) and returns where the command's
+// ActorID is, for the server to fill in with the caller's stakeholder id
+// (nil for the opening of an engagement, whose opener acts). Everything
+// else (preconditions, idempotency, the response) is the same for every
+// write and done by Server.execute.
+func op[C domain.Command](bind func(cmd *C, b *binding) (actor *string)) writeOp {
+	var zero C
+	return writeOp{cmd: zero, handler: func(s *Server) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p := principal(c)
+			if p.Role == auth.RoleAuditor {
+				return newProblem(http.StatusForbidden, CodeReadOnlyRole, "auditors read, they do not write")
 			}
-			if f, ok := jsonField(cmd.Elem(), name); ok {
-				f.SetString(c.ParamValues()[i])
+			var cmd C
+			if err := decodeBody(c, &cmd); err != nil {
+				return err
 			}
-		}
-		key := c.Request().Header.Get(headerIdempotencyKey)
-		engagementID := c.Param("engagement_id")
-		if op.create {
-			f, _ := jsonField(cmd.Elem(), "engagement_id")
-			if f.String() == "" {
-				f.SetString(newEngagementID(p.ID, key))
-			}
-			engagementID = f.String()
-			opener := cmd.Elem().FieldByName("Opener")
-			if sid := opener.FieldByName("StakeholderID"); sid.String() == "" {
-				sid.SetString(newID())
-			}
-			opener.FieldByName("PrincipalID").SetString(p.ID)
-		}
-		if op.newID != "" {
-			if f, ok := jsonField(cmd.Elem(), op.newID); ok && f.String() == "" {
-				f.SetString(newID())
-			}
-		}
-		// Only who may list principals (admins) is told that one does not
-		// exist: anyone else gets the same answer for an unknown principal
-		// as for a known one, which the registry is then not even asked
-		// about. A stakeholder linked to an unknown principal is inert: no
-		// token acts as it.
-		if f, ok := jsonField(cmd.Elem(), "principal_id"); ok && f.String() != "" && !op.create && p.Role == auth.RoleAdmin {
-			if _, err := s.auth.Principal(f.String()); err != nil {
-				pr := newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, "no such principal")
-				pr.Errors = []FieldError{{Pointer: "/principal_id", Detail: "no such principal"}}
-				return pr
-			}
-		}
-		ifMatch, err := parseIfMatch(c.Request().Header.Get(headerIfMatch))
-		if err != nil {
-			return err
-		}
-		witness, err := s.witness(c, operation(c).Operation.OperationID)
-		if err != nil {
-			return err
-		}
-		var fp string // only a key needs one: it tells a retry from a reuse
-		if key != "" {
-			fp = fingerprint(c, p)
-		}
-		req := ledger.Request{
-			EngagementID:   engagementID,
-			Create:         op.create,
-			IfMatch:        ifMatch,
-			IdempotencyKey: key,
-			Fingerprint:    fp,
-			CorrelationID:  c.Response().Header().Get(echo.HeaderXRequestID),
-			PrincipalID:    p.ID,
-			Witness:        witness,
-			Access:         writeAccess(p, op.create),
-			Command: func(st *domain.Engagement) (domain.Command, error) {
-				// A fresh copy each time: the ledger may decide again after a
-				// concurrent append, against a newer state.
-				v := reflect.New(typ).Elem()
-				v.Set(cmd.Elem())
-				if !op.create {
+			b := &binding{c: c, principal: p, key: c.Request().Header.Get(headerIdempotencyKey), engagementID: c.Param("engagement_id")}
+			actor := bind(&cmd, b)
+			return s.execute(c, b, func(st *domain.Engagement) (domain.Command, error) {
+				if !b.create {
 					sh, ok := st.StakeholderByPrincipal(p.ID)
 					if !ok {
 						return nil, notStakeholder(p)
 					}
-					v.FieldByName("ActorID").SetString(sh.ID)
+					*actor = sh.ID // the ledger may decide again, on a newer state
 				}
-				return v.Interface().(domain.Command), nil
-			},
+				return cmd, nil // a copy
+			})
 		}
-		// Detached from the client: a started write completes (or times
-		// out) even if the client hangs up, and graceful shutdown waits
-		// for it.
-		s.inflight.Add(1)
-		defer s.inflight.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), s.cfg.WriteTimeout)
-		defer cancel()
-		start := time.Now()
-		res, err := s.ledger.Execute(ctx, req)
-		s.metrics.commands.WithLabelValues(operation(c).Operation.OperationID, outcome(err)).Observe(time.Since(start).Seconds())
-		if err != nil {
-			return err
-		}
-		return s.writeResponse(ctx, c, op, res)
+	}}
+}
+
+// binding is what a write's bind step reads from the request, and what it
+// settles: the engagement written to, whether the command opens it, the
+// Location of what it creates.
+type binding struct {
+	c            echo.Context
+	principal    auth.Principal
+	key          string // the Idempotency-Key, if any
+	engagementID string
+	create       bool
+	location     string // empty when the write creates nothing addressable
+	links        string // the principal a stakeholder is linked to, if any
+	ids          int    // ids made so far
+}
+
+// param is a parameter of the request's path.
+func (b *binding) param(name string) string { return b.c.Param(name) }
+
+// id returns *id, set first to a new id when the body gave none.
+func (b *binding) id(id *string) string {
+	if *id == "" {
+		*id = b.newID()
 	}
+	return *id
+}
+
+// creates gives what the command creates the id *id (see id), and the
+// Location path+id within the engagement.
+func (b *binding) creates(id *string, path string) { b.at(path + b.id(id)) }
+
+// at sets the Location of what the command creates, a path within the
+// engagement.
+func (b *binding) at(path string) { b.location = "/v1/engagements/" + b.engagementID + path }
+
+// opens marks the command as the opening of engagement *id, which it names
+// when the body does not (see newEngagementID).
+func (b *binding) opens(id *string) {
+	if *id == "" {
+		*id = newEngagementID(b.principal.ID, b.key)
+	}
+	b.engagementID, b.create = *id, true
+	b.at("")
+}
+
+// newID makes an id the body left out: a UUIDv7, or under an idempotency
+// key one derived from the engagement, the key and how many ids the
+// request made before, so that a retry replayed names what the first
+// request created (a key is used once per engagement: the ledger refuses
+// it for a different request).
+func (b *binding) newID() string {
+	b.ids++
+	if b.key == "" {
+		return newID()
+	}
+	return uuid.NewSHA1(idempotentNamespace, []byte(b.engagementID+"\x00"+b.key+"\x00"+strconv.Itoa(b.ids))).String()
+}
+
+// execute runs a write's command, made by command from the engagement's
+// state, and answers it.
+func (s *Server) execute(c echo.Context, b *binding, command func(*domain.Engagement) (domain.Command, error)) error {
+	p := b.principal
+	// Only who may list principals (admins) is told that one does not
+	// exist: anyone else gets the same answer for an unknown principal
+	// as for a known one, which the registry is then not even asked
+	// about. A stakeholder linked to an unknown principal is inert: no
+	// token acts as it.
+	if b.links != "" && p.Role == auth.RoleAdmin {
+		if _, err := s.auth.Principal(b.links); err != nil {
+			pr := newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, "no such principal")
+			pr.Errors = []FieldError{{Pointer: "/principal_id", Detail: "no such principal"}}
+			return pr
+		}
+	}
+	ifMatch, err := parseIfMatch(c.Request().Header.Get(headerIfMatch))
+	if err != nil {
+		return err
+	}
+	witness, err := s.witness(c, operation(c).Operation.OperationID)
+	if err != nil {
+		return err
+	}
+	var fp string // only a key needs one: it tells a retry from a reuse
+	if b.key != "" {
+		fp = fingerprint(c, p)
+	}
+	req := ledger.Request{
+		EngagementID:   b.engagementID,
+		Create:         b.create,
+		IfMatch:        ifMatch,
+		IdempotencyKey: b.key,
+		Fingerprint:    fp,
+		CorrelationID:  c.Response().Header().Get(echo.HeaderXRequestID),
+		PrincipalID:    p.ID,
+		Witness:        witness,
+		Access:         writeAccess(p, b.create),
+		Command:        command,
+	}
+	// Detached from the client: a started write completes (or times
+	// out) even if the client hangs up, and graceful shutdown waits
+	// for it.
+	s.inflight.Add(1)
+	defer s.inflight.Done()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), s.cfg.WriteTimeout)
+	defer cancel()
+	start := time.Now()
+	res, err := s.ledger.Execute(ctx, req)
+	s.metrics.commands.WithLabelValues(operation(c).Operation.OperationID, outcome(err)).Observe(time.Since(start).Seconds())
+	if err != nil {
+		return err
+	}
+	return s.writeResponse(ctx, c, b.location, res)
 }
 
 // writeAccess refuses, before the ledger looks at anything else, a caller
@@ -204,8 +234,8 @@ func outcome(err error) string {
 	return strconv.Itoa(toProblem(err).Status)
 }
 
-// decodeBody decodes the (already validated) JSON body into v. Unknown
-// fields are refused here too, in case the contract ever forgets
+// decodeBody decodes the (already validated) JSON body into v, once.
+// Unknown members are refused here too, in case the contract ever forgets
 // additionalProperties: false.
 func decodeBody(c echo.Context, v any) error {
 	body, err := io.ReadAll(c.Request().Body)
@@ -215,99 +245,76 @@ func decodeBody(c echo.Context, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
-	var ute *json.UnmarshalTypeError
-	if errors.As(err, &ute) && isInteger(ute.Type) {
-		// 1e3 and 1000.0 are integers to the contract (and to
-		// kin-openapi, which validated them), not to encoding/json.
-		if b, changed := integralNumbers(body); changed {
-			reflect.ValueOf(v).Elem().SetZero()
-			dec = json.NewDecoder(bytes.NewReader(b))
-			dec.DisallowUnknownFields()
-			err = dec.Decode(v)
-		}
+	err = jsonv2.Unmarshal(body, v, decodeOptions)
+	var pe *time.ParseError
+	var se *jsonv2.SemanticError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe):
+		return bodyProblem("a time is not RFC 3339", err, "not an RFC 3339 time")
+	case errors.Is(err, jsonv2.ErrUnknownName):
+		return bodyProblem("the request body has a member its schema does not know", err, "unknown member")
+	case errors.As(err, &se):
+		return bodyProblem("the request body does not match its schema", err, "wrong type")
 	}
-	if err != nil {
-		if errors.As(err, &ute) {
-			p := newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, "the request body does not match its schema")
-			p.Errors = []FieldError{{Pointer: fieldPointer(ute.Field), Detail: "wrong type"}}
-			return p
-		}
-		var pe *time.ParseError
-		if errors.As(err, &pe) {
-			return newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, "a time is not RFC 3339")
-		}
-		if strings.HasPrefix(err.Error(), "json: unknown field") {
-			return newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, err.Error())
-		}
-		return newProblem(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid JSON")
-	}
-	// One JSON value and nothing else: `{...}}{` is not a valid body.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return newProblem(http.StatusBadRequest, CodeMalformedJSON, "the body has data after its JSON value")
-	}
-	return nil
+	return newProblem(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid JSON")
 }
 
-func isInteger(t reflect.Type) bool {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return true
+// bodyProblem is the 422 of a body that does not decode into its command,
+// pointing at the offending place when err says where.
+func bodyProblem(detail string, err error, field string) *Problem {
+	p := newProblem(http.StatusUnprocessableEntity, CodeValidationFailed, detail)
+	var se *jsonv2.SemanticError
+	if errors.As(err, &se) {
+		p.Errors = []FieldError{{Pointer: string(se.JSONPointer), Detail: field}}
 	}
-	return false
+	return p
 }
 
-// integralNumbers rewrites the body's numbers that are integers written
-// with a fraction or an exponent (1e3, 1000.0) as plain integers, as far
-// as a float64 holds them exactly (2^53, the contract's bound): the value
-// kin-openapi validated. It reports whether it changed any.
-func integralNumbers(body []byte) ([]byte, bool) {
-	dec := jsontext.NewDecoder(bytes.NewReader(body))
-	var out bytes.Buffer
-	enc := jsontext.NewEncoder(&out)
-	changed := false
-	for {
-		tok, err := dec.ReadToken()
-		if errors.Is(err, io.EOF) {
-			return out.Bytes(), changed
-		}
-		if err != nil {
-			return nil, false
-		}
-		if tok.Kind() == '0' {
-			if f, err := tok.Float(); err == nil && f == math.Trunc(f) && math.Abs(f) <= 1<<53 {
-				if i := jsontext.Int(int64(f)); i.String() != tok.String() {
-					tok, changed = i, true
-				}
-			}
-		}
-		if err := enc.WriteToken(tok); err != nil {
-			return nil, false
-		}
-	}
-}
+// decodeOptions are those of decodeBody: strict as the contract is (no
+// unknown member), and integers in any JSON spelling the contract accepts.
+var decodeOptions = jsonv2.JoinOptions(
+	jsonv2.RejectUnknownMembers(true),
+	jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
+		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *int) error {
+			n, err := decodeInteger(dec)
+			*v = int(n)
+			return err
+		}),
+		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *int64) error {
+			n, err := decodeInteger(dec)
+			*v = n
+			return err
+		}),
+	)),
+)
 
-// jsonField finds the settable string field of struct v whose JSON name is
-// name, looking into embedded structs as encoding/json does.
-func jsonField(v reflect.Value, name string) (reflect.Value, bool) {
-	t := v.Type()
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		tag, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if sf.Anonymous && tag == "" && sf.Type.Kind() == reflect.Struct {
-			if f, ok := jsonField(v.Field(i), name); ok {
-				return f, true
-			}
-			continue
-		}
-		if tag == name && sf.Type.Kind() == reflect.String && sf.IsExported() {
-			return v.Field(i), true
-		}
+// errNotInteger is the reason a number does not decode into an integer.
+var errNotInteger = errors.New("not an integer")
+
+// decodeInteger reads an integer written with a fraction or an exponent
+// (1e3, 1000.0) as the integer it is, as far as a float64 holds it exactly
+// (2^53, the contract's bound): kin-openapi validated that value, and
+// JSON Schema's integers are numbers without a fractional part, whatever
+// their spelling.
+func decodeInteger(dec *jsontext.Decoder) (int64, error) {
+	tok, err := dec.ReadToken()
+	switch {
+	case err != nil:
+		return 0, err
+	case tok.Kind() == 'n':
+		return 0, nil
+	case tok.Kind() != '0':
+		return 0, errNotInteger
 	}
-	return reflect.Value{}, false
+	if n, err := strconv.ParseInt(tok.String(), 10, 64); err == nil {
+		return n, nil
+	}
+	if f, err := tok.Float(); err == nil && f == math.Trunc(f) && math.Abs(f) <= 1<<53 {
+		return int64(f), nil
+	}
+	return 0, errNotInteger
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -399,7 +406,7 @@ type WriteResult struct {
 // replayed under an idempotency key equals the first one: every store
 // reports where and when it stored each event, and the ledger's result
 // is that record.
-func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, res ledger.Result) error {
+func (s *Server) writeResponse(ctx context.Context, c echo.Context, location string, res ledger.Result) error {
 	if len(res.Events) == 0 {
 		return errors.New("api: the ledger reported a write without events")
 	}
@@ -415,18 +422,11 @@ func (s *Server) writeResponse(ctx context.Context, c echo.Context, op writeOp, 
 		h.Set(headerReplayed, "true")
 	}
 	status := http.StatusOK
-	if op.location != "" {
-		h.Set(echo.HeaderLocation, resolveLocation(op.location, c, res.EngagementID, out.Events))
+	if location != "" {
+		h.Set(echo.HeaderLocation, location)
 		status = http.StatusCreated
 	}
-	if _, pretty := c.QueryParams()["pretty"]; pretty || c.Echo().Debug {
-		return c.JSON(status, out) // echo's indented form, on request
-	}
-	body, err := out.appendJSON(make([]byte, 0, 1024))
-	if err != nil {
-		return err
-	}
-	return c.JSONBlob(status, body)
+	return c.JSON(status, out) // indented with ?pretty
 }
 
 // eventOut shows a stored event: its data exactly as stored, its actor
@@ -448,37 +448,4 @@ func newEventOut(id uuid.UUID, typ string, rev uint64, pos eventstore.Position, 
 		Position: uint64(pos), RecordedAt: at.UTC(), Actor: m.Actor, CorrelationID: m.CorrelationID,
 		Data: raw, Hash: m.Hash, PrevHash: m.PrevHash,
 	}
-}
-
-// resolveLocation fills a location template from the path parameters, the
-// engagement id, then the ids found in the recorded events' data.
-func resolveLocation(tmpl string, c echo.Context, engagementID string, events []EventOut) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(tmpl, '{')
-		if i < 0 {
-			b.WriteString(tmpl)
-			return b.String()
-		}
-		j := strings.IndexByte(tmpl[i:], '}') + i
-		name := tmpl[i+1 : j]
-		b.WriteString(tmpl[:i])
-		b.WriteString(locationParam(name, c, engagementID, events))
-		tmpl = tmpl[j+1:]
-	}
-}
-
-func locationParam(name string, c echo.Context, engagementID string, events []EventOut) string {
-	if v := c.Param(name); v != "" {
-		return v
-	}
-	if name == "engagement_id" {
-		return engagementID
-	}
-	for _, e := range events {
-		if v, ok := topLevelString(e.Data, name); ok && v != "" {
-			return v
-		}
-	}
-	return ""
 }
