@@ -3081,7 +3081,7 @@ export interface components {
              */
             created_at: string;
         };
-        /** @description An id, 1 to 128 characters among letters, digits and `- _ . :`, not only dots (`.` and `..` would name another path in a URL). The server generates UUIDv7s for ids a client leaves out. */
+        /** @description An id, 1 to 128 characters among letters, digits and `- _ . :`, not only dots (`.` and `..` would name another path in a URL). The server generates UUIDv7s for ids a client leaves out; under an `Idempotency-Key`, ids derived from the engagement and the key, so that a retry names what the first request created. */
         Id: string;
         /**
          * Format: date-time
