@@ -180,12 +180,13 @@ type Store struct {
 	// erasures'); it is taken before mu.
 	writeMu sync.Mutex
 	mu      sync.Mutex
-	pool    []pooled          // durable, never handed out, by increasing kid
-	pending map[string]pooled // bound in memory, not yet in the file
-	gen     uint64            // changed by each erasure and each flush of bindings
-	asked   bool              // a key was asked for: keep the pool filled
-	fillErr error             // of the last fill
-	filled  chan struct{}     // closed when a fill ends, then replaced
+	pool    []pooled             // durable, never handed out, by increasing kid
+	pending map[string]pooled    // bound in memory, not yet in the file
+	erased  map[string]time.Time // every tombstone: few, and asked at every new subject
+	gen     uint64               // changed by each erasure and each flush of bindings
+	asked   bool                 // a key was asked for: keep the pool filled
+	fillErr error                // of the last fill
+	filled  chan struct{}        // closed when a fill ends, then replaced
 	closed  bool
 
 	wake chan struct{} // asks the background goroutine to run now
@@ -275,7 +276,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	byKid, _ := lru.New[int64, entry](cacheSize)
 	s := &Store{
 		db: db, rand: rand.Reader, now: time.Now, bySubject: bySubject, byKid: byKid,
-		pending: map[string]pooled{}, filled: make(chan struct{}),
+		pending: map[string]pooled{}, erased: map[string]time.Time{}, filled: make(chan struct{}),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	fail := func(err error) (*Store, error) {
@@ -287,11 +288,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return fail(err)
 	}
 	// A subject's first live key (a version 1 envelope names no kid: it
-	// is this one), and whether the subject was erased.
-	if s.selectSubject, err = db.PrepareContext(ctx, `SELECT e.erased_at, k.kid, k.key
-		FROM (SELECT ?1 AS s) AS q
-		LEFT JOIN erased AS e ON e.subject = q.s
-		LEFT JOIN keys AS k ON k.kid = (SELECT kid FROM keys WHERE subject = q.s AND key IS NOT NULL ORDER BY kid LIMIT 1)`); err != nil {
+	// is this one).
+	if s.selectSubject, err = db.PrepareContext(ctx, `SELECT kid, key FROM keys WHERE subject = ? AND key IS NOT NULL ORDER BY kid LIMIT 1`); err != nil {
+		return fail(err)
+	}
+	if err := s.loadErased(ctx); err != nil {
 		return fail(err)
 	}
 	if s.selectKid, err = db.PrepareContext(ctx, `SELECT subject, key, erased_at FROM keys WHERE kid = ?`); err != nil {
@@ -302,6 +303,25 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	go s.run()
 	return s, nil
+}
+
+func (s *Store) loadErased(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT subject, erased_at FROM erased`)
+	if err != nil {
+		return fmt.Errorf("read erasures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			sub string
+			ms  int64
+		)
+		if err := rows.Scan(&sub, &ms); err != nil {
+			return fmt.Errorf("read erasures: %w", err)
+		}
+		s.erased[sub] = time.UnixMilli(ms).UTC()
+	}
+	return rows.Err()
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -504,30 +524,42 @@ func (s *Store) commit(ctx context.Context, fresh []pooled, binds map[string]poo
 			_ = tx.Rollback()
 		}
 	}()
-	if len(fresh) > 0 {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO keys (key, created_at) VALUES (?, ?)`)
+	// A statement per batch, not per row: the rows of one INSERT get
+	// consecutive kids (AUTOINCREMENT, and this is the only writer).
+	now := s.now().UnixMilli()
+	for part := range slices.Chunk(fresh, maxRows) {
+		args := make([]any, 0, 2*len(part))
+		for _, p := range part {
+			args = append(args, p.key.b[:], now)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO keys (key, created_at) VALUES `+tuples(len(part), 2), args...)
 		if err != nil {
 			return classify("store keys", err)
 		}
-		defer ins.Close()
-		now := s.now().UnixMilli()
-		for i := range fresh {
-			res, err := ins.ExecContext(ctx, fresh[i].key.b[:], now)
-			if err != nil {
-				return classify("store keys", err)
-			}
-			if fresh[i].kid, err = res.LastInsertId(); err != nil {
-				return classify("store keys", err)
-			}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return classify("store keys", err)
+		}
+		for i := range part {
+			part[i].kid = last - int64(len(part)-1-i)
 		}
 	}
+	bound := make([]any, 0, 2*len(binds))
 	for sub, p := range binds {
-		if _, err := tx.ExecContext(ctx, `UPDATE keys SET subject = ? WHERE kid = ? AND subject IS NULL AND key IS NOT NULL`, sub, p.kid); err != nil {
+		bound = append(bound, p.kid, sub)
+	}
+	for part := range slices.Chunk(bound, 2*maxRows) {
+		if _, err := tx.ExecContext(ctx, `UPDATE keys SET subject = v.column2 FROM (VALUES `+tuples(len(part)/2, 2)+`) AS v
+			WHERE keys.kid = v.column1 AND keys.subject IS NULL AND keys.key IS NOT NULL`, part...); err != nil {
 			return classify("bind keys", err)
 		}
 	}
-	for _, kid := range drop {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM keys WHERE kid = ? AND subject IS NULL`, kid); err != nil {
+	for part := range slices.Chunk(drop, maxRows) {
+		args := make([]any, len(part))
+		for i, kid := range part {
+			args[i] = kid
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM keys WHERE subject IS NULL AND kid IN `+tuples(1, len(part)), args...); err != nil {
 			return classify("drop unused keys", err)
 		}
 	}
@@ -535,6 +567,16 @@ func (s *Store) commit(ctx context.Context, fresh []pooled, binds map[string]poo
 		return classify("store keys", err)
 	}
 	return nil
+}
+
+// maxRows bounds the rows of one statement (its parameters: SQLite's
+// limit is 32,766).
+const maxRows = 1024
+
+// tuples returns n tuples of width placeholders: "(?, ?), (?, ?)".
+func tuples(n, width int) string {
+	t := "(" + strings.Repeat("?, ", width-1) + "?)"
+	return strings.Repeat(t+", ", n-1) + t
 }
 
 func checkSubject(subject string) error {
@@ -782,6 +824,7 @@ func (s *Store) Erase(ctx context.Context, subject string, at time.Time) error {
 		return classify(fmt.Sprintf("erase %q", subject), err)
 	}
 	delete(s.pending, subject)
+	s.erased[subject] = first
 	s.bySubject.Add(subject, entry{erasedAt: first})
 	for _, kid := range destroyed {
 		s.byKid.Remove(kid)
@@ -892,26 +935,29 @@ func (s *Store) Erased(ctx context.Context, subject string) (bool, time.Time, er
 
 // load reads the subject's tombstone, else their first live key.
 func (s *Store) load(ctx context.Context, subject string) (entry, bool, error) {
+	s.mu.Lock()
+	at, erased := s.erased[subject]
+	s.mu.Unlock()
+	if erased {
+		return entry{erasedAt: at}, true, nil
+	}
 	var (
-		erased sql.NullInt64
-		kid    sql.NullInt64
-		key    []byte
+		kid int64
+		key []byte
 	)
-	if err := s.selectSubject.QueryRowContext(ctx, subject).Scan(&erased, &kid, &key); err != nil {
+	err := s.selectSubject.QueryRowContext(ctx, subject).Scan(&kid, &key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return entry{}, false, nil
+	}
+	if err != nil {
 		return entry{}, false, classify(fmt.Sprintf("read key of %q", subject), err)
 	}
 	defer clear(key)
-	switch {
-	case erased.Valid:
-		return entry{erasedAt: time.UnixMilli(erased.Int64).UTC()}, true, nil
-	case !kid.Valid:
-		return entry{}, false, nil
-	}
 	k, err := KeyFromBytes(key)
 	if err != nil {
 		return entry{}, false, fmt.Errorf("subject %q: %w", subject, err)
 	}
-	return entry{kid: kid.Int64, key: k}, true, nil
+	return entry{kid: kid, key: k}, true, nil
 }
 
 // classify marks the errors of a file that is full, unwritable or busy
