@@ -67,13 +67,13 @@ func TestRevealOpensResponsesOnly(t *testing.T) {
 	for _, p := range []string{sh, "/v1/engagements/" + id + "/stakeholders", "/v1/engagements/" + id + "/events",
 		"/v1/engagements/" + id + "/timeline", "/v1/engagements/" + id + "/stakeholder-register"} {
 		r := must(t, ts.get(token, p), http.StatusOK)
-		if !strings.Contains(string(r.Body), revealName) || strings.Contains(string(r.Body), "enc:v1:") {
+		if !strings.Contains(string(r.Body), revealName) || strings.Contains(string(r.Body), "enc:v") {
 			t.Errorf("GET %s does not show the name opened: %s", p, truncate(r.Body))
 		}
 		seen.Write(r.Body)
 	}
 	bundle := must(t, ts.get(token, "/v1/engagements/"+id+"/export"), http.StatusOK)
-	if strings.Contains(string(bundle.Body), revealName) || !strings.Contains(string(bundle.Body), "enc:v1:") {
+	if strings.Contains(string(bundle.Body), revealName) || !strings.Contains(string(bundle.Body), "enc:v2:") {
 		t.Errorf("the export bundle is not as stored: %s", truncate(bundle.Body))
 	}
 	metrics := must(t, ts.get("", "/metrics"), http.StatusOK)

@@ -136,7 +136,7 @@ func erasureLeavesNoTrace(t *testing.T, events func() []byte, extraEnv ...string
 		t.Fatalf("export: %d %s", resp.Status, resp.Body)
 	}
 	bundle := resp.Body
-	if !bytes.Contains(bundle, []byte("enc:v1:")) || !bytes.Contains(bundle, []byte(keptTitle)) {
+	if !bytes.Contains(bundle, []byte("enc:v2:")) || !bytes.Contains(bundle, []byte(keptTitle)) {
 		t.Fatalf("the bundle does not carry the events as stored:\n%.2000s", bundle)
 	}
 	bundleFile := filepath.Join(t.TempDir(), "bundle.json")

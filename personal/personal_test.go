@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
@@ -21,11 +22,13 @@ import (
 	"github.com/candor-ledger/candor/keystore"
 )
 
-// fixedKeys gives every subject the same known key (known-answer tests).
+// fixedKeys gives every subject the same known key, of id 7 (known-answer
+// tests).
 type fixedKeys struct{ key keystore.Key }
 
-func (f fixedKeys) KeyFor(context.Context, string) (keystore.Key, error) { return f.key, nil }
-func (f fixedKeys) Key(context.Context, string) (keystore.Key, error)    { return f.key, nil }
+func (f fixedKeys) KeyFor(context.Context, string) (int64, keystore.Key, error) { return 7, f.key, nil }
+func (f fixedKeys) KeyByID(context.Context, int64) (keystore.Key, error)        { return f.key, nil }
+func (f fixedKeys) Key(context.Context, string) (keystore.Key, error)           { return f.key, nil }
 
 func testKeyBytes() []byte {
 	b := make([]byte, keystore.KeySize)
@@ -83,7 +86,7 @@ func TestKnownAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := field(t, sealed, "name")
-	const want = "enc:v1:s-2@e-1:01936b2e-6f00-7000-8000-000000000001:name:oKGio6SlpqeoqaqrqHEfQimqcZ8wCvKrl0GvGxrksFItsteV5W1fsA"
+	const want = "enc:v2:s-2@e-1:7:01936b2e-6f00-7000-8000-000000000001:name:oKGio6SlpqeoqaqrqHEfQimqcZ8wCvKr_ZwhKmW9hp-7sxHLFxvPDg"
 	if env != want {
 		t.Errorf("envelope\n got %s\nwant %s", env, want)
 	}
@@ -92,25 +95,60 @@ func TestKnownAnswer(t *testing.T) {
 	}
 
 	// Independently: AES-256-GCM, nonce = first 12 bytes, associated data
-	// = "candor-personal-v1" ‖ event id (16 bytes) ‖ len32 ‖ field ‖ len32
-	// ‖ subject.
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(env, "enc:v1:s-2@e-1:01936b2e-6f00-7000-8000-000000000001:name:"))
+	// = "candor-personal-v2" ‖ event id (16 bytes) ‖ len32 ‖ field ‖ len32
+	// ‖ subject ‖ kid (u64).
+	if plain := openDocumented(t, 2, env, "enc:v2:s-2@e-1:7:01936b2e-6f00-7000-8000-000000000001:name:"); plain != "Nicolas Roux" {
+		t.Errorf("opened with the documented layout: %q", plain)
+	}
+}
+
+// Envelopes of version 1 (no kid: the subject's key, by subject) are read
+// still: the vector committed when version 1 was written.
+func TestKnownAnswerVersion1(t *testing.T) {
+	const v1 = "enc:v1:s-2@e-1:01936b2e-6f00-7000-8000-000000000001:name:oKGio6SlpqeoqaqrqHEfQimqcZ8wCvKrl0GvGxrksFItsteV5W1fsA"
+	if plain := openDocumented(t, 1, v1, "enc:v1:s-2@e-1:01936b2e-6f00-7000-8000-000000000001:name:"); plain != "Nicolas Roux" {
+		t.Errorf("opened with the documented layout: %q", plain)
+	}
+	key, _ := keystore.KeyFromBytes(testKeyBytes())
+	c := New(fixedKeys{key})
+	var m map[string]any
+	_ = json.Unmarshal(joined("e-1", "s-2", "x", ""), &m)
+	m["name"] = v1
+	data, _ := json.Marshal(m)
+	opened, status, err := c.Open(context.Background(), eventID, domain.TypeStakeholderJoined, data)
+	if err != nil || status != Decrypted || field(t, opened, "name") != "Nicolas Roux" {
+		t.Errorf("Open of a version 1 envelope: %s %v %v", opened, status, err)
+	}
+	if got, err := c.Reveal(context.Background(), []byte(`{"n":"`+v1+`"}`)); err != nil || string(got) != `{"n":"Nicolas Roux"}` {
+		t.Errorf("Reveal of a version 1 envelope: %s %v", got, err)
+	}
+}
+
+// openDocumented opens an envelope with the standard library alone, the
+// associated data built as docs/PERSONAL_DATA.md spells it.
+func openDocumented(t *testing.T, version int, env, head string) string {
+	t.Helper()
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(env, head))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ad []byte
-	ad = append(ad, "candor-personal-v1"...)
+	ad = append(ad, fmt.Sprintf("candor-personal-v%d", version)...)
 	ad = append(ad, eventID[:]...)
 	for _, s := range []string{"name", "s-2@e-1"} {
 		ad = append(ad, byte(len(s)>>24), byte(len(s)>>16), byte(len(s)>>8), byte(len(s)))
 		ad = append(ad, s...)
 	}
+	if version == 2 {
+		ad = append(ad, 0, 0, 0, 0, 0, 0, 0, 7)
+	}
 	block, _ := aes.NewCipher(testKeyBytes())
 	gcm, _ := cipher.NewGCM(block)
 	plain, err := gcm.Open(nil, payload[:12], payload[12:], ad)
-	if err != nil || string(plain) != "Nicolas Roux" {
-		t.Errorf("opened with the documented layout: %q, %v", plain, err)
+	if err != nil {
+		t.Fatalf("open %s: %v", env, err)
 	}
+	return string(plain)
 }
 
 func TestSubjectRulesCoverEveryPersonalField(t *testing.T) {
@@ -194,7 +232,7 @@ func TestRoundTrip(t *testing.T) {
 		for _, f := range domain.PersonalFields(typ) {
 			plain := reflect.ValueOf(ev).Elem().FieldByName(map[string]string{"name": "Name", "email": "Email"}[f]).String()
 			got := field(t, sealed, f)
-			if plain != "" && !strings.HasPrefix(got, "enc:v1:") {
+			if plain != "" && !strings.HasPrefix(got, "enc:v2:") {
 				t.Fatalf("%s.%s stored in clear: %q", typ, f, got)
 			}
 		}
@@ -217,7 +255,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestNoPersonalFieldsIsUntouched(t *testing.T) {
 	c := New(fixedKeys{})
-	_, _, data, _ := domain.Marshal(&domain.AssumptionMade{Header: domain.Header{EngagementID: "e", ActorID: "a", At: at}, AssumptionID: "x", Statement: "enc:v1:looks:like"})
+	_, _, data, _ := domain.Marshal(&domain.AssumptionMade{Header: domain.Header{EngagementID: "e", ActorID: "a", At: at}, AssumptionID: "x", Statement: "enc:v2:looks:like"})
 	for name, f := range map[string]func() ([]byte, error){
 		"Seal": func() ([]byte, error) { return c.Seal(context.Background(), eventID, domain.TypeAssumptionMade, data) },
 		"Open": func() ([]byte, error) {
@@ -253,9 +291,11 @@ func TestEnvelopeCannotMove(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.payload[len(env.payload)-3] ^= 1
-	flipped := "enc:v1:" + env.subject + ":" + env.eventID.String() + ":name:" + base64.RawURLEncoding.EncodeToString(env.payload)
+	flipped := fmt.Sprintf("enc:v2:%s:%d:%s:name:%s", env.subject, env.kid, env.eventID, base64.RawURLEncoding.EncodeToString(env.payload))
 	// Claims to be another event's: the associated data no longer matches.
 	relabelled := strings.Replace(name, eventID.String(), "01936b2e-6f00-7000-8000-000000000002", 1)
+	// Claims another key (the other subject's): does not open under it.
+	otherKid := strings.Replace(name, fmt.Sprintf(":%d:", env.kid), fmt.Sprintf(":%d:", env.kid+1), 1)
 	other, err := c.Seal(ctx, eventID, domain.TypeStakeholderJoined, joined("e-1", "s-3", "Someone Else", ""))
 	if err != nil {
 		t.Fatal(err)
@@ -271,8 +311,10 @@ func TestEnvelopeCannotMove(t *testing.T) {
 		{"relabelled for another event", uuid.MustParse("01936b2e-6f00-7000-8000-000000000002"), set(sealed, "name", relabelled), ErrUndecryptable},
 		{"a byte changed", eventID, set(sealed, "name", flipped), ErrUndecryptable},
 		{"another subject's event", eventID, set(other, "name", name), ErrMalformedEnvelope},
-		{"not base64", eventID, set(sealed, "name", "enc:v1:s-2@e-1:"+eventID.String()+":name:!!"), ErrMalformedEnvelope},
-		{"no subject", eventID, set(sealed, "name", "enc:v1:abc"), ErrMalformedEnvelope},
+		{"another key", eventID, set(sealed, "name", otherKid), ErrUndecryptable},
+		{"not base64", eventID, set(sealed, "name", "enc:v2:s-2@e-1:1:"+eventID.String()+":name:!!"), ErrMalformedEnvelope},
+		{"no kid", eventID, set(sealed, "name", "enc:v2:s-2@e-1:"+eventID.String()+":name:"+base64.RawURLEncoding.EncodeToString(env.payload)), ErrMalformedEnvelope},
+		{"no subject", eventID, set(sealed, "name", "enc:v2:abc"), ErrMalformedEnvelope},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -339,10 +381,14 @@ func TestLostKeyStoreIsAnError(t *testing.T) {
 	if !errors.Is(err, keystore.ErrKeyMissing) || errors.Is(err, keystore.ErrErased) || status != Clear {
 		t.Errorf("Open with a lost key store: %v (status %v), want keystore.ErrKeyMissing", err, status)
 	}
-	// The same store, once a new key was made for the subject: the old
-	// envelopes do not open, and say so.
-	if _, err := fresh.KeyFor(ctx, Subject("e-1", "s-2")); err != nil {
+	// The same store, once it handed out a key of the id the envelope
+	// names (ids start at 1 in every file): it does not open, and says so.
+	env, err := parseEnvelope(field(t, sealed, "name"))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if kid, _, err := fresh.KeyFor(ctx, Subject("e-1", "s-2")); err != nil || kid != env.kid {
+		t.Fatalf("fresh key %d %v, want id %d", kid, err, env.kid)
 	}
 	if _, _, err := New(fresh).Open(ctx, eventID, domain.TypeStakeholderJoined, sealed); !errors.Is(err, ErrUndecryptable) {
 		t.Errorf("Open with a replaced key: %v, want ErrUndecryptable", err)

@@ -50,7 +50,8 @@ type Service struct {
 }
 
 // NewService returns the service and finishes any erasure whose event was
-// stored but whose key was not yet destroyed (a crash between the two).
+// stored but that the key store has not recorded as complete (a crash in
+// between).
 func NewService(ctx context.Context, store eventstore.Store, keys *keystore.Store) (*Service, error) {
 	s := &Service{store: store, keys: keys, cipher: New(keys), now: time.Now}
 	if err := s.Reconcile(ctx); err != nil {
@@ -62,7 +63,9 @@ func NewService(ctx context.Context, store eventstore.Store, keys *keystore.Stor
 // Cipher returns the service's cipher.
 func (s *Service) Cipher() *Cipher { return s.cipher }
 
-// Reconcile destroys the key of every subject whose erasure is recorded.
+// Reconcile finishes every erasure recorded in the log that the key store
+// has not completed; a completed one costs a look-up, not a read of its
+// engagement.
 func (s *Service) Reconcile(ctx context.Context) error {
 	for from := uint64(0); ; {
 		evs, err := s.store.ReadStream(ctx, Stream, eventstore.ReadStreamOptions{From: from, Limit: 1024})
@@ -77,8 +80,14 @@ func (s *Service) Reconcile(ctx context.Context) error {
 			if err := json.Unmarshal(e.Data, &er); err != nil {
 				return fmt.Errorf("personal: decode erasure at revision %d: %w", e.Revision, err)
 			}
-			if err := s.keys.Erase(ctx, er.Subject, er.At); err != nil {
+			done, err := s.keys.Completed(ctx, er.Subject)
+			if err != nil {
 				return err
+			}
+			if !done {
+				if err := s.destroy(ctx, er.Subject, er.At, nil); err != nil {
+					return err
+				}
 			}
 		}
 		if len(evs) < 1024 {
@@ -88,7 +97,7 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	}
 }
 
-// Erase records the erasure of a subject, then destroys their key: from
+// Erase records the erasure of a subject, then destroys their keys: from
 // then on every read shows their personal fields as ErasedValue. Erasing
 // an erased subject returns the first erasure's record.
 func (s *Service) Erase(ctx context.Context, subject, reason, principalID string) (Erasure, bool, error) {
@@ -96,13 +105,17 @@ func (s *Service) Erase(ctx context.Context, subject, reason, principalID string
 	if reason == "" {
 		return Erasure{}, false, ErrReasonRequired
 	}
-	if _, err := s.find(ctx, subject); err != nil {
+	evs, err := s.find(ctx, subject)
+	if err != nil {
 		return Erasure{}, false, err
 	}
 	if prev, ok, err := s.erasure(ctx, subject); err != nil || ok {
 		if ok {
-			// Finish it, should the key have outlived a crash.
-			err = s.keys.Erase(ctx, subject, prev.At)
+			// Finish it, should a crash have interrupted it.
+			var done bool
+			if done, err = s.keys.Completed(ctx, subject); err == nil && !done {
+				err = s.destroy(ctx, subject, prev.At, evs)
+			}
 		}
 		return prev, false, err
 	}
@@ -116,15 +129,72 @@ func (s *Service) Erase(ctx context.Context, subject, reason, principalID string
 		return Erasure{}, false, fmt.Errorf("personal: event id: %w", err)
 	}
 	meta, _ := json.Marshal(map[string]string{"principal_id": principalID})
-	// The event first: if the key's destruction is lost to a crash,
+	// The event first: if the keys' destruction is lost to a crash,
 	// NewService finishes it from the event.
 	if _, err := s.store.Append(ctx, Stream, eventstore.Any(), eventstore.EventData{ID: id, Type: TypeSubjectErased, Data: data, Metadata: meta}); err != nil {
 		return Erasure{}, false, fmt.Errorf("personal: record erasure: %w", err)
 	}
-	if err := s.keys.Erase(ctx, subject, er.At); err != nil {
+	if err := s.destroy(ctx, subject, er.At, evs); err != nil {
 		return Erasure{}, false, err
 	}
 	return er, true, nil
+}
+
+// destroy destroys the keys of a subject whose erasure is recorded: it
+// tombstones them and destroys the keys bound to them (keystore.Erase),
+// then destroys every key their envelopes in their engagement's stream
+// name, whose bindings a crash may have lost, and records the erasure as
+// complete (keystore.Complete). The stream is read after the tombstone, so
+// that no key given to the subject escapes: one given before it is bound,
+// in memory or in the file, or named by a stored event; none is given
+// after it. known is the start of the stream, already read, or nil.
+func (s *Service) destroy(ctx context.Context, subject string, at time.Time, known []eventstore.RecordedEvent) error {
+	if err := s.keys.Erase(ctx, subject, at); err != nil {
+		return err
+	}
+	var kids []int64
+	if eng, _, ok := SplitSubject(subject); ok {
+		from := uint64(0)
+		if len(known) > 0 {
+			from = known[len(known)-1].Revision + 1
+		}
+		rest, err := s.readStream(ctx, ledger.StreamName(eng), from)
+		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+			return err
+		}
+		for _, e := range append(known, rest...) {
+			kids = append(kids, kidsOf(e, subject)...)
+		}
+	}
+	return s.keys.Complete(ctx, subject, kids)
+}
+
+// kidsOf returns the kids that the envelopes of the subject's personal
+// fields in e name. Only those fields: an envelope copied into a free text
+// by a writer could name any kid.
+func kidsOf(e eventstore.RecordedEvent, subject string) []int64 {
+	fields := domain.PersonalFields(e.Type)
+	if len(fields) == 0 {
+		return nil
+	}
+	obj, err := decodeObject(e.Data)
+	if err != nil {
+		return nil
+	}
+	if sub, err := subjectOf(e.Type, obj); err != nil || sub != subject {
+		return nil
+	}
+	var kids []int64
+	for _, f := range fields {
+		var v string
+		if json.Unmarshal(obj[f], &v) != nil {
+			continue
+		}
+		if env, err := parseEnvelope(v); err == nil && env.version == 2 && env.subject == subject && env.eventID == e.ID && env.field == f {
+			kids = append(kids, env.kid)
+		}
+	}
+	return kids
 }
 
 // erasure returns the recorded erasure of a subject, if any.
@@ -212,20 +282,12 @@ func (s *Service) find(ctx context.Context, subject string) ([]eventstore.Record
 	if !ok {
 		return nil, fmt.Errorf("%w: %q is not <id>@<engagement id>", ErrSubjectNotFound, subject)
 	}
-	var all []eventstore.RecordedEvent
-	for from := uint64(0); ; {
-		evs, err := s.store.ReadStream(ctx, ledger.StreamName(eng), eventstore.ReadStreamOptions{From: from, Limit: 4096})
-		if errors.Is(err, eventstore.ErrStreamNotFound) {
-			return nil, ErrSubjectNotFound
-		}
-		if err != nil {
-			return nil, fmt.Errorf("personal: read engagement %s: %w", eng, err)
-		}
-		all = append(all, evs...)
-		if len(evs) < 4096 {
-			break
-		}
-		from = evs[len(evs)-1].Revision + 1
+	all, err := s.readStream(ctx, ledger.StreamName(eng), 0)
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return nil, ErrSubjectNotFound
+	}
+	if err != nil {
+		return nil, err
 	}
 	for _, e := range all {
 		if sub, ok, err := SubjectOf(e.Type, e.Data); err == nil && ok && sub == subject {
@@ -233,6 +295,25 @@ func (s *Service) find(ctx context.Context, subject string) ([]eventstore.Record
 		}
 	}
 	return nil, ErrSubjectNotFound
+}
+
+// readStream reads a stream from a revision to its end.
+func (s *Service) readStream(ctx context.Context, stream string, from uint64) ([]eventstore.RecordedEvent, error) {
+	var all []eventstore.RecordedEvent
+	for {
+		evs, err := s.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from, Limit: 4096})
+		if errors.Is(err, eventstore.ErrStreamNotFound) && len(all) > 0 {
+			return all, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("personal: read %s: %w", stream, err)
+		}
+		all = append(all, evs...)
+		if len(evs) < 4096 {
+			return all, nil
+		}
+		from = evs[len(evs)-1].Revision + 1
+	}
 }
 
 // names reports whether an event's data holds id as a string value, at any

@@ -3,10 +3,12 @@ package personal_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,33 +198,241 @@ func verify(t *testing.T, s eventstore.Store) {
 	}
 }
 
-// A crash after the erasure's event, before the key's destruction: the
-// next start destroys the key.
+// crash closes keys as a crash would leave them, bindings unwritten, and
+// makes sure of it: the background may have written them already.
+func crash(t *testing.T, keys *keystore.Store, path string) {
+	t.Helper()
+	if err := keys.CloseUnflushed(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE keys SET subject = NULL WHERE key IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// kidOf returns the kid of the envelope in the name of the subject's
+// joining.
+func kidOf(t *testing.T, store eventstore.Store, subject string) int64 {
+	t.Helper()
+	evs, err := store.ReadStream(context.Background(), ledger.StreamName(engID), eventstore.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if sub, _, _ := personal.SubjectOf(e.Type, e.Data); sub != subject {
+			continue
+		}
+		var j struct{ Name string }
+		if err := json.Unmarshal(e.Data, &j); err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(j.Name, ":") // enc:v2:<local>@<engagement>:<kid>:...
+		kid, err := strconv.ParseInt(parts[3], 10, 64)
+		if err != nil {
+			t.Fatalf("envelope %s: %v", j.Name, err)
+		}
+		return kid
+	}
+	t.Fatalf("no joining of %s", subject)
+	return 0
+}
+
+// storedKey reads a key's bytes from keys.db, apart from the store.
+func storedKey(t *testing.T, path string, kid int64) []byte {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var k []byte
+	if err := db.QueryRow(`SELECT key FROM keys WHERE kid = ?`, kid).Scan(&k); err != nil || len(k) != keystore.KeySize {
+		t.Fatalf("key %d: %d bytes, %v", kid, len(k), err)
+	}
+	return k
+}
+
+func joinLate(t *testing.T, store eventstore.Store, svc *personal.Service) {
+	t.Helper()
+	l := ledger.New(store, ledger.Options{Seal: svc.Cipher().Seal})
+	execute(t, l, true, domain.OpenEngagement{
+		EngagementID: engID, Title: "Shop", ClientName: "Maison Dupont", SupplierName: "Conseil & Co",
+		Opener: domain.NewStakeholder{StakeholderID: opener, Party: domain.PartySupplier, Name: openName, PrincipalID: "prn-1"},
+	})
+	execute(t, l, false, domain.AddStakeholder{ActorID: opener, NewStakeholder: domain.NewStakeholder{
+		StakeholderID: late, Party: domain.PartyClient, Name: lateName, Email: lateMail, PrincipalID: "prn-2",
+	}})
+}
+
+// A crash loses the binding of a key handed out, whose event was stored;
+// after the restart the subject gets a second key (its first binding is
+// not in the file). The erasure destroys both: the second bound in
+// memory, the first named by the envelope in the log. The name no longer
+// opens, and neither key is left in keys.db.
+func TestErasureAfterLostBinding(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			b := open(t)
+			path := filepath.Join(t.TempDir(), "keys.db")
+			keys, err := keystore.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc, err := personal.NewService(ctx, b.store, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			joinLate(t, b.store, svc)
+			subject := personal.Subject(engID, late)
+			kid1 := kidOf(t, b.store, subject)
+			key1 := storedKey(t, path, kid1)
+			crash(t, keys, path)
+
+			keys, err = keystore.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { keys.Close() }()
+			if svc, err = personal.NewService(ctx, b.store, keys); err != nil {
+				t.Fatal(err)
+			}
+			kid2, _, err := keys.KeyFor(ctx, subject)
+			if err != nil || kid2 == kid1 {
+				t.Fatalf("KeyFor after the crash: %d %v, want a second key", kid2, err)
+			}
+			key2 := storedKey(t, path, kid2)
+			// An event sealed with it, in flight.
+			_, _, data, _ := domain.Marshal(&domain.StakeholderJoined{Header: domain.Header{EngagementID: engID, At: time.Now()}, StakeholderID: late, Party: domain.PartyClient, Name: lateName})
+			inFlight := uuid.Must(uuid.NewV7())
+			sealed, err := svc.Cipher().Seal(ctx, inFlight, domain.TypeStakeholderJoined, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reveal := func() string {
+				st, _, err := ledger.New(b.store, ledger.Options{}).Load(ctx, engID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				j, _ := json.Marshal(st)
+				out, err := svc.Cipher().Reveal(ctx, j)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(out)
+			}
+			if !strings.Contains(reveal(), lateName) {
+				t.Fatal("the stored name does not open after the crash")
+			}
+
+			if _, _, err := svc.Erase(ctx, subject, "Art. 17", "prn-admin"); err != nil {
+				t.Fatal(err)
+			}
+			if s := reveal(); strings.Contains(s, lateName) || !strings.Contains(s, openName) {
+				t.Errorf("after the erasure: %s", s)
+			}
+			if _, st, err := svc.Cipher().Open(ctx, inFlight, domain.TypeStakeholderJoined, sealed); err != nil || st != personal.Erased {
+				t.Errorf("the event sealed with the second key: %v %v, want Erased", st, err)
+			}
+			keys.Close()
+			keys, err = keystore.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, kid := range []int64{kid1, kid2} {
+				if _, err := keys.KeyByID(ctx, kid); !errors.Is(err, keystore.ErrErased) {
+					t.Errorf("key %d after the erasure: %v, want ErrErased", kid, err)
+				}
+			}
+			keys.Close()
+			for _, f := range []string{path, path + "-wal"} {
+				data, err := os.ReadFile(f)
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, k := range [][]byte{key1, key2} {
+					if bytes.Contains(data, k[:16]) {
+						t.Errorf("%s still holds key %d", filepath.Base(f), []int64{kid1, kid2}[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// A crash after the erasure's event, before the keys' destruction, and
+// with the binding of the subject's key lost: the next start finishes the
+// erasure from the log; the start after that reads no engagement again.
 func TestReconcileFinishesErasure(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"))
+	events, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
-	keys, err := keystore.Open(ctx, filepath.Join(dir, "keys.db"))
+	defer events.Close()
+	path := filepath.Join(dir, "keys.db")
+	keys, err := keystore.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer keys.Close()
+	svc, err := personal.NewService(ctx, events, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joinLate(t, events, svc)
 	subject := personal.Subject(engID, late)
-	if _, err := keys.KeyFor(ctx, subject); err != nil {
-		t.Fatal(err)
-	}
+	kid := kidOf(t, events, subject)
+	crash(t, keys, path)
 	data, _ := json.Marshal(personal.Erasure{Subject: subject, Reason: "r", PrincipalID: "p", At: time.Now().UTC()})
-	if _, err := store.Append(ctx, personal.Stream, eventstore.Any(), eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: personal.TypeSubjectErased, Data: data}); err != nil {
+	if _, err := events.Append(ctx, personal.Stream, eventstore.Any(), eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: personal.TypeSubjectErased, Data: data}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := personal.NewService(ctx, store, keys); err != nil {
+
+	keys, err = keystore.Open(ctx, path)
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer func() { keys.Close() }()
+	counted := &countingStore{Store: events}
+	if _, err := personal.NewService(ctx, counted, keys); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.KeyByID(ctx, kid); !errors.Is(err, keystore.ErrErased) {
+		t.Errorf("the key named by the log after reconcile: %v, want erased", err)
 	}
 	if _, err := keys.Key(ctx, subject); !errors.Is(err, keystore.ErrErased) {
-		t.Errorf("key after reconcile: %v, want erased", err)
+		t.Errorf("the subject after reconcile: %v, want erased", err)
 	}
+	if counted.engagementReads == 0 {
+		t.Fatal("reconcile did not read the engagement")
+	}
+	counted.engagementReads = 0
+	if _, err := personal.NewService(ctx, counted, keys); err != nil {
+		t.Fatal(err)
+	}
+	if counted.engagementReads != 0 {
+		t.Errorf("a completed erasure was reconciled again: %d reads of the engagement", counted.engagementReads)
+	}
+}
+
+// countingStore counts the reads of engagement streams.
+type countingStore struct {
+	eventstore.Store
+	engagementReads int
+}
+
+func (c *countingStore) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
+	if strings.HasPrefix(stream, ledger.StreamPrefix) {
+		c.engagementReads++
+	}
+	return c.Store.ReadStream(ctx, stream, opts)
 }
