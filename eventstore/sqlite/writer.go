@@ -34,8 +34,8 @@ type writer struct {
 	group    bool
 	maxBatch int
 	reqs     chan *appendReq
-	stop     chan struct{}                           // closed by Store.Close
-	exited   chan struct{}                           // closed when run returns
+	stop     chan struct{} // closed by Store.Close
+	exited   chan struct{} // closed when run returns
 	notify   func(stored []eventstore.RecordedEvent) // called after a commit that stored events, with them
 	onCommit func(events int, took time.Duration)
 	ckpt     *checkpointer
