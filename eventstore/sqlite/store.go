@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/candor-ledger/candor/eventstore"
 	"github.com/candor-ledger/candor/internal/fileperm"
-	"github.com/candor-ledger/candor/internal/tail"
 )
 
 // Errors of this backend, besides those of package eventstore.
@@ -43,10 +41,6 @@ type Store struct {
 
 	mu      sync.Mutex
 	commits chan struct{} // closed and replaced after each commit that stored events
-	// recent holds the last events committed, which live subscriptions
-	// take from memory rather than read back.
-	recent      *tail.Tail[eventstore.RecordedEvent]
-	recentPages atomic.Int64 // pages subscriptions took from recent: for tests
 }
 
 // busyTimeout is how long a connection waits for a lock held by another
@@ -152,7 +146,6 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		nread:   cfg.readConns,
 		done:    make(chan struct{}),
 		commits: make(chan struct{}),
-		recent:  tail.New[eventstore.RecordedEvent](recentEvents),
 	}
 	for range cfg.readConns {
 		r, err := openReader(ctx, path)
@@ -201,16 +194,8 @@ func (s *Store) closeReaders(n int) error {
 	return errors.Join(errs...)
 }
 
-// recentEvents is how many of the last events committed are kept for
-// live subscriptions: a few commits' worth.
-const recentEvents = 4096
-
-// notifyCommit keeps the events a commit stored, then wakes every
-// subscription waiting for new events.
-func (s *Store) notifyCommit(stored []eventstore.RecordedEvent) {
-	if len(stored) > 0 {
-		s.recent.Put(uint64(stored[0].Position), stored)
-	}
+// notifyCommit wakes every subscription waiting for new events.
+func (s *Store) notifyCommit() {
 	s.mu.Lock()
 	close(s.commits)
 	s.commits = make(chan struct{})

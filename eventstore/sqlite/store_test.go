@@ -260,12 +260,12 @@ func inOneBatch(t *testing.T, s *Store, reqs []*appendReq) {
 	// Hold the writer after a first commit while the requests queue, so
 	// that it takes them all at once.
 	gate, held := make(chan struct{}), false
-	s.w.notify = func(stored []eventstore.RecordedEvent) {
+	s.w.notify = func() {
 		if !held {
 			held = true
 			<-gate
 		}
-		s.notifyCommit(stored)
+		s.notifyCommit()
 	}
 	s.w.reqs <- &appendReq{ctx: t.Context(), done: make(chan struct{}), stream: "batch-opener", expected: eventstore.Any(), events: []eventstore.EventData{newEvent(t, "batch.opened")}}
 	for _, r := range reqs {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/candor-ledger/candor/eventstore"
 )
@@ -27,10 +26,7 @@ func (s *Store) SubscribeAll(ctx context.Context, opts eventstore.SubscribeOptio
 	after := opts.After
 	for {
 		signal := s.commitSignal()
-		evs, next, more, err := s.recentPage(after, f, filtered)
-		if evs == nil && !more {
-			evs, next, more, err = s.readPage(ctx, after, f, filtered)
-		}
+		evs, next, more, err := s.readPage(ctx, after, f, filtered)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -60,25 +56,6 @@ func (s *Store) SubscribeAll(ctx context.Context, opts eventstore.SubscribeOptio
 			return fmt.Errorf("sqlite: subscribe: %w", eventstore.ErrClosed)
 		}
 	}
-}
-
-// recentPage takes the next page of a subscription from the events last
-// committed, when they follow after; nil, false when they do not.
-func (s *Store) recentPage(after eventstore.Position, f eventstore.Filter, filtered bool) ([]eventstore.RecordedEvent, eventstore.Position, bool, error) {
-	evs, ok := s.recent.After(nil, uint64(after), subscribePage)
-	if !ok {
-		return nil, after, false, nil
-	}
-	s.recentPages.Add(1)
-	next, more := evs[len(evs)-1].Position, len(evs) == subscribePage
-	if filtered {
-		evs = slices.DeleteFunc(evs, func(e eventstore.RecordedEvent) bool { return !f.Match(&e) })
-		if len(evs) == 0 {
-			// Nothing for this subscription: go on from next.
-			return nil, next, true, nil
-		}
-	}
-	return evs, next, more, nil
 }
 
 // readPage reads the next page of a subscription on a pooled connection,

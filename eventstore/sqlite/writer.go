@@ -36,7 +36,7 @@ type writer struct {
 	reqs     chan *appendReq
 	stop     chan struct{} // closed by Store.Close
 	exited   chan struct{} // closed when run returns
-	notify   func(stored []eventstore.RecordedEvent) // called after a commit that stored events, with them
+	notify   func()        // called after a commit that stored events
 	onCommit func(events int, took time.Duration)
 	ckpt     *checkpointer
 	// walFrames is the length of the WAL after the last commit, set by
@@ -54,9 +54,6 @@ type writer struct {
 	revs    map[string]uint64
 	pending map[string]revision
 	version int64
-	// stored are the events the open transaction inserted, as a read
-	// will report them once it commits.
-	stored []eventstore.RecordedEvent
 
 	begin, commit, rollback         *sqlite3.Stmt
 	savepoint, release, rollbackTo  *sqlite3.Stmt
@@ -301,9 +298,8 @@ func (w *writer) store(batch []*appendReq) {
 		if w.onCommit != nil {
 			w.onCommit(stored, took)
 		}
-		w.notify(w.stored)
+		w.notify()
 	}
-	w.stored = nil
 	for _, r := range batch {
 		close(r.done)
 	}
@@ -329,7 +325,6 @@ func (w *writer) storeTx(batch []*appendReq, careful bool) (stored int, again bo
 		return 0, false
 	}
 	clear(w.pending)
-	w.stored = w.stored[:0:0]
 	if err := w.begin.Exec(); err != nil {
 		failAll(classify("begin", err))
 		return 0, false
@@ -377,9 +372,6 @@ func (w *writer) storeTx(batch []*appendReq, careful bool) (stored int, again bo
 			}
 		}
 		r.res, r.err = res, err
-		if err == nil && n > 0 {
-			w.keep(r, res)
-		}
 		if err != nil && !errors.As(err, new(*eventstore.ConflictError)) {
 			r.err = fmt.Errorf("sqlite: append to %q: %w", r.stream, err)
 		}
@@ -398,30 +390,6 @@ func (w *writer) storeTx(batch []*appendReq, careful bool) (stored int, again bo
 		}
 	}
 	return inserted, false
-}
-
-// keep records the events of r, inserted as res says, for w.stored, their
-// bytes copied into one allocation.
-func (w *writer) keep(r *appendReq, res eventstore.AppendResult) {
-	size := 0
-	for _, e := range r.events {
-		size += len(e.Data) + len(e.Metadata)
-	}
-	buf := make([]byte, 0, size)
-	take := func(b []byte) []byte {
-		if b == nil {
-			return nil
-		}
-		buf = append(buf, b...)
-		return buf[len(buf)-len(b) : len(buf) : len(buf)]
-	}
-	first := res.NextRevision + 1 - uint64(len(r.events))
-	for i, e := range r.events {
-		w.stored = append(w.stored, eventstore.RecordedEvent{
-			Stream: r.stream, Revision: first + uint64(i), Position: res.Events[i].Position, ID: e.ID, Type: e.Type,
-			Data: take(e.Data), Metadata: take(e.Metadata), RecordedAt: res.Events[i].RecordedAt,
-		})
-	}
 }
 
 // abort rolls the transaction back after a failure and forgets the cached
