@@ -103,18 +103,7 @@ func (e *ErasedError) Is(target error) bool { return target == ErrErased }
 
 // Key is a subject's secret key. Its bytes cannot be printed, logged or
 // marshalled by accident; only AEAD uses them.
-type Key struct{ *secret }
-
-// secret is a key's bytes and, once asked for, its cipher: the caches
-// share one secret per key, so that a cipher (the AES key schedule and
-// GCM's tables, some 1.5 KB of allocations) is made once per key rather
-// than once per field sealed or opened.
-type secret struct {
-	b    [KeySize]byte
-	once sync.Once
-	aead cipher.AEAD
-	err  error
-}
+type Key struct{ b *[KeySize]byte }
 
 // KeyFromBytes makes a Key from exactly KeySize bytes (test fixtures,
 // known-answer vectors).
@@ -122,26 +111,21 @@ func KeyFromBytes(b []byte) (Key, error) {
 	if len(b) != KeySize {
 		return Key{}, fmt.Errorf("%w: %d bytes, want %d", ErrCorrupt, len(b), KeySize)
 	}
-	k := &secret{}
-	copy(k.b[:], b)
-	return Key{k}, nil
+	var k [KeySize]byte
+	copy(k[:], b)
+	return Key{&k}, nil
 }
 
 // AEAD returns AES-256-GCM under the key.
-// It is made once per key and safe for concurrent use.
 func (k Key) AEAD() (cipher.AEAD, error) {
-	if k.secret == nil {
+	if k.b == nil {
 		return nil, fmt.Errorf("%w: zero key", ErrCorrupt)
 	}
-	k.once.Do(func() {
-		block, err := aes.NewCipher(k.b[:])
-		if err != nil {
-			k.err = fmt.Errorf("keystore: %w", err)
-			return
-		}
-		k.aead, k.err = cipher.NewGCM(block)
-	})
-	return k.aead, k.err
+	block, err := aes.NewCipher(k.b[:])
+	if err != nil {
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
+	return cipher.NewGCM(block)
 }
 
 const redacted = "[redacted]"
@@ -511,11 +495,11 @@ func (s *Store) work(ctx context.Context) {
 func (s *Store) newKeys(n int) ([]pooled, error) {
 	out := make([]pooled, n)
 	for i := range out {
-		k := &secret{}
-		if _, err := io.ReadFull(s.rand, k.b[:]); err != nil {
+		var k [KeySize]byte
+		if _, err := io.ReadFull(s.rand, k[:]); err != nil {
 			return nil, fmt.Errorf("keystore: new key: %w", err)
 		}
-		out[i].key = Key{k}
+		out[i].key = Key{&k}
 	}
 	return out, nil
 }

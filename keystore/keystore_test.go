@@ -41,14 +41,14 @@ func TestKeyForCreatesOnceAndKeyFindsIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k1.b != k2.b || kid1 != kid2 {
+	if *k1.b != *k2.b || kid1 != kid2 {
 		t.Error("KeyFor made a second key for the same subject")
 	}
 	otherKid, other, err := s.KeyFor(ctx, "s2@e1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if other.b == k1.b || otherKid == kid1 {
+	if *other.b == *k1.b || otherKid == kid1 {
 		t.Error("two subjects share a key")
 	}
 	// A new Store (no cache) reads the same key from the file.
@@ -58,12 +58,12 @@ func TestKeyForCreatesOnceAndKeyFindsIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k3.b != k1.b {
+	if *k3.b != *k1.b {
 		t.Error("key read back differs from the one created")
 	}
 	k4, err := s.KeyByID(ctx, kid1)
-	if err != nil || k4.b != k1.b {
-		t.Errorf("KeyByID read back %v (same: %v)", err, err == nil && k4.b == k1.b)
+	if err != nil || *k4.b != *k1.b {
+		t.Errorf("KeyByID read back %v (same: %v)", err, err == nil && *k4.b == *k1.b)
 	}
 	if kid, _, err := s.KeyFor(ctx, "s1@e1"); err != nil || kid != kid1 {
 		t.Errorf("KeyFor after reopening: kid %d %v, want the bound %d", kid, err, kid1)
@@ -78,7 +78,7 @@ func TestEraseLeavesTombstone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret := k.b
+	secret := *k.b
 	for i := range 20 { // neighbours on the same page
 		if _, _, err := s.KeyFor(ctx, fmt.Sprintf("s%d@e2", i)); err != nil {
 			t.Fatal(err)
@@ -299,7 +299,7 @@ func TestConcurrentCreations(t *testing.T) {
 			wg.Go(func() {
 				kid, k, err := s.KeyFor(ctx, fmt.Sprintf("s%d@e1", i))
 				if err == nil {
-					results[i][j].kid, results[i][j].key = kid, k.b
+					results[i][j].kid, results[i][j].key = kid, *k.b
 				}
 				results[i][j].err = err
 			})
@@ -332,8 +332,8 @@ func TestConcurrentCreations(t *testing.T) {
 	s = open(t, path)
 	for i, r := range results {
 		kid, k, err := s.KeyFor(ctx, fmt.Sprintf("s%d@e1", i))
-		if err != nil || k.b != r[0].key || kid != r[0].kid {
-			t.Fatalf("subject %d after reopening: %v (same key: %v)", i, err, err == nil && k.b == r[0].key)
+		if err != nil || *k.b != r[0].key || kid != r[0].kid {
+			t.Fatalf("subject %d after reopening: %v (same key: %v)", i, err, err == nil && *k.b == r[0].key)
 		}
 	}
 }
@@ -431,7 +431,7 @@ func TestPoolKeysNeverHandedOutTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := k.b
+	first := *k.b
 	if err := s.CloseUnflushed(); err != nil {
 		t.Fatal(err)
 	}
@@ -453,11 +453,11 @@ func TestPoolKeysNeverHandedOutTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kid2 <= left || kid3 <= left || k2.b == first || k3.b == first {
+	if kid2 <= left || kid3 <= left || *k2.b == first || *k3.b == first {
 		t.Errorf("a key of the earlier life was handed out again: kids %d, %d (earlier up to %d)", kid2, kid3, left)
 	}
 	// The lost binding's key still opens what it sealed.
-	if got, err := s.KeyByID(ctx, kid); err != nil || got.b != first {
+	if got, err := s.KeyByID(ctx, kid); err != nil || *got.b != first {
 		t.Errorf("KeyByID of the key whose binding was lost: %v", err)
 	}
 }
@@ -477,7 +477,7 @@ func TestComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret := lostKey.b
+	secret := *lostKey.b
 	s.Close()
 	if _, err := raw(t, path).Exec(`UPDATE keys SET subject = NULL WHERE kid = ?`, lost); err != nil {
 		t.Fatal(err)
@@ -518,7 +518,7 @@ func TestComplete(t *testing.T) {
 	if _, _, err := s.KeyFor(ctx, "s3@e1"); err != nil {
 		t.Fatal(err)
 	}
-	if k, err := s.KeyByID(ctx, pool); err != nil || k.secret == nil {
+	if k, err := s.KeyByID(ctx, pool); err != nil || k.b == nil {
 		t.Errorf("Complete destroyed a key of the pool: %v", err)
 	}
 	if done, err := s.Completed(ctx, "s1@e1"); err != nil || !done {
